@@ -1,0 +1,106 @@
+# collector — build, test, bench, install. `make help` lists the targets.
+#
+# Every .c under collector/, outputs/ and parsers/ is part of the agent; all but
+# collector/main.c also go into build/libcollector.a, which the unit tests
+# (tests/unit/test_*.c, one executable each) and test tools (tests/tools/*.c)
+# link against. Adding a module is adding a file: no list to edit here.
+
+CC       ?= gcc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+SAN      ?=
+PYTHON   ?= python3
+
+PKGS     := libcurl jansson zlib openssl libpcre2-8
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+            -fno-strict-aliasing -I. $(PKG_CFLAGS) \
+            -DCOLLECTOR_VERSION='"$(VERSION)"' -DCOLLECTOR_GIT_REV='"$(GIT_REV)"'
+LDLIBS   += $(PKG_LIBS) -linotifytools -lpthread -lm
+
+ifeq ($(SAN),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+SRCS      := $(sort $(shell find collector outputs parsers -name '*.c' 2>/dev/null))
+LIB_SRCS  := $(filter-out collector/main.c,$(SRCS))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ  := $(BUILD)/obj/collector/main.o
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
+
+.PHONY: all deps run test test-only check-asan unit integration bench install uninstall clean help
+
+all: $(BUILD)/collector                      ## build build/collector
+
+$(BUILD)/collector: $(MAIN_OBJ) $(BUILD)/libcollector.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libcollector.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcollector.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcollector.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS)
+
+-include $(DEPFILES)
+
+deps:                                        ## install missing build and test packages (apt-get; idempotent)
+	@sh scripts/deps.sh
+
+run: deps all                                ## build, then run the agent in the foreground on ./conf.d
+	$(BUILD)/collector run -c conf.d
+
+test: deps                                   ## build, then run every test; ends with "N passed, N failed"
+	@$(MAKE) --no-print-directory test-only
+
+test-only: all $(UNIT_BINS) $(TOOL_BINS)
+	@$(PYTHON) tests/run_tests.py --build $(BUILD)
+
+unit: all $(UNIT_BINS)                       ## unit tests only
+	@$(PYTHON) tests/run_tests.py --build $(BUILD) --unit-only
+
+check-asan: deps                             ## every test under AddressSanitizer + UBSan (build-asan/)
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test-only
+
+bench: deps all $(TOOL_BINS)                 ## benchmarks: print figures, assert nothing
+	@$(PYTHON) tests/bench/run_bench.py --build $(BUILD)
+
+install: all                                 ## install binary, /etc/collector/conf.d and docs (PREFIX, DESTDIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/collector/conf.d \
+		$(DESTDIR)$(PREFIX)/share/doc/collector
+	install -m 0755 $(BUILD)/collector $(DESTDIR)$(PREFIX)/bin/collector
+	for f in conf.d/*.conf; do \
+		test -e $(DESTDIR)/etc/collector/$$f || install -m 0644 $$f $(DESTDIR)/etc/collector/$$f; \
+	done
+	install -m 0644 README.md docs/ARCHITECTURE.md $(DESTDIR)$(PREFIX)/share/doc/collector/
+
+uninstall:                                   ## remove what install put in place (keeps /etc/collector)
+	rm -f $(DESTDIR)$(PREFIX)/bin/collector
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/collector
+
+clean:                                       ## remove build outputs
+	rm -rf build build-asan
+
+help:                                        ## list targets
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | expand -t 16

@@ -1,0 +1,528 @@
+#include "collector/agent.h"
+#include "collector/aws/aws.h"
+#include "collector/core/log.h"
+#include "collector/core/util.h"
+#include "collector/loop.h"
+#include "collector/pipeline/pipeline.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+const struct option_def agent_options[] = {
+    {"log_level", OPT_ENUM, "info", 0, offsetof(struct agent_conf, log_level),
+     "debug|info|warn|error", "the agent's own log level"},
+    {"log_format", OPT_ENUM, "logfmt", 0, offsetof(struct agent_conf, log_format), "logfmt|json",
+     "the agent's own log lines on stderr"},
+    {"data_dir", OPT_STRING, "/var/lib/collector", 0, offsetof(struct agent_conf, data_dir), NULL,
+     "state directory: checkpoints, buffers (created if missing)"},
+    {"hostname", OPT_STRING, NULL, 0, offsetof(struct agent_conf, hostname), NULL,
+     "host name used in templates; default the system's"},
+    {"shutdown_timeout", OPT_DURATION, "10s", 0, offsetof(struct agent_conf, shutdown_timeout_ms),
+     NULL, "on SIGTERM, how long outputs get to deliver what is buffered"},
+    {"memory_limit", OPT_SIZE, "64MiB", 0, offsetof(struct agent_conf, memory_limit), NULL,
+     "bytes buffered in memory across outputs; inputs pause above it"},
+    {"input_memory_limit", OPT_SIZE, "0", 0, offsetof(struct agent_conf, input_memory_limit), NULL,
+     "bytes one input may have unacknowledged; 0 = only memory_limit"},
+    {0},
+};
+
+struct input_common {
+    char *type;
+    char *tag;
+};
+
+static const struct option_def input_common_options[] = {
+    {"type", OPT_STRING, NULL, OPT_REQUIRED, offsetof(struct input_common, type), NULL,
+     "the input module"},
+    {"tag", OPT_STRING, NULL, 0, offsetof(struct input_common, tag), NULL,
+     "tag of its records, matched by outputs' `match`; default the section name"},
+    {0},
+};
+
+static const struct option_def output_common_options[] = {
+    {"type", OPT_STRING, NULL, OPT_REQUIRED, offsetof(struct output_common, type), NULL,
+     "the output module"},
+    {"match", OPT_LIST, NULL, OPT_REQUIRED, offsetof(struct output_common, match), NULL,
+     "globs over tags (space separated); records whose tag matches one are sent here"},
+    {"flush_interval", OPT_DURATION, "5s", 0, offsetof(struct output_common, flush_interval_ms),
+     NULL, "send a batch at the latest this long after its first record"},
+    {"batch_max_bytes", OPT_SIZE, "1MiB", 0, offsetof(struct output_common, batch_max_bytes), NULL,
+     "seal a batch at this many payload bytes"},
+    {"batch_max_records", OPT_INT, "10000", 0, offsetof(struct output_common, batch_max_records),
+     "1..1000000", "seal a batch at this many records"},
+    {"workers", OPT_INT, "1", 0, offsetof(struct output_common, workers), "1..64",
+     "sender threads"},
+    {"retry_limit", OPT_INT, "-1", 0, offsetof(struct output_common, retry_limit), "-1..1000000",
+     "attempts of a failing batch before it is dropped and counted; -1 = never drop"},
+    {"retry_max_backoff", OPT_DURATION, "30s", 0,
+     offsetof(struct output_common, retry_max_backoff_ms), NULL, "cap of the wait between retries"},
+    {0},
+};
+
+/* -------------------------------------------------------------- loading */
+
+static const char *section_label(const struct conf_section *s, char *buf, size_t len)
+{
+    snprintf(buf, len, "[%s%s%s]", s->kind, s->name ? " " : "", s->name ? s->name : "");
+    return buf;
+}
+
+static const char *type_of(const struct conf_section *s, struct diag *diag, const char *what)
+{
+    const struct conf_entry *t = conf_section_get(s, "type");
+    char label[300];
+    if (!t) {
+        diag_add(diag, s->file, s->line, "%s is missing required key 'type' (the %s module)",
+                 section_label(s, label, sizeof label), what);
+        return NULL;
+    }
+    return t->value;
+}
+
+static void list_types(struct buf *out, int inputs)
+{
+    for (int i = 0;; i++) {
+        const char *name = inputs ? (input_plugins[i] ? input_plugins[i]->name : NULL)
+                                  : (output_plugins[i] ? output_plugins[i]->name : NULL);
+        if (!name)
+            break;
+        buf_printf(out, "%s%s", i ? ", " : "", name);
+    }
+}
+
+static void load_input(struct agent *a, const struct conf_section *s, struct diag *diag)
+{
+    const char *type = type_of(s, diag, "input");
+    if (!type)
+        return;
+    const struct input_plugin *plugin = input_plugin_find(type);
+    if (!plugin) {
+        struct buf names;
+        buf_init(&names);
+        list_types(&names, 1);
+        const struct conf_entry *t = conf_section_get(s, "type");
+        diag_add(diag, t->file, t->line, "unknown input type '%s' (available: %s)", type, names.data);
+        buf_free(&names);
+        return;
+    }
+    struct input_instance *in = xcalloc(1, sizeof *in);
+    struct input_common common = {0};
+    in->plugin = plugin;
+    in->name = xstrdup(s->name);
+    in->section = s;
+    in->agent = a;
+    in->conf = xcalloc(1, plugin->conf_size ? plugin->conf_size : 1);
+    struct option_binding b[2] = {{input_common_options, &common}, {plugin->options, in->conf}};
+    int errors = options_apply(s, b, 2, diag);
+    in->tag = tag_intern(common.tag && *common.tag ? common.tag : s->name);
+    options_free(input_common_options, &common);
+    a->inputs = xrealloc(a->inputs, sizeof *a->inputs * (size_t)(a->ninputs + 1));
+    in->index = (uint16_t)a->ninputs;
+    a->inputs[a->ninputs++] = in;
+    if (errors == 0 && plugin->init)
+        plugin->init(in, diag);
+}
+
+static void load_output(struct agent *a, const struct conf_section *s, struct diag *diag)
+{
+    const char *type = type_of(s, diag, "output");
+    if (!type)
+        return;
+    const struct output_plugin *plugin = output_plugin_find(type);
+    if (!plugin) {
+        struct buf names;
+        buf_init(&names);
+        list_types(&names, 0);
+        const struct conf_entry *t = conf_section_get(s, "type");
+        diag_add(diag, t->file, t->line, "unknown output type '%s' (available: %s)", type, names.data);
+        buf_free(&names);
+        return;
+    }
+    struct output_instance *out = xcalloc(1, sizeof *out);
+    out->plugin = plugin;
+    out->name = xstrdup(s->name);
+    out->section = s;
+    out->agent = a;
+    out->conf = xcalloc(1, plugin->conf_size ? plugin->conf_size : 1);
+    struct option_binding b[2] = {{output_common_options, &out->common}, {plugin->options, out->conf}};
+    int errors = options_apply(s, b, 2, diag);
+    a->outputs = xrealloc(a->outputs, sizeof *a->outputs * (size_t)(a->noutputs + 1));
+    out->index = (uint16_t)a->noutputs;
+    a->outputs[a->noutputs++] = out;
+    if (errors == 0 && plugin->init)
+        plugin->init(out, diag);
+}
+
+/* Sections of one kind must have distinct names. */
+static void check_names(const struct config *cfg, struct diag *diag)
+{
+    for (int i = 0; i < cfg->nsections; i++) {
+        const struct conf_section *s = &cfg->sections[i];
+        for (int j = 0; j < i; j++) {
+            const struct conf_section *t = &cfg->sections[j];
+            if (strcmp(s->kind, t->kind) != 0)
+                continue;
+            int same = (!s->name && !t->name) || (s->name && t->name && strcmp(s->name, t->name) == 0);
+            if (same) {
+                char label[300];
+                diag_add(diag, s->file, s->line, "duplicate section %s (first defined at %s:%d)",
+                         section_label(s, label, sizeof label), t->file, t->line);
+                break;
+            }
+        }
+    }
+}
+
+struct agent *agent_load(const char *path, struct diag *diag)
+{
+    struct agent *a = xcalloc(1, sizeof *a);
+    a->config_path = xstrdup(path);
+    a->conf.aws = xcalloc(1, sizeof *a->conf.aws);
+    int before = diag->count;
+    config_load(&a->cfg, path, diag);
+    check_names(&a->cfg, diag);
+
+    const struct conf_section *agent_section = NULL;
+    for (int i = 0; i < a->cfg.nsections; i++)
+        if (strcmp(a->cfg.sections[i].kind, "agent") == 0 && !agent_section)
+            agent_section = &a->cfg.sections[i];
+    struct option_binding ab[2] = {{agent_options, &a->conf}, {aws_options, a->conf.aws}};
+    struct conf_section empty = {.kind = "agent", .file = path};
+    options_apply(agent_section ? agent_section : &empty, ab, 2, diag);
+    if (agent_section && agent_section->name) {
+        char label[300];
+        diag_add(diag, agent_section->file, agent_section->line,
+                 "%s: the agent section takes no name; write [agent]",
+                 section_label(agent_section, label, sizeof label));
+    }
+
+    for (int i = 0; i < a->cfg.nsections; i++) {
+        const struct conf_section *s = &a->cfg.sections[i];
+        char label[300];
+        if (strcmp(s->kind, "agent") == 0)
+            continue;
+        if (strcmp(s->kind, "input") != 0 && strcmp(s->kind, "output") != 0 &&
+            strcmp(s->kind, "parser") != 0) {
+            diag_add(diag, s->file, s->line, "unknown section kind '%s' (expected agent, input, "
+                     "parser or output)", s->kind);
+            continue;
+        }
+        if (!s->name) {
+            diag_add(diag, s->file, s->line, "%s needs a name, for example [%s my_%s]",
+                     section_label(s, label, sizeof label), s->kind, s->kind);
+            continue;
+        }
+        if (strcmp(s->kind, "input") == 0)
+            load_input(a, s, diag);
+        else if (strcmp(s->kind, "output") == 0)
+            load_output(a, s, diag);
+        else
+            diag_add(diag, s->file, s->line,
+                     "%s: no parser modules exist in this version; parsing is configured on the "
+                     "input (multiline.*, time_key, time_format)",
+                     section_label(s, label, sizeof label));
+    }
+    if (diag->count == before && a->cfg.nsections > 0) {
+        if (a->ninputs == 0)
+            diag_add(diag, path, 0, "no [input] section: nothing would be collected");
+        if (a->noutputs == 0)
+            diag_add(diag, path, 0, "no [output] section: nothing would be delivered");
+    }
+    if (a->noutputs > 64)
+        diag_add(diag, path, 0, "at most 64 outputs are supported (%d configured)", a->noutputs);
+    if (log_level_parse(a->conf.log_level) < 0 && a->conf.log_level)
+        diag_add(diag, path, 0, "bad log_level '%s'", a->conf.log_level);
+    if (diag->count != before) {
+        agent_free(a);
+        return NULL;
+    }
+    if (!a->conf.hostname) {
+        char host[256] = "localhost";
+        gethostname(host, sizeof host - 1);
+        a->conf.hostname = xstrdup(host);
+    }
+    return a;
+}
+
+void agent_free(struct agent *a)
+{
+    if (!a)
+        return;
+    for (int i = 0; i < a->ninputs; i++) {
+        struct input_instance *in = a->inputs[i];
+        if (in->ctx && in->plugin->destroy)
+            in->plugin->destroy(in);
+        options_free(in->plugin->options, in->conf);
+        free(in->conf);
+        free(in->name);
+        free(in);
+    }
+    free(a->inputs);
+    for (int i = 0; i < a->noutputs; i++) {
+        struct output_instance *out = a->outputs[i];
+        if (out->plugin->shutdown)
+            out->plugin->shutdown(out);
+        options_free(out->plugin->options, out->conf);
+        options_free(output_common_options, &out->common);
+        free(out->conf);
+        free(out->name);
+        free(out);
+    }
+    free(a->outputs);
+    options_free(agent_options, &a->conf);
+    if (a->conf.aws) {
+        options_free(aws_options, a->conf.aws);
+        free(a->conf.aws);
+    }
+    config_free(&a->cfg);
+    free(a->config_path);
+    free(a);
+}
+
+void agent_print_config(const struct agent *a, FILE *out)
+{
+    fprintf(out, "# effective configuration from %s (%d file%s); secrets masked\n", a->config_path,
+            a->cfg.nfiles, a->cfg.nfiles == 1 ? "" : "s");
+    fprintf(out, "\n[agent]\n");
+    options_print(out, agent_options, &a->conf);
+    options_print(out, aws_options, a->conf.aws);
+    for (int i = 0; i < a->ninputs; i++) {
+        const struct input_instance *in = a->inputs[i];
+        fprintf(out, "\n[input %s]\t# %s:%d\n", in->name, in->section->file, in->section->line);
+        fprintf(out, "%-22s = %s\n", "type", in->plugin->name);
+        fprintf(out, "%-22s = %s\n", "tag", in->tag->name);
+        options_print(out, in->plugin->options, in->conf);
+    }
+    for (int i = 0; i < a->noutputs; i++) {
+        const struct output_instance *o = a->outputs[i];
+        fprintf(out, "\n[output %s]\t# %s:%d\n", o->name, o->section->file, o->section->line);
+        options_print(out, output_common_options, &o->common);
+        options_print(out, o->plugin->options, o->conf);
+    }
+}
+
+/* -------------------------------------------------------------- running */
+
+enum run_state { RUNNING, DRAINING_STOP, DRAINING_RELOAD };
+
+struct runner {
+    struct agent *agent;
+    struct agent *next;          /* validated new configuration waiting for the drain */
+    enum run_state state;
+    int64_t deadline_ms;
+    struct loop_timer *drain_timer;
+    int exit_code;
+};
+
+static void apply_log_settings(const struct agent_conf *c)
+{
+    int level = log_level_parse(c->log_level);
+    log_set_level(level < 0 ? LOG_INFO : (enum log_level)level);
+    log_set_json(c->log_format && strcmp(c->log_format, "json") == 0);
+}
+
+static void check_drained(struct loop *loop, void *arg)
+{
+    struct runner *r = arg;
+    struct pipeline *p = r->agent->pipeline;
+    if (pipeline_pending(p) == 0 && pipeline_batches_pending(p) == 0) {
+        loop_stop(loop);
+        return;
+    }
+    if (mono_ms() >= r->deadline_ms) {
+        log_msg(LOG_WARN, "agent",
+                "shutdown_timeout reached with %" PRIu64 " records not yet delivered; their "
+                "sources are not committed and will be read again on the next start",
+                pipeline_pending(p));
+        loop_stop(loop);
+    }
+}
+
+static void begin_drain(struct loop *loop, struct runner *r, enum run_state why)
+{
+    struct agent *a = r->agent;
+    r->state = why;
+    for (int i = 0; i < a->ninputs; i++)
+        if (a->inputs[i]->plugin->stop)
+            a->inputs[i]->plugin->stop(a->inputs[i]);
+    pipeline_flush(a->pipeline);
+    r->deadline_ms = mono_ms() + a->conf.shutdown_timeout_ms;
+    r->drain_timer = loop_timer_add(loop, 1, 20, check_drained, r);
+}
+
+static void reload(struct loop *loop, struct runner *r)
+{
+    struct diag diag = {0};
+    log_msg(LOG_INFO, "agent", "SIGHUP: reloading the configuration from %s", r->agent->config_path);
+    struct agent *next = agent_load(r->agent->config_path, &diag);
+    if (!next) {
+        for (int i = 0; i < diag.count; i++)
+            log_msg(LOG_ERROR, "config", "%s", diag.messages[i]);
+        log_msg(LOG_ERROR, "agent",
+                "reload failed with %d error%s; the running configuration stays in effect",
+                diag.count, diag.count == 1 ? "" : "s");
+        diag_free(&diag);
+        return;
+    }
+    diag_free(&diag);
+    r->next = next;
+    begin_drain(loop, r, DRAINING_RELOAD);
+}
+
+static void on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+    struct runner *r = arg;
+    struct signalfd_siginfo si;
+    (void)events;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+            if (r->state == RUNNING)
+                reload(loop, r);
+            else
+                log_msg(LOG_INFO, "agent", "SIGHUP ignored: already stopping or reloading");
+        } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            if (r->state == DRAINING_STOP) {
+                log_msg(LOG_WARN, "agent", "second stop signal: exiting without waiting");
+                loop_stop(loop);
+            } else {
+                log_msg(LOG_INFO, "agent", "%s: stopping; delivering what is buffered (at most %" PRId64 " ms)",
+                        si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT",
+                        r->agent->conf.shutdown_timeout_ms);
+                if (r->state == DRAINING_RELOAD) {
+                    agent_free(r->next);
+                    r->next = NULL;
+                    r->state = DRAINING_STOP;
+                } else {
+                    begin_drain(loop, r, DRAINING_STOP);
+                }
+            }
+        }
+    }
+}
+
+/* Start the agent's inputs and outputs on loop. 0, or -1 with a message. */
+static int agent_start(struct agent *a, struct loop *loop)
+{
+    apply_log_settings(&a->conf);
+    if (mkdir_p(a->conf.data_dir) < 0) {
+        log_msg(LOG_ERROR, "agent", "cannot create data_dir %s: %s", a->conf.data_dir, strerror(errno));
+        return -1;
+    }
+    a->loop = loop;
+    struct pipeline_limits limits = {a->conf.memory_limit, a->conf.input_memory_limit};
+    a->pipeline = pipeline_new(loop, a->inputs, a->ninputs, a->outputs, a->noutputs, &limits);
+    if (!a->pipeline || pipeline_start(a->pipeline) < 0)
+        return -1;
+    for (int i = 0; i < a->noutputs; i++) {
+        struct output_instance *o = a->outputs[i];
+        struct buf text;
+        buf_init(&text);
+        if (o->plugin->describe)
+            o->plugin->describe(o, &text);
+        struct buf match;
+        buf_init(&match);
+        for (int m = 0; m < o->common.match.count; m++)
+            buf_printf(&match, "%s%s", m ? " " : "", o->common.match.items[m]);
+        log_msg(LOG_INFO, "agent", "output %s (%s) for tags matching '%s': %s", o->name,
+                o->plugin->name, match.data ? match.data : "", text.data ? text.data : "ready");
+        buf_free(&text);
+        buf_free(&match);
+    }
+    for (int i = 0; i < a->ninputs; i++) {
+        struct input_instance *in = a->inputs[i];
+        in->loop = loop;
+        if (in->plugin->start && in->plugin->start(in) < 0) {
+            log_msg(LOG_ERROR, "agent", "input %s (%s) failed to start", in->name, in->plugin->name);
+            return -1;
+        }
+    }
+    log_msg(LOG_INFO, "agent", "collector %s running with %d input%s and %d output%s from %s",
+            COLLECTOR_VERSION, a->ninputs, a->ninputs == 1 ? "" : "s", a->noutputs,
+            a->noutputs == 1 ? "" : "s", a->config_path);
+    return 0;
+}
+
+/* Stop sender threads, then let inputs persist what was acknowledged. */
+static void agent_stop(struct agent *a)
+{
+    pipeline_free(a->pipeline);
+    a->pipeline = NULL;
+}
+
+int agent_run(const char *path)
+{
+    struct diag diag = {0};
+    struct agent *a = agent_load(path, &diag);
+    if (!a) {
+        diag_print(&diag, stderr);
+        fprintf(stderr, "collector: %d configuration error%s; not starting\n", diag.count,
+                diag.count == 1 ? "" : "s");
+        diag_free(&diag);
+        return 2;
+    }
+    diag_free(&diag);
+
+    /* Block the signals before any thread exists so all of them inherit the
+     * mask and signals arrive only through the signalfd. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct loop *loop = loop_new();
+    int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (!loop || sfd < 0) {
+        fprintf(stderr, "collector: cannot set up the event loop: %s\n", strerror(errno));
+        agent_free(a);
+        loop_free(loop);
+        return 1;
+    }
+    struct runner r = {.agent = a, .state = RUNNING};
+    loop_add_fd(loop, sfd, EPOLLIN, on_signal, &r);
+
+    int code = 0;
+    if (agent_start(a, loop) < 0) {
+        code = 1;
+    } else {
+        for (;;) {
+            if (loop_run(loop) < 0) {
+                code = 1;
+                break;
+            }
+            loop_timer_del(loop, r.drain_timer);
+            r.drain_timer = NULL;
+            if (r.state != DRAINING_RELOAD || !r.next)
+                break;
+            agent_stop(r.agent);
+            agent_free(r.agent);
+            r.agent = r.next;
+            r.next = NULL;
+            r.state = RUNNING;
+            if (agent_start(r.agent, loop) < 0) {
+                code = 1;
+                break;
+            }
+            log_msg(LOG_INFO, "agent", "configuration reloaded");
+        }
+    }
+    if (r.agent->pipeline)
+        agent_stop(r.agent);
+    agent_free(r.agent);
+    agent_free(r.next);
+    loop_del_fd(loop, sfd);
+    close(sfd);
+    loop_free(loop);
+    if (code == 0)
+        log_msg(LOG_INFO, "agent", "stopped");
+    return code;
+}

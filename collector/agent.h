@@ -1,0 +1,51 @@
+/* The agent: configuration turned into running inputs, outputs and a
+ * pipeline on one event loop; signals; reload; graceful stop. */
+#ifndef COLLECTOR_AGENT_H
+#define COLLECTOR_AGENT_H
+
+#include "collector/core/config.h"
+#include "collector/plugin.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct aws_settings;
+
+/* [agent] section. */
+struct agent_conf {
+    char *log_level;
+    char *log_format;              /* logfmt | json */
+    char *data_dir;
+    char *hostname;                /* default: gethostname() */
+    int64_t shutdown_timeout_ms;
+    uint64_t memory_limit;
+    uint64_t input_memory_limit;
+    struct aws_settings *aws;      /* AWS keys of the [agent] section (aws.h) */
+};
+
+struct agent {
+    char *config_path;
+    struct config cfg;
+    struct agent_conf conf;
+    struct input_instance **inputs;
+    int ninputs;
+    struct output_instance **outputs;
+    int noutputs;
+    struct loop *loop;
+    struct pipeline *pipeline;
+};
+
+/* Read and validate the configuration at path into a new agent (nothing
+ * started). On error returns NULL with every problem in diag. */
+struct agent *agent_load(const char *path, struct diag *diag);
+void agent_free(struct agent *a);
+
+/* check-config: print the effective configuration, secrets masked. */
+void agent_print_config(const struct agent *a, FILE *out);
+
+/* Run until SIGTERM/SIGINT; SIGHUP reloads. Returns the process exit code. */
+int agent_run(const char *path);
+
+extern const struct option_def agent_options[];
+
+#endif

@@ -1,0 +1,73 @@
+/* A batch: records bound for one destination of one output, in the order
+ * they were emitted, plus the arena holding their bytes.
+ *
+ * Memory layout: `logs` (or `metrics`) is an array of fixed-size records;
+ * every variable-length part (message, field keys and values, metric names)
+ * is appended to one growable arena and referenced by offset. A batch is
+ * reused after it is acknowledged (batch_reset keeps the capacity), so the
+ * steady state allocates nothing per record. */
+#ifndef COLLECTOR_BATCH_H
+#define COLLECTOR_BATCH_H
+
+#include "collector/pipeline/record.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum batch_kind { BATCH_LOGS = 1, BATCH_METRICS = 2 };
+
+struct dest;
+struct output_instance;
+
+struct batch {
+    enum batch_kind kind;
+    struct output_instance *output;
+    struct dest *dest;                 /* the destination (partition) it belongs to */
+    const char *dest_key;              /* that destination's key (e.g. "group\nstream") */
+
+    struct log_record *logs;
+    struct metric_record *metrics;
+    uint32_t count;
+    uint32_t cap;
+
+    char *arena;
+    size_t arena_len;
+    size_t arena_cap;
+
+    uint64_t payload_bytes;            /* sum of message bytes + per-record overhead */
+    int64_t opened_ms;                 /* monotonic time of the first record */
+
+    /* Set by the sender. */
+    int result;                        /* enum output_result */
+    int attempts;
+    int64_t not_before_ms;             /* monotonic; a retried batch waits until then */
+    struct batch *next;                /* queue link */
+};
+
+struct batch *batch_new(enum batch_kind kind);
+void batch_free(struct batch *b);
+/* Empty it for reuse, dropping the meta references it holds. */
+void batch_reset(struct batch *b);
+
+/* Copy an event in. seq and input_index identify it for acknowledgement. */
+void batch_add_log(struct batch *b, const struct log_event *ev, const struct tag *tag,
+                   uint16_t input_index, uint64_t seq, uint32_t overhead);
+void batch_add_metric(struct batch *b, const struct metric_event *ev, const struct tag *tag,
+                      uint16_t input_index, uint64_t seq);
+
+static inline const char *batch_str(const struct batch *b, uint32_t off)
+{
+    return b->arena + off;
+}
+
+/* Field i of a log record: key/value pointers (not NUL-terminated) and lengths. */
+void batch_log_field(const struct batch *b, const struct log_record *r, int i, const char **key,
+                     uint32_t *key_len, const char **value, uint32_t *value_len);
+/* Dimension i of a metric record (NUL-terminated). */
+void batch_metric_dim(const struct batch *b, const struct metric_record *r, int i,
+                      const char **name, const char **value);
+
+/* Bytes of memory the batch holds (for the agent's memory accounting). */
+size_t batch_memory(const struct batch *b);
+
+#endif

@@ -1,0 +1,60 @@
+/* The pipeline: routing, per-destination buffers, sender threads and
+ * acknowledgements.
+ *
+ *   input --pipeline_emit_*--> router (tag vs. each output's match globs)
+ *     --> destination buffer (per output and dest_key) --seal on size,
+ *         count or age--> send queue --> sender thread: plugin->send()
+ *     --> completion (eventfd back to the loop) --> ack tracker
+ *     --> input->commit(cookie) in emission order
+ *
+ * Everything but send() runs on the event loop thread. Memory is bounded:
+ * when the bytes held in batches exceed the limit, pipeline_input_paused()
+ * is true and inputs stop reading until resume() is called. */
+#ifndef COLLECTOR_PIPELINE_H
+#define COLLECTOR_PIPELINE_H
+
+#include "collector/plugin.h"
+
+#include <stdint.h>
+
+struct pipeline;
+struct loop;
+
+struct pipeline_limits {
+    uint64_t memory_limit;           /* bytes held in batches, all outputs together */
+    uint64_t input_limit;            /* bytes outstanding (unacknowledged) per input; 0 = none */
+};
+
+struct pipeline *pipeline_new(struct loop *loop, struct input_instance **inputs, int ninputs,
+                              struct output_instance **outputs, int noutputs,
+                              const struct pipeline_limits *limits);
+/* Start sender threads and the flush timer. 0 or -1. */
+int pipeline_start(struct pipeline *p);
+
+/* Route and buffer one record. Always accepts it (the caller checks
+ * pipeline_input_paused() between reads, so at most one read's worth goes
+ * over the limit). */
+void pipeline_emit_log(struct input_instance *in, const struct log_event *ev);
+void pipeline_emit_metric(struct input_instance *in, const struct metric_event *ev);
+
+/* Should this input stop reading for now? If so its resume() is called
+ * once there is room again. */
+int pipeline_input_paused(struct input_instance *in);
+
+/* Seal every open batch so it is sent now. */
+void pipeline_flush(struct pipeline *p);
+/* Records emitted and not yet acknowledged, all inputs. */
+uint64_t pipeline_pending(const struct pipeline *p);
+/* Payload bytes held in batches (open, queued and in flight). */
+uint64_t pipeline_memory(const struct pipeline *p);
+/* Batches queued or in flight, all outputs. */
+uint64_t pipeline_batches_pending(const struct pipeline *p);
+
+/* Stop sender threads (in-flight sends finish first) and free everything.
+ * Records never acknowledged are not committed: their inputs re-read them. */
+void pipeline_free(struct pipeline *p);
+
+/* Does any glob in match (space-separated fnmatch patterns) match tag? */
+int route_matches(const struct strlist *match, const char *tag);
+
+#endif

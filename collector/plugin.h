@@ -1,0 +1,163 @@
+/* Input and output modules.
+ *
+ * A module is one file with one public table (`const struct input_plugin
+ * tail_input = {...}`) registered in one list (registry.c). Options are
+ * declared in the table (options.h); the agent parses a section into
+ * `conf` (a struct of conf_size bytes) before calling init().
+ *
+ * Threads: every input callback and output init/shutdown run on the event
+ * loop thread. Output send() runs on the output's sender threads; it must
+ * only touch its batch, its own worker state and thread-safe parts of ctx. */
+#ifndef COLLECTOR_PLUGIN_H
+#define COLLECTOR_PLUGIN_H
+
+#include "collector/core/options.h"
+#include "collector/pipeline/batch.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct agent;
+struct diag;
+struct loop;
+struct conf_section;
+struct buf;
+
+/* ---------------------------------------------------------------- inputs */
+
+struct input_stats {
+    _Atomic uint64_t records_in;
+    _Atomic uint64_t bytes_in;
+    _Atomic uint64_t records_unrouted;   /* matched no output */
+    _Atomic uint64_t records_acked;
+};
+
+struct input_instance {
+    const struct input_plugin *plugin;
+    char *name;                  /* section name */
+    const struct tag *tag;
+    uint16_t index;              /* position in the agent's input list */
+    void *conf;                  /* parsed options (plugin->conf_size bytes) */
+    void *ctx;                   /* the plugin's runtime state */
+    struct agent *agent;
+    struct loop *loop;
+    const struct conf_section *section;
+    struct pipeline *pipeline;
+    struct ack_tracker *acks;    /* owned by the pipeline */
+    struct input_stats stats;
+};
+
+struct input_plugin {
+    const char *name;
+    const char *description;
+    const struct option_def *options;
+    size_t conf_size;
+
+    /* Validate what the option table cannot (errors to diag with file:line)
+     * and set up state. Must not start reading, and must not read or write
+     * persistent state (checkpoints): check-config initializes without
+     * starting, and on SIGHUP the new configuration is initialized while the
+     * old one still runs. On failure leave ctx NULL. 0 or -1. */
+    int (*init)(struct input_instance *in, struct diag *diag);
+    /* Load persistent state and start producing on in->loop. 0 or -1. */
+    int (*start)(struct input_instance *in);
+    /* The pipeline has room again after pipeline_input_paused() said no. */
+    void (*resume)(struct input_instance *in);
+    /* Records up to and including the one with this cookie are acknowledged
+     * (called in emission order, once per record). */
+    void (*commit)(struct input_instance *in, uint64_t cookie_a, uint64_t cookie_b);
+    /* Stop reading; emit what is pending (a partial multiline record). */
+    void (*stop)(struct input_instance *in);
+    /* Everything acknowledged that will be: persist state (only if start()
+     * ran) and free. Called whenever ctx is set. */
+    void (*destroy)(struct input_instance *in);
+    /* One human-readable line of state for logs and status (optional). */
+    void (*describe)(struct input_instance *in, struct buf *out);
+};
+
+/* --------------------------------------------------------------- outputs */
+
+enum output_flags {
+    OUTPUT_LOGS    = 1 << 0,
+    OUTPUT_METRICS = 1 << 1,
+};
+
+enum output_result {
+    OUTPUT_OK = 0,      /* delivered: acknowledge every record */
+    OUTPUT_RETRY,       /* temporary failure: keep the batch, try again after a backoff */
+    OUTPUT_DROP,        /* permanent failure: count the records as dropped, acknowledge */
+};
+
+/* Generic options every output has (the `[output NAME]` section takes these
+ * plus the plugin's own). */
+struct output_common {
+    char *type;
+    struct strlist match;
+    int64_t flush_interval_ms;
+    uint64_t batch_max_bytes;
+    int64_t batch_max_records;
+    int64_t workers;
+    int64_t retry_limit;         /* OUTPUT_RETRY attempts before dropping; -1 = forever */
+    int64_t retry_max_backoff_ms;
+};
+
+struct output_stats {
+    _Atomic uint64_t records_out;
+    _Atomic uint64_t bytes_out;
+    _Atomic uint64_t records_dropped;
+    _Atomic uint64_t batches_out;
+    _Atomic uint64_t batches_retried;
+    _Atomic uint64_t batches_dropped;
+    _Atomic int64_t last_success_ms;
+    _Atomic int64_t last_error_ms;
+};
+
+struct output_instance {
+    const struct output_plugin *plugin;
+    char *name;
+    uint16_t index;
+    struct output_common common;
+    void *conf;
+    void *ctx;
+    struct agent *agent;
+    const struct conf_section *section;
+    struct output_stats stats;
+    struct output_runtime *rt;   /* owned by the pipeline: destinations, queue, threads */
+};
+
+struct output_plugin {
+    const char *name;
+    const char *description;
+    unsigned flags;                   /* OUTPUT_LOGS | OUTPUT_METRICS */
+    const struct option_def *options;
+    size_t conf_size;
+    /* Hard limits of the destination, applied on top of the batch_* options:
+     * 0 = none. overhead is added per record to the payload size (26 for
+     * PutLogEvents). */
+    uint32_t max_batch_records;
+    uint64_t max_batch_bytes;
+    uint32_t record_overhead;
+
+    int (*init)(struct output_instance *out, struct diag *diag);
+    /* Optional: partition records (for example by log group and stream).
+     * Write a key into `key`; records with equal keys are batched together
+     * and sent in order, one batch in flight per key. */
+    void (*dest_key)(struct output_instance *out, const struct tag *tag, const struct meta *meta,
+                     struct buf *key);
+    /* Per sender thread state (optional). */
+    void *(*worker_init)(struct output_instance *out);
+    void (*worker_free)(struct output_instance *out, void *worker);
+    /* Deliver one batch. Runs on a sender thread. */
+    enum output_result (*send)(struct output_instance *out, void *worker, struct batch *b);
+    /* Called once at start (after init) on the loop thread, to say where data goes. */
+    void (*describe)(struct output_instance *out, struct buf *out_text);
+    void (*shutdown)(struct output_instance *out);
+};
+
+const struct input_plugin *input_plugin_find(const char *name);
+const struct output_plugin *output_plugin_find(const char *name);
+/* NULL-terminated lists, for help and check-config. */
+extern const struct input_plugin *const input_plugins[];
+extern const struct output_plugin *const output_plugins[];
+
+#endif

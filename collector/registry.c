@@ -1,0 +1,39 @@
+/* The one list of modules. Adding an input or output is adding its file and
+ * one line here. */
+#include "collector/plugin.h"
+
+#include <string.h>
+
+extern const struct input_plugin generate_input;
+
+extern const struct output_plugin null_output;
+extern const struct output_plugin stdout_output;
+extern const struct output_plugin file_output;
+
+const struct input_plugin *const input_plugins[] = {
+    &generate_input,
+    NULL,
+};
+
+const struct output_plugin *const output_plugins[] = {
+    &file_output,
+    &null_output,
+    &stdout_output,
+    NULL,
+};
+
+const struct input_plugin *input_plugin_find(const char *name)
+{
+    for (int i = 0; input_plugins[i]; i++)
+        if (strcmp(input_plugins[i]->name, name) == 0)
+            return input_plugins[i];
+    return NULL;
+}
+
+const struct output_plugin *output_plugin_find(const char *name)
+{
+    for (int i = 0; output_plugins[i]; i++)
+        if (strcmp(output_plugins[i]->name, name) == 0)
+            return output_plugins[i];
+    return NULL;
+}
