@@ -449,11 +449,38 @@ static int agent_start(struct agent *a, struct loop *loop)
     return 0;
 }
 
+/* One line per input and output with what it did, for the log at stop. */
+static void log_summary(const struct agent *a)
+{
+    for (int i = 0; i < a->ninputs; i++) {
+        struct input_instance *in = a->inputs[i];
+        struct buf text;
+        buf_init(&text);
+        if (in->plugin->describe && in->ctx)
+            in->plugin->describe(in, &text);
+        log_msg(LOG_INFO, "agent",
+                "input %s: %" PRIu64 " records in, %" PRIu64 " acknowledged, %" PRIu64
+                " unrouted%s%s",
+                in->name, (uint64_t)in->stats.records_in, (uint64_t)in->stats.records_acked,
+                (uint64_t)in->stats.records_unrouted, text.len ? "; " : "", text.len ? text.data : "");
+        buf_free(&text);
+    }
+    for (int i = 0; i < a->noutputs; i++) {
+        struct output_instance *o = a->outputs[i];
+        log_msg(LOG_INFO, "agent",
+                "output %s: %" PRIu64 " records out in %" PRIu64 " batches, %" PRIu64
+                " dropped, %" PRIu64 " batch retries",
+                o->name, (uint64_t)o->stats.records_out, (uint64_t)o->stats.batches_out,
+                (uint64_t)o->stats.records_dropped, (uint64_t)o->stats.batches_retried);
+    }
+}
+
 /* Stop sender threads, then let inputs persist what was acknowledged. */
 static void agent_stop(struct agent *a)
 {
     pipeline_free(a->pipeline);
     a->pipeline = NULL;
+    log_summary(a);
 }
 
 int agent_run(const char *path)

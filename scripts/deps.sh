@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install the Debian packages the build and the tests need, if any is
+# missing. Idempotent and silent when everything is present (`make deps`).
+set -eu
+
+PACKAGES="gcc make pkg-config python3 openssl ca-certificates \
+libcurl4-openssl-dev libjansson-dev zlib1g-dev libssl-dev libinotifytools0-dev \
+libpcre2-dev libcmocka-dev"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=sudo
+    else
+        echo "deps: not root and no sudo; run as root: apt-get install -y$missing" >&2
+        exit 1
+    fi
+else
+    SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null

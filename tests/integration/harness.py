@@ -1,0 +1,208 @@
+"""Helpers for integration tests that run the real `collector` binary.
+
+    with Agent('''
+        [agent]
+        data_dir = {data_dir}
+        [input gen]
+        type = generate
+        count = 10
+        [output out]
+        type = file
+        match = *
+        path = {out_dir}
+        flush_interval = 200ms
+    ''') as agent:
+        agent.start()
+        agent.wait_for(lambda: len(read_file_output(agent.out_dir)) == 10)
+        assert agent.stop() == 0
+
+Placeholders {tmp}, {data_dir}, {out_dir} in the configuration are replaced
+(plain text replacement, so ${VAR} stays for the agent to expand). Every
+agent a test starts is stopped by pid when the context exits.
+"""
+import glob
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import textwrap
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.abspath(os.environ.get("COLLECTOR_BUILD", os.path.join(ROOT, "build")))
+BINARY = os.path.join(BUILD, "collector")
+
+
+def base_env(extra=None):
+    env = dict(os.environ)
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    # Leak reports under ASan make the process exit non-zero, which tests see.
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_cli(args, env=None, timeout=60, cwd=None):
+    """Run `collector ARGS...` to completion; returns CompletedProcess (text)."""
+    return subprocess.run([BINARY] + list(args), env=base_env(env), capture_output=True,
+                          text=True, errors="replace", timeout=timeout, cwd=cwd)
+
+
+class Agent:
+    def __init__(self, config_text=None, env=None, files=None, conf_name="00-test.conf"):
+        self.tmp = tempfile.mkdtemp(prefix="collector-test-")
+        self.data_dir = os.path.join(self.tmp, "data")
+        self.out_dir = os.path.join(self.tmp, "out")
+        self.conf_dir = os.path.join(self.tmp, "conf.d")
+        os.makedirs(self.conf_dir)
+        self.env = env or {}
+        self.proc = None
+        self._stdout = None
+        self._stderr = None
+        if config_text is not None:
+            self.write_config(config_text, conf_name)
+        for name, text in (files or {}).items():
+            self.write_config(text, name)
+
+    # -- configuration
+    def expand(self, text):
+        text = textwrap.dedent(text)
+        for key, value in (("{tmp}", self.tmp), ("{data_dir}", self.data_dir),
+                           ("{out_dir}", self.out_dir)):
+            text = text.replace(key, value)
+        return text
+
+    def write_config(self, text, name="00-test.conf"):
+        path = os.path.join(self.conf_dir, name)
+        with open(path, "w") as f:
+            f.write(self.expand(text))
+        return path
+
+    # -- process
+    def start(self, args=None):
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self._stdout = open(os.path.join(self.tmp, "agent.stdout"), "ab")
+        self._stderr = open(os.path.join(self.tmp, "agent.stderr"), "ab")
+        cmd = [BINARY, "run", "-c", self.conf_dir] if args is None else [BINARY] + list(args)
+        self.proc = subprocess.Popen(cmd, stdout=self._stdout, stderr=self._stderr,
+                                     env=base_env(self.env), cwd=self.tmp)
+        return self.proc
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def send_signal(self, sig):
+        if self.running():
+            os.kill(self.proc.pid, sig)
+
+    def wait_exit(self, timeout=30):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Signal the agent and wait; returns its exit code (kills it after timeout)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError(f"agent did not stop within {timeout}s after signal {sig}\n"
+                                     + self.stderr()[-3000:])
+        self._close_files()
+        return self.proc.returncode
+
+    def kill9(self):
+        if self.running():
+            self.proc.kill()
+            self.proc.wait()
+        self._close_files()
+
+    def _close_files(self):
+        for f in (self._stdout, self._stderr):
+            if f:
+                f.close()
+        self._stdout = self._stderr = None
+
+    def stderr(self):
+        path = os.path.join(self.tmp, "agent.stderr")
+        return open(path, errors="replace").read() if os.path.exists(path) else ""
+
+    def stdout(self):
+        path = os.path.join(self.tmp, "agent.stdout")
+        return open(path, errors="replace").read() if os.path.exists(path) else ""
+
+    def wait_for(self, pred, timeout=30, interval=0.05, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if pred():
+                return True
+            if self.proc is not None and self.proc.poll() is not None and not pred():
+                raise AssertionError(f"agent exited ({self.proc.returncode}) while waiting for "
+                                     f"{what}\n" + self.stderr()[-3000:])
+            time.sleep(interval)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}\n"
+                             + self.stderr()[-3000:])
+
+    def wait_log(self, text, timeout=30):
+        return self.wait_for(lambda: text in self.stderr(), timeout, what=repr(text))
+
+    def cleanup(self):
+        if self.running():
+            self.proc.kill()
+            self.proc.wait()
+        self._close_files()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
+
+
+def output_files(out_dir, name=None):
+    """The files of one file output, oldest first: <f>.N ... <f>.1, <f>."""
+    pattern = os.path.join(out_dir, (name + ".jsonl*") if name else "*.jsonl*")
+    files = glob.glob(pattern)
+
+    def order(path):
+        base, _, suffix = path.rpartition(".")
+        return (0, -int(suffix)) if suffix.isdigit() else (1, 0)
+    return sorted(files, key=order)
+
+
+def read_file_output(out_dir, name=None):
+    """Every record the file output wrote, oldest first, as dicts. A line
+    being written (no trailing newline yet) is not returned."""
+    records = []
+    for path in output_files(out_dir, name):
+        opener = gzip.open if ".gz" in os.path.basename(path) else open
+        try:
+            with opener(path, "rb") as f:
+                data = f.read()
+        except (EOFError, OSError):
+            continue  # a gzip member still being written
+        lines = data.split(b"\n")
+        for line in lines[:-1]:
+            if line:
+                records.append(json.loads(line))
+    return records
+
+
+def messages(records):
+    return [r["message"] for r in records if "message" in r]
