@@ -44,32 +44,40 @@ DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
 
 all: $(BUILD)/collector                      ## build build/collector
 
+# `make V=1` shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/collector: $(MAIN_OBJ) $(BUILD)/libcollector.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libcollector.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS) -lcmocka
+	@echo "  TEST  $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS)
+	@echo "  TOOL  $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS)
 
 -include $(DEPFILES)
 
 deps:                                        ## install missing build and test packages (apt-get; idempotent)
 	@sh scripts/deps.sh
 
+RUN_DATA ?= $(CURDIR)/$(BUILD)/run
 run: deps all                                ## build, then run the agent in the foreground on ./conf.d
-	$(BUILD)/collector run -c conf.d
+	COLLECTOR_DATA_DIR=$${COLLECTOR_DATA_DIR:-$(RUN_DATA)} $(BUILD)/collector run -c conf.d
 
 test: deps                                   ## build, then run every test; ends with "N passed, N failed"
 	@$(MAKE) --no-print-directory test-only

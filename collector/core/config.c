@@ -20,7 +20,7 @@ void diag_add(struct diag *d, const char *file, int line, const char *fmt, ...)
     va_end(ap);
     d->messages = xrealloc(d->messages, sizeof(char *) * (size_t)(d->count + 1));
     d->pos = xrealloc(d->pos, sizeof *d->pos * (size_t)(d->count + 1));
-    d->pos[d->count] = (struct diag_pos){file, line};
+    d->pos[d->count] = (struct diag_pos){file ? xstrdup(file) : NULL, line};
     if (file && line > 0)
         d->messages[d->count++] = xasprintf("%s:%d: %s", file, line, text);
     else if (file)
@@ -55,8 +55,10 @@ void diag_print(const struct diag *d, FILE *out)
 
 void diag_free(struct diag *d)
 {
-    for (int i = 0; i < d->count; i++)
+    for (int i = 0; i < d->count; i++) {
         free(d->messages[i]);
+        free(d->pos[i].file);
+    }
     free(d->messages);
     free(d->pos);
     d->messages = NULL;
@@ -329,7 +331,8 @@ int config_load(struct config *cfg, const char *path, struct diag *diag)
             names[count++] = xstrdup(de->d_name);
         }
         closedir(dir);
-        qsort(names, (size_t)count, sizeof(char *), cmp_str);
+        if (count > 1)
+            qsort(names, (size_t)count, sizeof(char *), cmp_str);
         for (int i = 0; i < count; i++) {
             char *full = xasprintf("%s/%s", path, names[i]);
             load_file(cfg, full, diag);

@@ -42,7 +42,7 @@ struct config {
 struct diag {
     char **messages;
     int count;
-    struct diag_pos { const char *file; int line; } *pos;   /* for ordering */
+    struct diag_pos { char *file; int line; } *pos;   /* for ordering (owned copies) */
 };
 
 void diag_add(struct diag *d, const char *file, int line, const char *fmt, ...)

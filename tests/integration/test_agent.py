@@ -267,7 +267,9 @@ class Pipeline(unittest.TestCase):
             a.wait_log("cannot create", timeout=20)
             time.sleep(2)
             rss = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{a.pid}/status").read()).group(1))
-            self.assertLess(rss, 24 * 1024, "RSS in KiB while the output is stalled")
+            # 300,000 x 200 bytes would be over 60 MB held in memory; bounded, the
+            # agent stays far below (the margin covers ASan's own overhead).
+            self.assertLess(rss, 48 * 1024, "RSS in KiB while the output is stalled")
             os.unlink(a.out_dir)
             os.makedirs(a.out_dir)
             a.wait_log("all 300000 records acknowledged", timeout=90)
