@@ -40,7 +40,7 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
 
-.PHONY: all deps run test test-only check-asan unit integration bench install uninstall clean help
+.PHONY: all deps run test test-only check-asan unit integration bench install uninstall clean help docs
 
 all: $(BUILD)/collector                      ## build build/collector
 
@@ -93,6 +93,9 @@ check-asan: deps                             ## every test under AddressSanitize
 
 bench: deps all $(TOOL_BINS)                 ## benchmarks: print figures, assert nothing
 	@$(PYTHON) tests/bench/run_bench.py --build $(BUILD)
+
+docs: all                                    ## regenerate README.md's configuration reference from the option tables
+	@$(PYTHON) scripts/update_reference.py
 
 install: all                                 ## install binary, /etc/collector/conf.d and docs (PREFIX, DESTDIR)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/collector/conf.d \

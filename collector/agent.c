@@ -308,6 +308,42 @@ void agent_print_config(const struct agent *a, FILE *out)
     }
 }
 
+static void reference_table(FILE *out, const struct option_def *common,
+                            const struct option_def *own)
+{
+    fprintf(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
+    if (common)
+        options_print_markdown(out, common);
+    options_print_markdown(out, own);
+    fprintf(out, "\n");
+}
+
+void agent_print_reference(FILE *out)
+{
+    fprintf(out, "### `[agent]`\n\n");
+    reference_table(out, agent_options, aws_options);
+    fprintf(out, "### Every `[input NAME]`\n\n");
+    reference_table(out, NULL, input_common_options);
+    for (int i = 0; input_plugins[i]; i++) {
+        fprintf(out, "### `type = %s` (input): %s\n\n", input_plugins[i]->name,
+                input_plugins[i]->description);
+        if (input_plugins[i]->options[0].name)
+            reference_table(out, NULL, input_plugins[i]->options);
+        else
+            fprintf(out, "No options of its own.\n\n");
+    }
+    fprintf(out, "### Every `[output NAME]`\n\n");
+    reference_table(out, NULL, output_common_options);
+    for (int i = 0; output_plugins[i]; i++) {
+        fprintf(out, "### `type = %s` (output): %s\n\n", output_plugins[i]->name,
+                output_plugins[i]->description);
+        if (output_plugins[i]->options[0].name)
+            reference_table(out, NULL, output_plugins[i]->options);
+        else
+            fprintf(out, "No options of its own.\n\n");
+    }
+}
+
 /* -------------------------------------------------------------- running */
 
 enum run_state { RUNNING, DRAINING_STOP, DRAINING_RELOAD };

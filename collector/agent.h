@@ -46,6 +46,10 @@ void agent_print_config(const struct agent *a, FILE *out);
 /* Run until SIGTERM/SIGINT; SIGHUP reloads. Returns the process exit code. */
 int agent_run(const char *path);
 
+/* The configuration reference in Markdown, generated from every option
+ * table (README.md embeds it; a test checks it is current). */
+void agent_print_reference(FILE *out);
+
 extern const struct option_def agent_options[];
 
 #endif

@@ -34,8 +34,9 @@ static const struct command commands[] = {
      "file:line: message",
      cmd_check_config},
     {"version", "collector version", "print the version", cmd_version},
-    {"help", "collector help [COMMAND | input TYPE | output TYPE]",
-     "describe a command, or the options of an input or output module", cmd_help},
+    {"help", "collector help [COMMAND | agent | input TYPE | output TYPE | reference]",
+     "describe a command, or the options of a module; `reference` prints them all as Markdown",
+     cmd_help},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -150,6 +151,10 @@ static int cmd_help(int argc, char **argv)
     }
     if (argc >= 3 && (strcmp(argv[1], "input") == 0 || strcmp(argv[1], "output") == 0))
         return help_module(argv[1], argv[2]);
+    if (strcmp(argv[1], "reference") == 0) {
+        agent_print_reference(stdout);
+        return 0;
+    }
     if (strcmp(argv[1], "agent") == 0) {
         printf("[agent] section options:\n");
         options_print_help(stdout, agent_options);

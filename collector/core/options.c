@@ -314,3 +314,33 @@ void options_print_help(FILE *out, const struct option_def *defs)
             fprintf(out, "  %-22s %-8s default: %s\n", "", "", d->default_value[0] ? d->default_value : "(empty)");
     }
 }
+
+void options_print_markdown(FILE *out, const struct option_def *defs)
+{
+    for (const struct option_def *d = defs; d->name; d++) {
+        char type[256];
+        if (d->type == OPT_ENUM && d->choices) {
+            /* '|' separates table cells in Markdown */
+            size_t n = 0;
+            for (const char *c = d->choices; *c && n < sizeof type - 3; c++) {
+                if (*c == '|') {
+                    type[n++] = ' ';
+                    type[n++] = '/';
+                    type[n++] = ' ';
+                } else {
+                    type[n++] = *c;
+                }
+            }
+            type[n] = '\0';
+        } else if (d->type == OPT_INT && d->choices) {
+            snprintf(type, sizeof type, "integer %s", d->choices);
+        } else {
+            snprintf(type, sizeof type, "%s", type_name(d->type));
+        }
+        fprintf(out, "| `%s` | %s | %s | %s%s |\n", d->name, type,
+                d->default_value ? (d->default_value[0] ? d->default_value : "(empty)")
+                                 : ((d->flags & OPT_REQUIRED) ? "**required**" : "-"),
+                d->description ? d->description : "",
+                d->type == OPT_SECRET ? " (secret: masked everywhere)" : "");
+    }
+}

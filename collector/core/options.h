@@ -88,6 +88,8 @@ void options_print(FILE *out, const struct option_def *defs, const void *target)
 
 /* Print the table as a reference: key, type, default, description. */
 void options_print_help(FILE *out, const struct option_def *defs);
+/* The same as Markdown table rows (no header), for the README reference. */
+void options_print_markdown(FILE *out, const struct option_def *defs);
 
 const struct option_def *options_find(const struct option_def *defs, const char *name);
 

@@ -302,7 +302,8 @@ static struct batch *dest_open_batch(struct output_runtime *rt, struct dest *d,
         b = batch_get(rt, kind);
         b->dest = d;
         b->dest_key = d->key;
-        b->opened_ms = mono_ms();
+        b->opened_ms = mono_ms(); /* once per batch: the clock is not read per record */
+        d->last_used_ms = b->opened_ms;
         d->open = b;
     }
     return b;
@@ -355,7 +356,6 @@ static void emit_common(struct input_instance *in, const struct tag *tag, uint64
             continue;
         struct output_runtime *rt = p->outputs[i]->rt;
         struct dest *d = dest_for(rt, tag, lev ? lev->meta : mev->meta);
-        d->last_used_ms = mono_ms();
         uint32_t add = lev ? bytes + rt->overhead : 64;
         struct batch *b = dest_open_batch(rt, d, lev ? BATCH_LOGS : BATCH_METRICS, add);
         uint64_t before = b->payload_bytes;
