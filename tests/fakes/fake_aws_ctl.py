@@ -1,0 +1,177 @@
+"""Start, drive and stop tests/fakes/fake_aws.py from Python tests (urllib only).
+
+    with FakeAWS() as aws:
+        aws.fault("throttle", count=2, target="PutLogEvents")
+        ... point the agent at aws.url ...
+        assert aws.state()["log_groups"]
+"""
+
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_aws.py")
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+
+
+class FakeAWSError(RuntimeError):
+    """The fake could not be started or a control call failed."""
+
+
+class FakeAWS:
+    """One fake_aws.py process on 127.0.0.1 (ephemeral port)."""
+
+    def __init__(self, tls_cert=None, tls_key=None, credentials=(("AKIDTEST", "secret"),),
+                 region="us-east-1", sts_duration=None, extra_args=()):
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
+        self.credentials = list(credentials)
+        self.region = region
+        self.sts_duration = sts_duration
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+        self._tmpdir = None
+        self._stderr = None
+
+    # ------------------------------------------------------------ process
+
+    def command(self, port_file):
+        """The server command line."""
+        cmd = [sys.executable, SERVER, "--port-file", port_file, "--region", self.region]
+        for cred in self.credentials:
+            cmd += ["--credentials", ":".join(c for c in cred if c)]
+        if self.tls_cert:
+            cmd += ["--tls-cert", self.tls_cert, "--tls-key", self.tls_key]
+        if self.sts_duration is not None:
+            cmd += ["--sts-duration", str(self.sts_duration)]
+        return cmd + self.extra_args
+
+    def start(self):
+        """Spawn the server and wait (<= 10 s) for its port file."""
+        self._tmpdir = tempfile.mkdtemp(prefix="fake_aws.")
+        port_file = os.path.join(self._tmpdir, "port")
+        self._stderr = open(os.path.join(self._tmpdir, "stderr"), "w+b")
+        self.proc = subprocess.Popen(self.command(port_file), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self._stderr)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if os.path.exists(port_file):
+                with open(port_file) as f:
+                    self.port = int(f.read().strip())
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        err = self.stderr_text()
+        self.stop()
+        raise FakeAWSError("fake_aws did not start: %s" % (err or "timeout"))
+
+    def stderr_text(self):
+        """Everything the server wrote to stderr so far."""
+        if self._stderr is None:
+            return ""
+        self._stderr.flush()
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")
+
+    def stop(self):
+        """SIGTERM the server, SIGKILL after 5 s, and clean up."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            self.proc = None
+        if self._tmpdir is not None:
+            self._stderr.close()
+            self._stderr = None
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def url(self):
+        scheme = "https" if self.tls_cert else "http"
+        return "%s://127.0.0.1:%d" % (scheme, self.port)
+
+    # ------------------------------------------------------------ control API
+
+    def _call(self, method, path, body=None):
+        """One control-API call; returns the decoded JSON answer."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        context = None
+        if self.tls_cert:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        try:
+            with urllib.request.urlopen(req, timeout=10, context=context) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            raise FakeAWSError("%s %s -> %d %s" % (method, path, err.code,
+                                                   err.read().decode("utf-8", "replace")))
+
+    def add_credentials(self, access_key_id, secret_access_key, session_token=None,
+                        expires_in=None):
+        """Make the fake accept another key (expires_in may be negative)."""
+        body = {"access_key_id": access_key_id, "secret_access_key": secret_access_key}
+        if session_token is not None:
+            body["session_token"] = session_token
+        if expires_in is not None:
+            body["expires_in"] = expires_in
+        return self._call("POST", "/_fake/credentials", body)
+
+    def fault(self, kind, **kw):
+        """Queue a fault: kind throttle|status|latency|reset|expire|close; count, status,
+        ms, target."""
+        return self._call("POST", "/_fake/faults", dict(kw, kind=kind))
+
+    def imds(self, **kw):
+        """Configure IMDS: role, region, instance_id, local_ipv4, hostname, allow_v1,
+        credentials_expire_in."""
+        return self._call("POST", "/_fake/imds", kw)
+
+    def ecs_credentials(self, **kw):
+        """Configure the ECS credentials endpoint: path, token, expire_in."""
+        return self._call("POST", "/_fake/ecs_credentials", kw)
+
+    def introspection(self, metadata=None, tasks=None):
+        """Set the /v1/metadata and /v1/tasks documents."""
+        body = {}
+        if metadata is not None:
+            body["metadata"] = metadata
+        if tasks is not None:
+            body["tasks"] = tasks
+        return self._call("POST", "/_fake/introspection", body)
+
+    def requests(self):
+        """The request log (list of dicts)."""
+        return self._call("GET", "/_fake/requests")["requests"]
+
+    def state(self):
+        """Stored log groups and metrics."""
+        return self._call("GET", "/_fake/state")
+
+    def reset(self):
+        """Clear state, faults and the request log (credentials are kept)."""
+        return self._call("POST", "/_fake/reset", {})
