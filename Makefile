@@ -12,7 +12,7 @@ BUILD    ?= build
 SAN      ?=
 PYTHON   ?= python3
 
-PKGS     := libcurl jansson zlib openssl libpcre2-8
+PKGS     := libcurl jansson zlib openssl libpcre2-8 libarchive
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -76,7 +76,10 @@ deps:                                        ## install missing build and test p
 	@sh scripts/deps.sh
 
 RUN_DATA ?= $(CURDIR)/$(BUILD)/run
-run: deps all                                ## build, then run the agent in the foreground on ./conf.d
+# Targets that start with `deps` build in a second make: pkg-config flags are
+# read when a Makefile is parsed, which must come after the packages exist.
+run: deps                                    ## build, then run the agent in the foreground on ./conf.d
+	@$(MAKE) --no-print-directory all
 	COLLECTOR_DATA_DIR=$${COLLECTOR_DATA_DIR:-$(RUN_DATA)} $(BUILD)/collector run -c conf.d
 
 test: deps                                   ## build, then run every test; ends with "N passed, N failed"
@@ -91,7 +94,8 @@ unit: all $(UNIT_BINS)                       ## unit tests only
 check-asan: deps                             ## every test under AddressSanitizer + UBSan (build-asan/)
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test-only
 
-bench: deps all $(TOOL_BINS)                 ## benchmarks: print figures, assert nothing
+bench: deps                                  ## benchmarks: print figures, assert nothing
+	@$(MAKE) --no-print-directory all $(TOOL_BINS)
 	@$(PYTHON) tests/bench/run_bench.py --build $(BUILD)
 
 docs: all                                    ## regenerate README.md's configuration reference from the option tables

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 struct agent;
+struct json_t; /* jansson */
 struct diag;
 struct loop;
 struct conf_section;
@@ -73,6 +74,8 @@ struct input_plugin {
     void (*destroy)(struct input_instance *in);
     /* One human-readable line of state for logs and status (optional). */
     void (*describe)(struct input_instance *in, struct buf *out);
+    /* Detailed state for GET /status: add members to obj (optional). */
+    void (*status)(struct input_instance *in, struct json_t *obj);
 };
 
 /* --------------------------------------------------------------- outputs */
@@ -85,7 +88,8 @@ enum output_flags {
 enum output_result {
     OUTPUT_OK = 0,      /* delivered: acknowledge every record */
     OUTPUT_RETRY,       /* temporary failure: keep the batch, try again after a backoff */
-    OUTPUT_DROP,        /* permanent failure: count the records as dropped, acknowledge */
+    OUTPUT_DROP,        /* permanent failure: the pipeline counts the records as dropped
+                           (reason "rejected") and acknowledges them */
 };
 
 /* Generic options every output has (the `[output NAME]` section takes these
@@ -101,10 +105,27 @@ struct output_common {
     int64_t retry_max_backoff_ms;
 };
 
+/* Why records were dropped: the label of the dropped counters. */
+enum drop_reason {
+    DROP_RETRIES_EXHAUSTED = 0,  /* retry_limit reached */
+    DROP_REJECTED,               /* the destination refused the batch for good (a 4xx) */
+    DROP_TOO_OLD,                /* outside the destination's time window */
+    DROP_TOO_NEW,
+    DROP_INVALID,                /* empty or otherwise unsendable */
+    DROP_BUFFER_FULL,            /* disk buffer full, oldest dropped */
+    DROP_REASON_COUNT
+};
+
+extern const char *const drop_reason_names[DROP_REASON_COUNT];
+
 struct output_stats {
     _Atomic uint64_t records_out;
     _Atomic uint64_t bytes_out;
-    _Atomic uint64_t records_dropped;
+    _Atomic uint64_t records_dropped;            /* all reasons together */
+    _Atomic uint64_t dropped[DROP_REASON_COUNT]; /* by reason */
+    _Atomic uint64_t records_truncated;          /* sent, but cut to the size limit */
+    _Atomic uint64_t throttled;                  /* requests answered with throttling */
+    _Atomic uint64_t batches_pending;            /* sealed, queued or in flight (gauge) */
     _Atomic uint64_t batches_out;
     _Atomic uint64_t batches_retried;
     _Atomic uint64_t batches_dropped;
@@ -151,8 +172,13 @@ struct output_plugin {
     enum output_result (*send)(struct output_instance *out, void *worker, struct batch *b);
     /* Called once at start (after init) on the loop thread, to say where data goes. */
     void (*describe)(struct output_instance *out, struct buf *out_text);
+    /* Detailed state for GET /status (optional; loop thread). */
+    void (*status)(struct output_instance *out, struct json_t *obj);
     void (*shutdown)(struct output_instance *out);
 };
+
+/* Count n records of out as dropped for reason (thread-safe). */
+void output_count_drop(struct output_instance *out, enum drop_reason reason, uint64_t n);
 
 const struct input_plugin *input_plugin_find(const char *name);
 const struct output_plugin *output_plugin_find(const char *name);

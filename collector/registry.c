@@ -5,6 +5,7 @@
 #include <string.h>
 
 extern const struct input_plugin generate_input;
+extern const struct input_plugin tail_input;
 
 extern const struct output_plugin null_output;
 extern const struct output_plugin stdout_output;
@@ -12,6 +13,7 @@ extern const struct output_plugin file_output;
 
 const struct input_plugin *const input_plugins[] = {
     &generate_input,
+    &tail_input,
     NULL,
 };
 
@@ -21,6 +23,16 @@ const struct output_plugin *const output_plugins[] = {
     &stdout_output,
     NULL,
 };
+
+const char *const drop_reason_names[DROP_REASON_COUNT] = {
+    "retries_exhausted", "rejected", "too_old", "too_new", "invalid", "buffer_full",
+};
+
+void output_count_drop(struct output_instance *out, enum drop_reason reason, uint64_t n)
+{
+    out->stats.records_dropped += n;
+    out->stats.dropped[reason] += n;
+}
 
 const struct input_plugin *input_plugin_find(const char *name)
 {

@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="gcc make pkg-config python3 openssl ca-certificates \
 libcurl4-openssl-dev libjansson-dev zlib1g-dev libssl-dev libinotifytools0-dev \
-libpcre2-dev libcmocka-dev"
+libpcre2-dev libarchive-dev libcmocka-dev \
+docker.io busybox-static"
 
 missing=""
 for p in $PACKAGES; do

@@ -286,6 +286,7 @@ static void dest_seal(struct output_runtime *rt, struct dest *d, int64_t now)
         d->queue_head = b;
     d->queue_tail = b;
     rt->batches_pending++;
+    rt->out->stats.batches_pending = rt->batches_pending;
     dest_dispatch(rt, d, now);
 }
 
@@ -451,8 +452,10 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
     struct dest *d = b->dest;
     d->inflight = 0;
     int result = b->result;
+    enum drop_reason why = DROP_REJECTED;
     if (result == OUTPUT_RETRY && out->common.retry_limit >= 0 &&
         b->attempts > out->common.retry_limit) {
+        why = DROP_RETRIES_EXHAUSTED;
         log_msg(LOG_ERROR, "pipeline",
                 "output %s: giving up on a batch of %u records after %d attempts (retry_limit)",
                 out->name, b->count, b->attempts);
@@ -475,12 +478,13 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
             d->queue_tail = b;
         return;
     default:
-        out->stats.records_dropped += b->count;
+        output_count_drop(out, why, b->count);
         out->stats.batches_dropped++;
         out->stats.last_error_ms = now_ms();
         break;
     }
     rt->batches_pending--;
+    out->stats.batches_pending = rt->batches_pending;
     ack_batch(p, b);
     batch_put(rt, b);
     dest_dispatch(rt, d, now);
