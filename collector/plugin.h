@@ -160,6 +160,10 @@ struct output_plugin {
     uint32_t record_overhead;
 
     int (*init)(struct output_instance *out, struct diag *diag);
+    /* Optional, for `enabled = auto`: can this output work on this host
+     * (credentials, region...)? Return 1, or 0 with the reason in why. Called
+     * once at start on the loop thread; must not block for long. */
+    int (*available)(struct output_instance *out, struct buf *why);
     /* Optional: partition records (for example by log group and stream).
      * Write a key into `key`; records with equal keys are batched together
      * and sent in order, one batch in flight per key. */
