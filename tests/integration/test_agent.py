@@ -410,5 +410,14 @@ class OtherOutputs(unittest.TestCase):
             self.assertRegex(a.stderr(), r"output sink: 25 records out")
 
 
+
+class Docs(unittest.TestCase):
+    def test_readme_reference_is_current(self):
+        """README's configuration reference is generated from the option tables."""
+        r = subprocess.run(["python3", os.path.join(ROOT, "scripts", "update_reference.py"),
+                            "--check"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
