@@ -43,6 +43,8 @@ void batch_reset(struct batch *b)
     b->result = 0;
     b->attempts = 0;
     b->not_before_ms = 0;
+    b->spool_id = 0;
+    b->unloaded = 0;
     b->next = NULL;
 }
 

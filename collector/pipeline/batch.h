@@ -37,6 +37,11 @@ struct batch {
     uint64_t payload_bytes;            /* sum of message bytes + per-record overhead */
     int64_t opened_ms;                 /* monotonic time of the first record */
 
+    /* Disk buffer: the chunk holding this batch (0 = none). A spooled batch's
+     * records were acknowledged to their inputs when the chunk was written. */
+    uint64_t spool_id;
+    int unloaded;                      /* only the chunk is on disk: read before sending */
+
     /* Set by the sender. */
     int result;                        /* enum output_result */
     int attempts;

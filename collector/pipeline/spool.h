@@ -1,0 +1,70 @@
+/* The disk buffer of one output: sealed batches as compressed, checksummed
+ * chunk files, replayed in order after a restart and deleted once
+ * acknowledged.
+ *
+ * Files: <dir>/<id, 16 hex digits>.chunk, written as .tmp then renamed, so a
+ * chunk either exists whole or not at all (a crash mid-write leaves a .tmp,
+ * removed at the next open). Chunk layout, little-endian:
+ *
+ *   "CLCHUNK1"                        magic, 8 bytes
+ *   u32 kind, u32 count               batch kind and record count
+ *   u64 payload_bytes, i64 created_ms
+ *   u32 key_len, key bytes            the destination key
+ *   u32 raw_len, u32 packed_len       body sizes before and after zlib
+ *   u32 header_crc                    CRC-32 of everything above
+ *   packed body                       zlib(tags, metas, records, arena)
+ *   u32 body_crc                      CRC-32 of the packed body
+ *
+ * The body keeps the batch's arena verbatim (records refer to it by offset)
+ * and replaces the tag and meta pointers by indexes into small tables, so
+ * writing and reading are a few memcpy and one (de)compression.
+ * A chunk whose checksum or structure is wrong is moved to the corrupt
+ * directory and reported; it never stops the agent. */
+#ifndef COLLECTOR_SPOOL_H
+#define COLLECTOR_SPOOL_H
+
+#include "collector/pipeline/batch.h"
+
+#include <stdint.h>
+
+enum spool_sync {
+    SPOOL_SYNC_BATCH,     /* fsync every chunk and its directory entry */
+    SPOOL_SYNC_INTERVAL,  /* syncfs at most once a second */
+    SPOOL_SYNC_OFF,       /* leave it to the kernel */
+};
+
+struct spool;
+
+/* What spool_open found on disk, oldest first. */
+struct spool_entry {
+    uint64_t id;
+    enum batch_kind kind;
+    uint32_t count;
+    uint64_t payload_bytes;
+    uint64_t file_bytes;
+    char *key;
+};
+
+/* Open (creating) dir; corrupt chunks go to corrupt_dir. Existing chunks
+ * are listed in *entries (caller frees with spool_entries_free). Returns
+ * NULL with errno set if dir cannot be created. */
+struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sync sync,
+                         struct spool_entry **entries, int *nentries);
+void spool_entries_free(struct spool_entry *entries, int n);
+void spool_close(struct spool *s);
+
+/* Write b as a new chunk. Returns its id (> 0), or 0 with errno set. */
+uint64_t spool_write(struct spool *s, const struct batch *b);
+
+/* Read chunk id into a new batch (thread-safe). NULL if it is corrupt or
+ * missing: a corrupt one has been moved aside and *corrupt set to 1. */
+struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt);
+
+/* Delete an acknowledged (or dropped) chunk. */
+void spool_remove(struct spool *s, uint64_t id);
+
+/* Bytes of chunk files currently on disk, and how many. */
+uint64_t spool_bytes(const struct spool *s);
+uint64_t spool_count(const struct spool *s);
+
+#endif
