@@ -63,6 +63,17 @@ static const struct option_def output_common_options[] = {
      "attempts of a failing batch before it is dropped and counted; -1 = never drop"},
     {"retry_max_backoff", OPT_DURATION, "30s", 0,
      offsetof(struct output_common, retry_max_backoff_ms), NULL, "cap of the wait between retries"},
+    {"buffer", OPT_ENUM, NULL, 0, offsetof(struct output_common, buffer), "memory|disk",
+     "where sealed batches wait: disk survives restarts and outages (default: disk for "
+     "CloudWatch outputs, memory for local ones)"},
+    {"buffer.max_size", OPT_SIZE, "1GiB", 0, offsetof(struct output_common, buffer_max_size), NULL,
+     "cap of the disk buffer (in <data_dir>/buffer/<output>)"},
+    {"buffer.sync", OPT_ENUM, "interval", 0, offsetof(struct output_common, buffer_sync),
+     "batch|interval|off", "fsync each chunk (batch), at most once a second (interval), or never"},
+    {"buffer.full_policy", OPT_ENUM, "auto", 0, offsetof(struct output_common, buffer_full_policy),
+     "auto|pause|drop_oldest",
+     "disk buffer full: pause inputs (files wait), or drop the oldest chunks; auto = pause for "
+     "logs, drop_oldest for metrics-only outputs"},
     {0},
 };
 
@@ -368,7 +379,7 @@ static void check_drained(struct loop *loop, void *arg)
 {
     struct runner *r = arg;
     struct pipeline *p = r->agent->pipeline;
-    if (pipeline_pending(p) == 0 && pipeline_batches_pending(p) == 0) {
+    if (pipeline_pending(p) == 0 && pipeline_batches_unpersisted(p) == 0) {
         loop_stop(loop);
         return;
     }
@@ -452,7 +463,8 @@ static int agent_start(struct agent *a, struct loop *loop)
         return -1;
     }
     a->loop = loop;
-    struct pipeline_limits limits = {a->conf.memory_limit, a->conf.input_memory_limit};
+    struct pipeline_limits limits = {a->conf.memory_limit, a->conf.input_memory_limit,
+                                     a->conf.data_dir};
     a->pipeline = pipeline_new(loop, a->inputs, a->ninputs, a->outputs, a->noutputs, &limits);
     if (!a->pipeline || pipeline_start(a->pipeline) < 0)
         return -1;

@@ -81,8 +81,9 @@ struct input_plugin {
 /* --------------------------------------------------------------- outputs */
 
 enum output_flags {
-    OUTPUT_LOGS    = 1 << 0,
-    OUTPUT_METRICS = 1 << 1,
+    OUTPUT_LOGS        = 1 << 0,
+    OUTPUT_METRICS     = 1 << 1,
+    OUTPUT_DISK_BUFFER = 1 << 2,   /* `buffer` defaults to disk (network outputs) */
 };
 
 enum output_result {
@@ -103,6 +104,11 @@ struct output_common {
     int64_t workers;
     int64_t retry_limit;         /* OUTPUT_RETRY attempts before dropping; -1 = forever */
     int64_t retry_max_backoff_ms;
+    char *enabled;               /* true | false | auto | fallback */
+    char *buffer;                /* memory | disk (NULL: the plugin's default) */
+    uint64_t buffer_max_size;
+    char *buffer_sync;           /* batch | interval | off */
+    char *buffer_full_policy;    /* auto | pause | drop_oldest */
 };
 
 /* Why records were dropped: the label of the dropped counters. */
@@ -113,6 +119,7 @@ enum drop_reason {
     DROP_TOO_NEW,
     DROP_INVALID,                /* empty or otherwise unsendable */
     DROP_BUFFER_FULL,            /* disk buffer full, oldest dropped */
+    DROP_CORRUPT,                /* a disk buffer chunk was damaged */
     DROP_REASON_COUNT
 };
 
@@ -126,6 +133,11 @@ struct output_stats {
     _Atomic uint64_t records_truncated;          /* sent, but cut to the size limit */
     _Atomic uint64_t throttled;                  /* requests answered with throttling */
     _Atomic uint64_t batches_pending;            /* sealed, queued or in flight (gauge) */
+    _Atomic uint64_t buffer_bytes;               /* disk buffer: bytes of chunks (gauge) */
+    _Atomic uint64_t buffer_chunks;              /* disk buffer: chunks (gauge) */
+    _Atomic int buffer_full;                     /* disk buffer at buffer.max_size (gauge) */
+    _Atomic uint64_t buffer_write_errors;
+    _Atomic uint64_t chunks_corrupt;             /* found damaged, moved aside */
     _Atomic uint64_t batches_out;
     _Atomic uint64_t batches_retried;
     _Atomic uint64_t batches_dropped;

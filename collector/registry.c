@@ -10,6 +10,7 @@ extern const struct input_plugin tail_input;
 extern const struct output_plugin null_output;
 extern const struct output_plugin stdout_output;
 extern const struct output_plugin file_output;
+extern const struct output_plugin cloudwatch_logs_output;
 
 const struct input_plugin *const input_plugins[] = {
     &generate_input,
@@ -18,6 +19,7 @@ const struct input_plugin *const input_plugins[] = {
 };
 
 const struct output_plugin *const output_plugins[] = {
+    &cloudwatch_logs_output,
     &file_output,
     &null_output,
     &stdout_output,
@@ -25,7 +27,7 @@ const struct output_plugin *const output_plugins[] = {
 };
 
 const char *const drop_reason_names[DROP_REASON_COUNT] = {
-    "retries_exhausted", "rejected", "too_old", "too_new", "invalid", "buffer_full",
+    "retries_exhausted", "rejected", "too_old", "too_new", "invalid", "buffer_full", "corrupt",
 };
 
 void output_count_drop(struct output_instance *out, enum drop_reason reason, uint64_t n)

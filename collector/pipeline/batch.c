@@ -13,6 +13,8 @@ struct batch *batch_new(enum batch_kind kind)
 
 static void drop_refs(struct batch *b)
 {
+    if (b->unloaded == BATCH_ON_DISK)
+        return; /* a shell: its count describes the chunk, not the arrays */
     if (b->kind == BATCH_LOGS) {
         for (uint32_t i = 0; i < b->count; i++)
             meta_unref(b->logs[i].meta);
@@ -43,6 +45,7 @@ void batch_reset(struct batch *b)
     b->result = 0;
     b->attempts = 0;
     b->not_before_ms = 0;
+    b->plugin_state = NULL;
     b->spool_id = 0;
     b->unloaded = 0;
     b->next = NULL;
@@ -162,6 +165,21 @@ void batch_metric_dim(const struct batch *b, const struct metric_record *r, int 
     memcpy(entry, b->arena + r->dims_off + sizeof entry * (size_t)i, sizeof entry);
     *name = b->arena + entry[0];
     *value = b->arena + entry[1];
+}
+
+void batch_unload(struct batch *b)
+{
+    drop_refs(b);
+    free(b->logs);
+    free(b->metrics);
+    free(b->arena);
+    b->logs = NULL;
+    b->metrics = NULL;
+    b->arena = NULL;
+    b->cap = 0;
+    b->arena_len = 0;
+    b->arena_cap = 0;
+    b->unloaded = BATCH_ON_DISK;
 }
 
 size_t batch_memory(const struct batch *b)

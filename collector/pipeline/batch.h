@@ -16,6 +16,11 @@
 
 enum batch_kind { BATCH_LOGS = 1, BATCH_METRICS = 2 };
 
+/* Where a batch's records are (disk buffer). In memory, its bytes count
+ * against the memory limit; on disk, only its chunk exists and the sender
+ * reads it back (then RELOADED: in memory, transiently, not counted). */
+enum { BATCH_IN_MEMORY = 0, BATCH_ON_DISK = 1, BATCH_RELOADED = 2 };
+
 struct dest;
 struct output_instance;
 
@@ -40,12 +45,15 @@ struct batch {
     /* Disk buffer: the chunk holding this batch (0 = none). A spooled batch's
      * records were acknowledged to their inputs when the chunk was written. */
     uint64_t spool_id;
-    int unloaded;                      /* only the chunk is on disk: read before sending */
+    int unloaded;                      /* BATCH_IN_MEMORY, BATCH_ON_DISK or BATCH_RELOADED */
 
     /* Set by the sender. */
     int result;                        /* enum output_result */
     int attempts;
     int64_t not_before_ms;             /* monotonic; a retried batch waits until then */
+    void *plugin_state;                /* the output's progress on this batch across retries
+                                          (e.g. calls already accepted); NULL when new, reset
+                                          by batch_reset; must not own memory */
     struct batch *next;                /* queue link */
 };
 
@@ -71,6 +79,10 @@ void batch_log_field(const struct batch *b, const struct log_record *r, int i, c
 /* Dimension i of a metric record (NUL-terminated). */
 void batch_metric_dim(const struct batch *b, const struct metric_record *r, int i,
                       const char **name, const char **value);
+
+/* Drop the records from memory, keeping what describes the chunk on disk
+ * (spool_id, count, payload_bytes, attempts): the batch becomes ON_DISK. */
+void batch_unload(struct batch *b);
 
 /* Bytes of memory the batch holds (for the agent's memory accounting). */
 size_t batch_memory(const struct batch *b);

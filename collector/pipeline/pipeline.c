@@ -3,6 +3,7 @@
 #include "collector/core/util.h"
 #include "collector/loop.h"
 #include "collector/pipeline/ack.h"
+#include "collector/pipeline/spool.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -58,6 +59,11 @@ struct output_runtime {
     struct batch *free_batches;     /* recycled, touched on the loop thread only */
     int nfree;
     uint64_t batches_pending;       /* queued + in flight */
+
+    struct spool *spool;            /* disk buffer, or NULL */
+    uint64_t spool_max;
+    int drop_oldest;                /* when the disk buffer is full; else inputs pause */
+    struct log_limit spool_limit;
 };
 
 struct pipeline {
@@ -80,6 +86,8 @@ struct pipeline {
 
     struct loop_timer *tick;
     int64_t tick_ms;
+    int commit_due;                 /* acknowledgements to hand to inputs at the next pass */
+    char *data_dir;
 };
 
 static _Atomic uint32_t route_generation;
@@ -147,27 +155,31 @@ static struct dest *dest_new(struct output_runtime *rt, const char *key, size_t 
     return d;
 }
 
-static struct dest *dest_for(struct output_runtime *rt, const struct tag *tag, struct meta *meta)
+static struct dest *dest_by_key(struct output_runtime *rt, const char *key, size_t len)
 {
-    struct output_instance *out = rt->out;
-    if (!out->plugin->dest_key) {
+    if (!rt->out->plugin->dest_key) {
         if (!rt->single)
             rt->single = dest_new(rt, "", 0, 0);
         return rt->single;
     }
+    uint64_t h = hash_bytes(key, len);
+    if (rt->nbuckets)
+        for (struct dest *d = rt->buckets[h & (rt->nbuckets - 1)]; d; d = d->hash_next)
+            if (d->hash == h && strcmp(d->key, key) == 0)
+                return d;
+    return dest_new(rt, key, len, h);
+}
+
+static struct dest *dest_for(struct output_runtime *rt, const struct tag *tag, struct meta *meta)
+{
+    struct output_instance *out = rt->out;
+    if (!out->plugin->dest_key)
+        return dest_by_key(rt, "", 0);
     if (rt->last_dest && rt->last_tag == tag && rt->last_meta == meta)
         return rt->last_dest;
     buf_reset(&rt->keybuf);
     out->plugin->dest_key(out, tag, meta, &rt->keybuf);
-    const char *key = rt->keybuf.data ? rt->keybuf.data : "";
-    uint64_t h = hash_bytes(key, rt->keybuf.len);
-    struct dest *d = NULL;
-    if (rt->nbuckets)
-        for (d = rt->buckets[h & (rt->nbuckets - 1)]; d; d = d->hash_next)
-            if (d->hash == h && strcmp(d->key, key) == 0)
-                break;
-    if (!d)
-        d = dest_new(rt, key, rt->keybuf.len, h);
+    struct dest *d = dest_by_key(rt, rt->keybuf.data ? rt->keybuf.data : "", rt->keybuf.len);
     meta_unref(rt->last_meta);
     rt->last_tag = tag;
     rt->last_meta = meta_ref(meta);
@@ -273,12 +285,17 @@ static void dest_dispatch(struct output_runtime *rt, struct dest *d, int64_t now
     worker_push(rt, b);
 }
 
+static void ack_batch(struct pipeline *p, struct batch *b);
+static void spool_batch(struct output_runtime *rt, struct batch *b);
+
 static void dest_seal(struct output_runtime *rt, struct dest *d, int64_t now)
 {
     struct batch *b = d->open;
     if (!b)
         return;
     d->open = NULL;
+    if (rt->spool)
+        spool_batch(rt, b);
     b->next = NULL;
     if (d->queue_tail)
         d->queue_tail->next = b;
@@ -308,6 +325,174 @@ static struct batch *dest_open_batch(struct output_runtime *rt, struct dest *d,
         d->open = b;
     }
     return b;
+}
+
+/* ------------------------------------------------------------ disk buffer */
+
+static void update_buffer_gauges(struct output_runtime *rt)
+{
+    rt->out->stats.buffer_bytes = spool_bytes(rt->spool);
+    rt->out->stats.buffer_chunks = spool_count(rt->spool);
+    rt->out->stats.buffer_full = spool_bytes(rt->spool) >= rt->spool_max;
+}
+
+/* Make room for one more chunk by dropping the oldest queued (not in flight)
+ * ones: for metrics, which cannot wait in their source as files can. */
+static int drop_oldest_chunks(struct output_runtime *rt)
+{
+    while (spool_bytes(rt->spool) >= rt->spool_max) {
+        struct dest *best_dest = NULL;
+        struct batch **best = NULL;
+        for (struct dest *d = rt->dests; d; d = d->list_next)
+            for (struct batch **pp = &d->queue_head; *pp; pp = &(*pp)->next)
+                if ((*pp)->spool_id && (!best || (*pp)->spool_id < (*best)->spool_id)) {
+                    best = pp;
+                    best_dest = d;
+                }
+        if (!best)
+            return -1;
+        struct batch *victim = *best;
+        *best = victim->next;
+        if (best_dest->queue_tail == victim) {
+            best_dest->queue_tail = NULL;
+            for (struct batch *q = best_dest->queue_head; q; q = q->next)
+                best_dest->queue_tail = q;
+        }
+        spool_remove(rt->spool, victim->spool_id);
+        output_count_drop(rt->out, DROP_BUFFER_FULL, victim->count);
+        log_every(&rt->spool_limit, 10000, LOG_WARN, "pipeline",
+                  "output %s: disk buffer full (buffer.max_size): dropped the oldest chunk of %u "
+                  "records", rt->out->name, victim->count);
+        rt->batches_pending--;
+        if (victim->unloaded == BATCH_IN_MEMORY)
+            rt->pipeline->memory -= victim->payload_bytes;
+        batch_free(victim);
+    }
+    return 0;
+}
+
+/* Write a sealed batch to the disk buffer. Once it is there its records are
+ * safe: they are acknowledged to their inputs now, and when memory is tight
+ * the batch is kept on disk only, to be read back when its turn comes. If it
+ * cannot be written (disk full, buffer full with policy pause) it stays an
+ * ordinary in-memory batch, acknowledged when delivered. */
+static void spool_batch(struct output_runtime *rt, struct batch *b)
+{
+    struct pipeline *p = rt->pipeline;
+    if (spool_bytes(rt->spool) >= rt->spool_max) {
+        if (!rt->drop_oldest || drop_oldest_chunks(rt) < 0) {
+            update_buffer_gauges(rt);
+            log_every(&rt->spool_limit, 10000, LOG_WARN, "pipeline",
+                      "output %s: disk buffer full (%llu bytes, buffer.max_size); keeping batches "
+                      "in memory, inputs pause at memory_limit",
+                      rt->out->name, (unsigned long long)spool_bytes(rt->spool));
+            return;
+        }
+    }
+    uint64_t id = spool_write(rt->spool, b);
+    if (!id) {
+        rt->out->stats.buffer_write_errors++;
+        log_every(&rt->spool_limit, 10000, LOG_ERROR, "pipeline",
+                  "output %s: cannot write to the disk buffer: %s; keeping the batch in memory",
+                  rt->out->name, strerror(errno));
+        return;
+    }
+    b->spool_id = id;
+    ack_batch(p, b);           /* records are durable: inputs may commit */
+    p->memory += b->payload_bytes; /* ack_batch uncounted it; it is still in memory */
+    p->commit_due = 1;
+    if (p->limits.memory_limit && p->memory > p->limits.memory_limit / 2) {
+        p->memory -= b->payload_bytes;
+        batch_unload(b);       /* keep the shell and the chunk id */
+    }
+    update_buffer_gauges(rt);
+}
+
+/* Read an on-disk batch's records back (sender thread). 0, or -1 if the
+ * chunk is damaged or missing (already moved aside and logged). */
+static int reload_batch(struct output_runtime *rt, struct batch *b)
+{
+    int corrupt = 0;
+    struct batch *loaded = spool_read(rt->spool, b->spool_id, &corrupt);
+    if (!loaded) {
+        if (corrupt)
+            rt->out->stats.chunks_corrupt++;
+        return -1;
+    }
+    /* Move the loaded contents into the queued shell. */
+    free(b->logs);
+    free(b->metrics);
+    free(b->arena);
+    b->logs = loaded->logs;
+    b->metrics = loaded->metrics;
+    b->cap = loaded->cap;
+    b->count = loaded->count;
+    b->arena = loaded->arena;
+    b->arena_len = loaded->arena_len;
+    b->arena_cap = loaded->arena_cap;
+    loaded->logs = NULL;
+    loaded->metrics = NULL;
+    loaded->arena = NULL;
+    loaded->count = 0;
+    batch_free(loaded);
+    b->unloaded = BATCH_RELOADED;
+    return 0;
+}
+
+/* Queue what a previous run left in the disk buffer, oldest first, before
+ * anything new: per destination, order is kept across restarts. */
+static int spool_start(struct pipeline *p, struct output_runtime *rt)
+{
+    struct output_instance *out = rt->out;
+    char *dir = xasprintf("%s/buffer/%s", p->data_dir, out->name);
+    char *corrupt = xasprintf("%s/corrupt/%s", p->data_dir, out->name);
+    const char *sync = out->common.buffer_sync ? out->common.buffer_sync : "interval";
+    enum spool_sync mode = strcmp(sync, "batch") == 0 ? SPOOL_SYNC_BATCH
+                           : strcmp(sync, "off") == 0 ? SPOOL_SYNC_OFF
+                                                      : SPOOL_SYNC_INTERVAL;
+    struct spool_entry *entries;
+    int n;
+    rt->spool = spool_open(dir, corrupt, mode, &entries, &n);
+    if (!rt->spool) {
+        log_msg(LOG_ERROR, "pipeline", "output %s: cannot open the disk buffer %s: %s", out->name,
+                dir, strerror(errno));
+        free(dir);
+        free(corrupt);
+        return -1;
+    }
+    rt->spool_max = out->common.buffer_max_size ? out->common.buffer_max_size : (1ULL << 30);
+    const char *policy = out->common.buffer_full_policy ? out->common.buffer_full_policy : "auto";
+    rt->drop_oldest = strcmp(policy, "drop_oldest") == 0 ||
+                      (strcmp(policy, "auto") == 0 && !(out->plugin->flags & OUTPUT_LOGS));
+    uint64_t records = 0;
+    for (int i = 0; i < n; i++) {
+        struct batch *b = batch_new(entries[i].kind);
+        b->output = out;
+        b->spool_id = entries[i].id;
+        b->count = entries[i].count;
+        b->payload_bytes = entries[i].payload_bytes;
+        b->unloaded = BATCH_ON_DISK;
+        struct dest *d = dest_by_key(rt, entries[i].key, strlen(entries[i].key));
+        b->dest = d;
+        b->dest_key = d->key;
+        d->last_used_ms = mono_ms();
+        if (d->queue_tail)
+            d->queue_tail->next = b;
+        else
+            d->queue_head = b;
+        d->queue_tail = b;
+        rt->batches_pending++;
+        records += entries[i].count;
+    }
+    if (n)
+        log_msg(LOG_INFO, "pipeline", "output %s: %d chunks (%llu records) left in the disk buffer "
+                "by the last run will be sent first", out->name, n, (unsigned long long)records);
+    out->stats.batches_pending = rt->batches_pending;
+    update_buffer_gauges(rt);
+    spool_entries_free(entries, n);
+    free(dir);
+    free(corrupt);
+    return 0;
 }
 
 /* -------------------------------------------------------------- emitting */
@@ -452,7 +637,7 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
     struct dest *d = b->dest;
     d->inflight = 0;
     int result = b->result;
-    enum drop_reason why = DROP_REJECTED;
+    enum drop_reason why = b->unloaded == BATCH_ON_DISK ? DROP_CORRUPT : DROP_REJECTED;
     if (result == OUTPUT_RETRY && out->common.retry_limit >= 0 &&
         b->attempts > out->common.retry_limit) {
         why = DROP_RETRIES_EXHAUSTED;
@@ -471,6 +656,8 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
     case OUTPUT_RETRY:
         out->stats.batches_retried++;
         out->stats.last_error_ms = now_ms();
+        if (b->unloaded == BATCH_RELOADED)
+            batch_unload(b); /* wait on disk, not in uncounted memory */
         b->not_before_ms = now + retry_delay_ms(out, b->attempts);
         b->next = d->queue_head; /* back to the front: order is kept */
         d->queue_head = b;
@@ -485,8 +672,17 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
     }
     rt->batches_pending--;
     out->stats.batches_pending = rt->batches_pending;
-    ack_batch(p, b);
-    batch_put(rt, b);
+    if (b->spool_id) {
+        /* acknowledged to inputs when written; now the chunk can go */
+        spool_remove(rt->spool, b->spool_id);
+        if (b->unloaded == BATCH_IN_MEMORY)
+            p->memory -= b->payload_bytes;
+        update_buffer_gauges(rt);
+        batch_free(b); /* not recycled: a reloaded batch's sizes are arbitrary */
+    } else {
+        ack_batch(p, b);
+        batch_put(rt, b);
+    }
     dest_dispatch(rt, d, now);
 }
 
@@ -547,7 +743,10 @@ static void *worker_main(void *arg)
 
         b->next = NULL;
         b->attempts++;
-        b->result = out->plugin->send(out, state, b);
+        if (b->unloaded == BATCH_ON_DISK && reload_batch(rt, b) < 0)
+            b->result = OUTPUT_DROP; /* damaged chunk: moved aside, counted as corrupt */
+        else
+            b->result = out->plugin->send(out, state, b);
 
         pthread_mutex_lock(&p->done_lock);
         b->next = p->done_head;
@@ -569,6 +768,12 @@ static void on_tick(struct loop *loop, void *arg)
     struct pipeline *p = arg;
     int64_t now = mono_ms();
     (void)loop;
+    if (p->commit_due) {
+        p->commit_due = 0;
+        for (int i = 0; i < p->ninputs; i++)
+            commit_acked(p, p->inputs[i]);
+        resume_inputs(p);
+    }
     for (int i = 0; i < p->noutputs; i++) {
         struct output_runtime *rt = p->outputs[i]->rt;
         int64_t age = p->outputs[i]->common.flush_interval_ms;
@@ -610,6 +815,23 @@ uint64_t pipeline_batches_pending(const struct pipeline *p)
     return n;
 }
 
+uint64_t pipeline_batches_unpersisted(const struct pipeline *p)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < p->noutputs; i++) {
+        struct output_runtime *rt = p->outputs[i]->rt;
+        for (struct dest *d = rt->dests; d; d = d->list_next) {
+            if (d->open)
+                n++;
+            for (struct batch *b = d->queue_head; b; b = b->next)
+                n += b->spool_id == 0;
+            if (d->inflight && !rt->spool)
+                n++; /* in flight: without a disk buffer it only lives in memory */
+        }
+    }
+    return n;
+}
+
 /* --------------------------------------------------------------- lifecycle */
 
 struct pipeline *pipeline_new(struct loop *loop, struct input_instance **inputs, int ninputs,
@@ -627,6 +849,8 @@ struct pipeline *pipeline_new(struct loop *loop, struct input_instance **inputs,
     p->outputs = outputs;
     p->noutputs = noutputs;
     p->limits = *limits;
+    p->data_dir = xstrdup(limits->data_dir ? limits->data_dir : ".");
+    p->limits.data_dir = p->data_dir;
     p->route_gen = ++route_generation;
     p->paused = xcalloc((size_t)ninputs + 1, 1);
     p->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -674,6 +898,13 @@ int pipeline_start(struct pipeline *p)
     if (p->done_fd < 0 || loop_add_fd(p->loop, p->done_fd, EPOLLIN, on_done, p) < 0) {
         log_msg(LOG_ERROR, "pipeline", "cannot set up the completion eventfd: %s", strerror(errno));
         return -1;
+    }
+    for (int i = 0; i < p->noutputs; i++) {
+        struct output_instance *out = p->outputs[i];
+        const char *mode = out->common.buffer;
+        int disk = mode ? strcmp(mode, "disk") == 0 : (out->plugin->flags & OUTPUT_DISK_BUFFER) != 0;
+        if (disk && spool_start(p, out->rt) < 0)
+            return -1;
     }
     for (int i = 0; i < p->noutputs; i++) {
         struct output_runtime *rt = p->outputs[i]->rt;
@@ -732,6 +963,7 @@ void pipeline_free(struct pipeline *p)
             batch_free(b);
         }
         meta_unref(rt->last_meta);
+        spool_close(rt->spool);
         buf_free(&rt->keybuf);
         free(rt->buckets);
         pthread_mutex_destroy(&rt->lock);
@@ -746,5 +978,6 @@ void pipeline_free(struct pipeline *p)
     }
     pthread_mutex_destroy(&p->done_lock);
     free(p->paused);
+    free(p->data_dir);
     free(p);
 }

@@ -23,12 +23,14 @@ struct loop;
 struct pipeline_limits {
     uint64_t memory_limit;           /* bytes held in batches, all outputs together */
     uint64_t input_limit;            /* bytes outstanding (unacknowledged) per input; 0 = none */
+    const char *data_dir;            /* disk buffers go in <data_dir>/buffer/<output> */
 };
 
 struct pipeline *pipeline_new(struct loop *loop, struct input_instance **inputs, int ninputs,
                               struct output_instance **outputs, int noutputs,
                               const struct pipeline_limits *limits);
-/* Start sender threads and the flush timer. 0 or -1. */
+/* Open disk buffers (queuing what a previous run left, before anything
+ * new), start sender threads and the flush timer. 0 or -1. */
 int pipeline_start(struct pipeline *p);
 
 /* Route and buffer one record. Always accepts it (the caller checks
@@ -49,6 +51,9 @@ uint64_t pipeline_pending(const struct pipeline *p);
 uint64_t pipeline_memory(const struct pipeline *p);
 /* Batches queued or in flight, all outputs. */
 uint64_t pipeline_batches_pending(const struct pipeline *p);
+/* Batches that would be lost by stopping now: queued or in flight and not in
+ * a disk buffer. A graceful stop waits for this to reach 0. */
+uint64_t pipeline_batches_unpersisted(const struct pipeline *p);
 
 /* Stop sender threads (in-flight sends finish first) and free everything.
  * Records never acknowledged are not committed: their inputs re-read them. */

@@ -137,13 +137,18 @@ class Agent:
                 f.close()
         self._stdout = self._stderr = None
 
+    def _read(self, name):
+        path = os.path.join(self.tmp, name)
+        if not os.path.exists(path):
+            return ""
+        with open(path, errors="replace") as f:
+            return f.read()
+
     def stderr(self):
-        path = os.path.join(self.tmp, "agent.stderr")
-        return open(path, errors="replace").read() if os.path.exists(path) else ""
+        return self._read("agent.stderr")
 
     def stdout(self):
-        path = os.path.join(self.tmp, "agent.stdout")
-        return open(path, errors="replace").read() if os.path.exists(path) else ""
+        return self._read("agent.stdout")
 
     def wait_for(self, pred, timeout=30, interval=0.05, what="condition"):
         deadline = time.time() + timeout

@@ -116,7 +116,7 @@ static void fixture_init(struct fixture *f, const char *match0, const char *matc
     f->inputs[0] = &f->in;
     setup_output(f, 0, match0, max_records);
     setup_output(f, 1, match1, max_records);
-    struct pipeline_limits limits = {64 << 20, 0};
+    struct pipeline_limits limits = {64 << 20, 0, "/tmp"};
     f->p = pipeline_new(f->loop, f->inputs, 1, f->outputs, 2, &limits);
     assert_non_null(f->p);
     assert_int_equal(pipeline_start(f->p), 0);

@@ -1,0 +1,596 @@
+#include "collector/pipeline/spool.h"
+#include "collector/core/log.h"
+#include "collector/core/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define CHUNK_MAGIC "CLCHUNK1"
+#define NO_INDEX UINT32_MAX
+#define MAX_BODY (256u << 20) /* refuse absurd sizes from a damaged header */
+
+struct spool {
+    char *dir;
+    char *corrupt_dir;
+    enum spool_sync sync;
+    int dir_fd;
+    pthread_mutex_t lock;    /* counters and ids: written on the loop, read by senders */
+    uint64_t next_id;
+    uint64_t bytes;
+    uint64_t count;
+    int64_t last_sync_ms;
+    struct buf raw, packed;  /* reused by spool_write (loop thread only) */
+};
+
+/* ------------------------------------------------------------ encoding */
+
+static void put_u32(struct buf *b, uint32_t v) { buf_append(b, &v, 4); }
+static void put_u64(struct buf *b, uint64_t v) { buf_append(b, &v, 8); }
+
+static void put_str(struct buf *b, const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s);
+    put_u32(b, n);
+    buf_append(b, s, n);
+}
+
+/* Index of p in the table, adding it if new (tables are tiny: a batch has
+ * one tag and one meta per source, usually one of each). */
+static uint32_t table_index(const void ***table, uint32_t *n, const void *p)
+{
+    if (!p)
+        return NO_INDEX;
+    for (uint32_t i = *n; i-- > 0;)
+        if ((*table)[i] == p)
+            return i;
+    *table = xrealloc(*table, sizeof **table * (*n + 1));
+    (*table)[*n] = p;
+    return (*n)++;
+}
+
+static void encode_body(struct buf *out, const struct batch *b)
+{
+    const void **tags = NULL, **metas = NULL;
+    uint32_t ntags = 0, nmetas = 0;
+    uint32_t *idx = xmalloc(sizeof(uint32_t) * 2 * (b->count + 1));
+    for (uint32_t i = 0; i < b->count; i++) {
+        const struct tag *t = b->kind == BATCH_LOGS ? b->logs[i].tag : b->metrics[i].tag;
+        const struct meta *m = b->kind == BATCH_LOGS ? b->logs[i].meta : b->metrics[i].meta;
+        idx[2 * i] = table_index(&tags, &ntags, t);
+        idx[2 * i + 1] = table_index(&metas, &nmetas, m);
+    }
+    put_u32(out, ntags);
+    for (uint32_t i = 0; i < ntags; i++)
+        put_str(out, ((const struct tag *)tags[i])->name);
+    put_u32(out, nmetas);
+    for (uint32_t i = 0; i < nmetas; i++) {
+        const struct meta *m = metas[i];
+        put_u32(out, (uint32_t)m->count);
+        for (int k = 0; k < m->count; k++) {
+            put_str(out, m->kv[k].key);
+            put_str(out, m->kv[k].value);
+        }
+    }
+    for (uint32_t i = 0; i < b->count; i++) {
+        if (b->kind == BATCH_LOGS) {
+            const struct log_record *r = &b->logs[i];
+            put_u64(out, (uint64_t)r->timestamp_ns);
+            put_u32(out, r->message_off);
+            put_u32(out, r->message_len);
+            put_u32(out, r->fields_off);
+            put_u32(out, r->nfields);
+        } else {
+            const struct metric_record *r = &b->metrics[i];
+            uint64_t bits;
+            memcpy(&bits, &r->value, 8);
+            put_u64(out, (uint64_t)r->timestamp_ms);
+            put_u64(out, bits);
+            put_u32(out, r->name_off);
+            put_u32(out, r->unit_off);
+            put_u32(out, r->dims_off);
+            put_u32(out, r->ndims);
+        }
+        put_u32(out, idx[2 * i]);
+        put_u32(out, idx[2 * i + 1]);
+    }
+    put_u32(out, (uint32_t)b->arena_len);
+    buf_append(out, b->arena, b->arena_len);
+    free(idx);
+    free(tags);
+    free(metas);
+}
+
+/* A bounds-checked reader over a decoded body. */
+struct reader {
+    const char *p, *end;
+    int bad;
+};
+
+static uint32_t get_u32(struct reader *r)
+{
+    uint32_t v = 0;
+    if (r->end - r->p < 4) {
+        r->bad = 1;
+        return 0;
+    }
+    memcpy(&v, r->p, 4);
+    r->p += 4;
+    return v;
+}
+
+static uint64_t get_u64(struct reader *r)
+{
+    uint64_t v = 0;
+    if (r->end - r->p < 8) {
+        r->bad = 1;
+        return 0;
+    }
+    memcpy(&v, r->p, 8);
+    r->p += 8;
+    return v;
+}
+
+static char *get_str(struct reader *r)
+{
+    uint32_t n = get_u32(r);
+    if (r->bad || (uint64_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return NULL;
+    }
+    char *s = xstrndup(r->p, n);
+    r->p += n;
+    return s;
+}
+
+static struct batch *decode_body(const char *data, size_t len, enum batch_kind kind, uint32_t count,
+                                 uint64_t payload_bytes)
+{
+    struct reader r = {data, data + len, 0};
+    uint32_t ntags = get_u32(&r);
+    if (ntags > count + 1)
+        return NULL;
+    const struct tag **tags = xcalloc(ntags + 1, sizeof *tags);
+    for (uint32_t i = 0; i < ntags && !r.bad; i++) {
+        char *name = get_str(&r);
+        if (name)
+            tags[i] = tag_intern(name);
+        free(name);
+    }
+    uint32_t nmetas = get_u32(&r);
+    if (nmetas > count + 1)
+        r.bad = 1;
+    struct meta **metas = xcalloc(r.bad ? 1 : nmetas + 1, sizeof *metas);
+    for (uint32_t i = 0; i < nmetas && !r.bad; i++) {
+        uint32_t nkv = get_u32(&r);
+        if (nkv > 4096) {
+            r.bad = 1;
+            break;
+        }
+        char **pairs = xcalloc(2 * nkv + 1, sizeof *pairs);
+        for (uint32_t k = 0; k < 2 * nkv && !r.bad; k++)
+            pairs[k] = get_str(&r);
+        if (!r.bad)
+            metas[i] = meta_new((const char *const *)pairs, (int)nkv);
+        for (uint32_t k = 0; k < 2 * nkv; k++)
+            free(pairs[k]);
+        free(pairs);
+    }
+
+    struct batch *b = batch_new(kind);
+    b->cap = count ? count : 1;
+    if (kind == BATCH_LOGS)
+        b->logs = xcalloc(b->cap, sizeof *b->logs);
+    else
+        b->metrics = xcalloc(b->cap, sizeof *b->metrics);
+    for (uint32_t i = 0; i < count && !r.bad; i++) {
+        uint32_t ti, mi;
+        if (kind == BATCH_LOGS) {
+            struct log_record *rec = &b->logs[i];
+            rec->timestamp_ns = (int64_t)get_u64(&r);
+            rec->message_off = get_u32(&r);
+            rec->message_len = get_u32(&r);
+            rec->fields_off = get_u32(&r);
+            rec->nfields = (uint16_t)get_u32(&r);
+            ti = get_u32(&r);
+            mi = get_u32(&r);
+            rec->tag = ti < ntags ? tags[ti] : NULL;
+            rec->meta = (mi < nmetas && !r.bad) ? meta_ref(metas[mi]) : NULL;
+        } else {
+            struct metric_record *rec = &b->metrics[i];
+            rec->timestamp_ms = (int64_t)get_u64(&r);
+            uint64_t bits = get_u64(&r);
+            memcpy(&rec->value, &bits, 8);
+            rec->name_off = get_u32(&r);
+            rec->unit_off = get_u32(&r);
+            rec->dims_off = get_u32(&r);
+            rec->ndims = (uint16_t)get_u32(&r);
+            ti = get_u32(&r);
+            mi = get_u32(&r);
+            rec->tag = ti < ntags ? tags[ti] : NULL;
+            rec->meta = (mi < nmetas && !r.bad) ? meta_ref(metas[mi]) : NULL;
+        }
+        if (ti >= ntags)
+            r.bad = 1;
+        b->count = i + 1;
+    }
+    uint32_t arena_len = get_u32(&r);
+    if (!r.bad && (uint64_t)(r.end - r.p) == arena_len) {
+        b->arena = xmalloc(arena_len + 1);
+        memcpy(b->arena, r.p, arena_len);
+        b->arena_len = b->arena_cap = arena_len;
+    } else {
+        r.bad = 1;
+    }
+    /* Every offset must point inside the arena. */
+    for (uint32_t i = 0; i < b->count && !r.bad; i++) {
+        uint64_t end = kind == BATCH_LOGS
+                           ? (uint64_t)b->logs[i].message_off + b->logs[i].message_len
+                           : (uint64_t)b->metrics[i].unit_off;
+        if (end > arena_len)
+            r.bad = 1;
+    }
+    for (uint32_t i = 0; i < nmetas; i++)
+        meta_unref(metas[i]);
+    free(metas);
+    free(tags);
+    if (r.bad || b->count != count) {
+        batch_free(b);
+        return NULL;
+    }
+    b->payload_bytes = payload_bytes;
+    return b;
+}
+
+/* ------------------------------------------------------------ files */
+
+struct chunk_header {
+    uint32_t kind, count;
+    uint64_t payload_bytes;
+    int64_t created_ms;
+    uint32_t key_len;
+    char *key;
+    uint32_t raw_len, packed_len;
+    size_t header_len;   /* bytes up to and including header_crc */
+};
+
+static void chunk_path(const struct spool *s, uint64_t id, const char *ext, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%016" PRIx64 ".%s", s->dir, id, ext);
+}
+
+/* Parse and check the header at the start of data. 0, or -1 if damaged. */
+static int parse_header(const char *data, size_t len, struct chunk_header *h)
+{
+    struct reader r = {data, data + len, 0};
+    memset(h, 0, sizeof *h);
+    if (len < 8 || memcmp(data, CHUNK_MAGIC, 8) != 0)
+        return -1;
+    r.p += 8;
+    h->kind = get_u32(&r);
+    h->count = get_u32(&r);
+    h->payload_bytes = get_u64(&r);
+    h->created_ms = (int64_t)get_u64(&r);
+    h->key_len = get_u32(&r);
+    if (r.bad || h->key_len > 65536 || (uint64_t)(r.end - r.p) < h->key_len)
+        return -1;
+    const char *key = r.p;
+    r.p += h->key_len;
+    h->raw_len = get_u32(&r);
+    h->packed_len = get_u32(&r);
+    size_t crc_len = (size_t)(r.p - data);
+    uint32_t crc = get_u32(&r);
+    if (r.bad || (h->kind != BATCH_LOGS && h->kind != BATCH_METRICS) || h->raw_len > MAX_BODY ||
+        h->packed_len > MAX_BODY)
+        return -1;
+    if (crc != (uint32_t)crc32(0, (const Bytef *)data, (uInt)crc_len))
+        return -1;
+    h->key = xstrndup(key, h->key_len);
+    h->header_len = (size_t)(r.p - data);
+    return 0;
+}
+
+static int read_file(const char *path, struct buf *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char tmp[65536];
+    ssize_t n;
+    while ((n = read(fd, tmp, sizeof tmp)) > 0)
+        buf_append(out, tmp, (size_t)n);
+    int err = n < 0 ? errno : 0;
+    close(fd);
+    errno = err;
+    return n < 0 ? -1 : 0;
+}
+
+static void move_aside(struct spool *s, uint64_t id, const char *why)
+{
+    char from[4200], to[4200];
+    chunk_path(s, id, "chunk", from, sizeof from);
+    if (mkdir_p(s->corrupt_dir) == 0) {
+        snprintf(to, sizeof to, "%s/%016" PRIx64 "-%" PRId64 ".chunk", s->corrupt_dir, id, now_ms());
+        if (rename(from, to) == 0) {
+            log_msg(LOG_ERROR, "spool", "chunk %s is damaged (%s): moved to %s", from, why, to);
+            return;
+        }
+    }
+    log_msg(LOG_ERROR, "spool", "chunk %s is damaged (%s) and cannot be moved aside (%s): removed",
+            from, why, strerror(errno));
+    unlink(from);
+}
+
+static uint64_t parse_id(const char *name, const char *ext)
+{
+    size_t n = strlen(name), e = strlen(ext);
+    if (n != 16 + 1 + e || name[16] != '.' || strcmp(name + 17, ext) != 0)
+        return 0;
+    uint64_t id = 0;
+    for (int i = 0; i < 16; i++) {
+        char c = name[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return 0;
+        id = id * 16 + (uint64_t)v;
+    }
+    return id;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    uint64_t x = ((const struct spool_entry *)a)->id, y = ((const struct spool_entry *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sync sync,
+                         struct spool_entry **entries, int *nentries)
+{
+    *entries = NULL;
+    *nentries = 0;
+    if (mkdir_p(dir) < 0)
+        return NULL;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = opendir(dir);
+    if (dfd < 0 || !d) {
+        int err = errno;
+        if (dfd >= 0)
+            close(dfd);
+        if (d)
+            closedir(d);
+        errno = err;
+        return NULL;
+    }
+    struct spool *s = xcalloc(1, sizeof *s);
+    s->dir = xstrdup(dir);
+    s->corrupt_dir = xstrdup(corrupt_dir);
+    s->sync = sync;
+    s->dir_fd = dfd;
+    s->next_id = 1;
+    pthread_mutex_init(&s->lock, NULL);
+    buf_init(&s->raw);
+    buf_init(&s->packed);
+
+    struct dirent *de;
+    int cap = 0;
+    while ((de = readdir(d)) != NULL) {
+        uint64_t id;
+        if ((id = parse_id(de->d_name, "tmp")) != 0) {
+            unlinkat(dfd, de->d_name, 0); /* a write the last run did not finish */
+            continue;
+        }
+        if ((id = parse_id(de->d_name, "chunk")) == 0)
+            continue;
+        if (id >= s->next_id)
+            s->next_id = id + 1;
+        char path[4200];
+        chunk_path(s, id, "chunk", path, sizeof path);
+        struct buf data;
+        buf_init(&data);
+        struct chunk_header h;
+        struct stat st;
+        if (read_file(path, &data) < 0 || stat(path, &st) < 0 ||
+            parse_header(data.data ? data.data : "", data.len, &h) < 0) {
+            buf_free(&data);
+            move_aside(s, id, "bad header");
+            continue;
+        }
+        buf_free(&data);
+        if (*nentries == cap) {
+            cap = cap ? cap * 2 : 16;
+            *entries = xrealloc(*entries, sizeof **entries * (size_t)cap);
+        }
+        (*entries)[(*nentries)++] = (struct spool_entry){
+            id, (enum batch_kind)h.kind, h.count, h.payload_bytes, (uint64_t)st.st_size, h.key,
+        };
+        s->bytes += (uint64_t)st.st_size;
+        s->count++;
+    }
+    closedir(d);
+    if (*nentries > 1)
+        qsort(*entries, (size_t)*nentries, sizeof **entries, cmp_entry);
+    return s;
+}
+
+void spool_entries_free(struct spool_entry *entries, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(entries[i].key);
+    free(entries);
+}
+
+void spool_close(struct spool *s)
+{
+    if (!s)
+        return;
+    if (s->sync != SPOOL_SYNC_OFF)
+        syncfs(s->dir_fd);
+    close(s->dir_fd);
+    buf_free(&s->raw);
+    buf_free(&s->packed);
+    pthread_mutex_destroy(&s->lock);
+    free(s->dir);
+    free(s->corrupt_dir);
+    free(s);
+}
+
+uint64_t spool_write(struct spool *s, const struct batch *b)
+{
+    buf_reset(&s->raw);
+    encode_body(&s->raw, b);
+    uLong bound = compressBound((uLong)s->raw.len);
+    buf_reset(&s->packed);
+    /* header first, then the compressed body straight into the same buffer */
+    buf_append(&s->packed, CHUNK_MAGIC, 8);
+    put_u32(&s->packed, (uint32_t)b->kind);
+    put_u32(&s->packed, b->count);
+    put_u64(&s->packed, b->payload_bytes);
+    put_u64(&s->packed, (uint64_t)now_ms());
+    const char *key = b->dest_key ? b->dest_key : "";
+    put_str(&s->packed, key);
+    put_u32(&s->packed, (uint32_t)s->raw.len);
+    size_t packed_len_at = s->packed.len;
+    put_u32(&s->packed, 0);
+    size_t body_at = s->packed.len + 4;
+    buf_reserve(&s->packed, 4 + bound + 4);
+    uLongf packed = bound;
+    /* level 1: the buffer is about durability, not size; speed matters more */
+    if (compress2((Bytef *)s->packed.data + body_at, &packed, (const Bytef *)s->raw.data,
+                  (uLong)s->raw.len, 1) != Z_OK) {
+        errno = EIO;
+        return 0;
+    }
+    uint32_t plen = (uint32_t)packed;
+    memcpy(s->packed.data + packed_len_at, &plen, 4);
+    uint32_t hcrc = (uint32_t)crc32(0, (const Bytef *)s->packed.data, (uInt)(body_at - 4));
+    memcpy(s->packed.data + body_at - 4, &hcrc, 4);
+    s->packed.len = body_at + packed;
+    uint32_t bcrc = (uint32_t)crc32(0, (const Bytef *)s->packed.data + body_at, (uInt)packed);
+    put_u32(&s->packed, bcrc);
+
+    pthread_mutex_lock(&s->lock);
+    uint64_t id = s->next_id++;
+    pthread_mutex_unlock(&s->lock);
+    char tmp[4200], final[4200];
+    chunk_path(s, id, "tmp", tmp, sizeof tmp);
+    chunk_path(s, id, "chunk", final, sizeof final);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return 0;
+    if (write_all(fd, s->packed.data, s->packed.len) < 0 ||
+        (s->sync == SPOOL_SYNC_BATCH && fdatasync(fd) < 0)) {
+        int err = errno;
+        close(fd);
+        unlink(tmp);
+        errno = err;
+        return 0;
+    }
+    close(fd);
+    if (rename(tmp, final) < 0) {
+        int err = errno;
+        unlink(tmp);
+        errno = err;
+        return 0;
+    }
+    if (s->sync == SPOOL_SYNC_BATCH) {
+        fsync(s->dir_fd);
+    } else if (s->sync == SPOOL_SYNC_INTERVAL && mono_ms() - s->last_sync_ms >= 1000) {
+        syncfs(s->dir_fd);
+        s->last_sync_ms = mono_ms();
+    }
+    pthread_mutex_lock(&s->lock);
+    s->bytes += s->packed.len;
+    s->count++;
+    pthread_mutex_unlock(&s->lock);
+    return id;
+}
+
+struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt)
+{
+    char path[4200];
+    chunk_path(s, id, "chunk", path, sizeof path);
+    *corrupt = 0;
+    struct buf data;
+    buf_init(&data);
+    if (read_file(path, &data) < 0) {
+        log_msg(LOG_ERROR, "spool", "cannot read chunk %s: %s", path, strerror(errno));
+        buf_free(&data);
+        return NULL;
+    }
+    struct chunk_header h;
+    struct batch *b = NULL;
+    const char *why = "bad header";
+    if (parse_header(data.data ? data.data : "", data.len, &h) == 0) {
+        why = "truncated or bad checksum";
+        size_t need = h.header_len + h.packed_len + 4;
+        uint32_t bcrc;
+        if (data.len == need) {
+            memcpy(&bcrc, data.data + h.header_len + h.packed_len, 4);
+            if (bcrc == (uint32_t)crc32(0, (const Bytef *)data.data + h.header_len, h.packed_len)) {
+                why = "undecodable body";
+                char *raw = xmalloc(h.raw_len + 1);
+                uLongf raw_len = h.raw_len;
+                if (uncompress((Bytef *)raw, &raw_len, (const Bytef *)data.data + h.header_len,
+                               h.packed_len) == Z_OK &&
+                    raw_len == h.raw_len)
+                    b = decode_body(raw, raw_len, (enum batch_kind)h.kind, h.count, h.payload_bytes);
+                free(raw);
+            }
+        }
+        free(h.key);
+    }
+    uint64_t size = data.len;
+    buf_free(&data);
+    if (!b) {
+        *corrupt = 1;
+        pthread_mutex_lock(&s->lock);
+        s->bytes -= size < s->bytes ? size : s->bytes;
+        s->count -= s->count ? 1 : 0;
+        pthread_mutex_unlock(&s->lock);
+        move_aside(s, id, why);
+        return NULL;
+    }
+    b->spool_id = id;
+    return b;
+}
+
+void spool_remove(struct spool *s, uint64_t id)
+{
+    char path[4200];
+    struct stat st;
+    chunk_path(s, id, "chunk", path, sizeof path);
+    if (stat(path, &st) < 0)
+        return;
+    if (unlink(path) < 0) {
+        log_msg(LOG_ERROR, "spool", "cannot remove chunk %s: %s", path, strerror(errno));
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->bytes -= (uint64_t)st.st_size < s->bytes ? (uint64_t)st.st_size : s->bytes;
+    s->count -= s->count ? 1 : 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t spool_bytes(const struct spool *s)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    uint64_t v = s->bytes;
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    return v;
+}
+
+uint64_t spool_count(const struct spool *s)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    uint64_t v = s->count;
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    return v;
+}

@@ -1,0 +1,254 @@
+/* Unit tests: the disk buffer's chunk files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collector/core/util.h"
+#include "collector/pipeline/spool.h"
+
+static char root[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof root, "/tmp/collector-spool-XXXXXX");
+    assert_non_null(mkdtemp(root));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    return system(cmd);
+}
+
+static struct batch *make_logs(int n, struct meta *m)
+{
+    struct batch *b = batch_new(BATCH_LOGS);
+    b->dest_key = "group\nstream";
+    const struct tag *t = tag_intern("spool.test");
+    for (int i = 0; i < n; i++) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "message %d \xc3\xa9", i);
+        struct field_ref f = {"k", "v", 1, 1};
+        struct log_event ev = {.timestamp_ns = 1000 + i, .message = msg,
+                               .message_len = strlen(msg), .meta = m,
+                               .fields = i % 2 ? &f : NULL, .nfields = i % 2};
+        batch_add_log(b, &ev, t, 0, (uint64_t)i, 26);
+    }
+    return b;
+}
+
+static struct spool *open_spool(struct spool_entry **e, int *n)
+{
+    char dir[300], corrupt[300];
+    snprintf(dir, sizeof dir, "%s/buffer", root);
+    snprintf(corrupt, sizeof corrupt, "%s/corrupt", root);
+    struct spool *s = spool_open(dir, corrupt, SPOOL_SYNC_BATCH, e, n);
+    assert_non_null(s);
+    return s;
+}
+
+static void test_roundtrip_logs(void **state)
+{
+    (void)state;
+    const char *pairs[] = {"file_path", "/var/log/a.log", "file_name", "a.log"};
+    struct meta *m = meta_new(pairs, 2);
+    struct batch *b = make_logs(500, m);
+    struct spool_entry *e;
+    int n;
+    struct spool *s = open_spool(&e, &n);
+    assert_int_equal(n, 0);
+    uint64_t id = spool_write(s, b);
+    assert_true(id > 0);
+    assert_int_equal(spool_count(s), 1);
+    assert_true(spool_bytes(s) > 0);
+    int corrupt = 0;
+    struct batch *r = spool_read(s, id, &corrupt);
+    assert_non_null(r);
+    assert_int_equal(corrupt, 0);
+    assert_int_equal(r->count, 500);
+    assert_int_equal(r->payload_bytes, b->payload_bytes);
+    for (uint32_t i = 0; i < r->count; i++) {
+        assert_int_equal(r->logs[i].timestamp_ns, b->logs[i].timestamp_ns);
+        assert_int_equal(r->logs[i].message_len, b->logs[i].message_len);
+        assert_memory_equal(batch_str(r, r->logs[i].message_off), batch_str(b, b->logs[i].message_off),
+                            r->logs[i].message_len);
+        assert_ptr_equal(r->logs[i].tag, tag_intern("spool.test"));
+        assert_string_equal(meta_get(r->logs[i].meta, "file_path"), "/var/log/a.log");
+        assert_int_equal(r->logs[i].nfields, i % 2);
+        if (i % 2) {
+            const char *k, *v;
+            uint32_t kl, vl;
+            batch_log_field(r, &r->logs[i], 0, &k, &kl, &v, &vl);
+            assert_memory_equal(k, "k", 1);
+            assert_memory_equal(v, "v", 1);
+        }
+    }
+    batch_free(r);
+    spool_remove(s, id);
+    assert_int_equal(spool_count(s), 0);
+    assert_int_equal(spool_bytes(s), 0);
+    spool_close(s);
+    batch_free(b);
+    meta_unref(m);
+}
+
+static void test_roundtrip_metrics_and_replay_order(void **state)
+{
+    (void)state;
+    struct spool_entry *e;
+    int n;
+    struct spool *s = open_spool(&e, &n);
+    uint64_t ids[3];
+    for (int k = 0; k < 3; k++) {
+        struct batch *b = batch_new(BATCH_METRICS);
+        b->dest_key = k == 1 ? "other" : "";
+        struct dimension_ref d[2] = {{"ClusterName", "prod"}, {"TaskId", "abc"}};
+        struct metric_event ev = {.name = "CpuUtilized", .value = 12.5 + k, .unit = "Percent",
+                                  .timestamp_ms = 99, .dimensions = d, .ndimensions = 2};
+        batch_add_metric(b, &ev, tag_intern("m"), 0, 0);
+        ids[k] = spool_write(s, b);
+        assert_true(ids[k] > 0);
+        batch_free(b);
+    }
+    spool_close(s);
+    /* reopen: entries come back oldest first with their keys */
+    s = open_spool(&e, &n);
+    assert_int_equal(n, 3);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(e[k].id, ids[k]);
+        assert_int_equal(e[k].kind, BATCH_METRICS);
+        assert_int_equal(e[k].count, 1);
+        assert_string_equal(e[k].key, k == 1 ? "other" : "");
+    }
+    int corrupt;
+    struct batch *r = spool_read(s, ids[2], &corrupt);
+    assert_non_null(r);
+    assert_true(r->metrics[0].value == 14.5);
+    const char *name, *value;
+    batch_metric_dim(r, &r->metrics[0], 1, &name, &value);
+    assert_string_equal(name, "TaskId");
+    assert_string_equal(value, "abc");
+    assert_string_equal(batch_str(r, r->metrics[0].unit_off), "Percent");
+    batch_free(r);
+    spool_entries_free(e, n);
+    /* a new chunk gets an id after the ones found */
+    struct batch *b = make_logs(1, NULL);
+    assert_true(spool_write(s, b) > ids[2]);
+    batch_free(b);
+    spool_close(s);
+}
+
+static void corrupt_file(uint64_t id, long offset, int truncate_it)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/buffer/%016llx.chunk", root, (unsigned long long)id);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    if (truncate_it) {
+        struct stat st;
+        fstat(fd, &st);
+        assert_int_equal(ftruncate(fd, st.st_size - 10), 0);
+    } else {
+        char c;
+        assert_int_equal(pread(fd, &c, 1, offset), 1);
+        c ^= 0x5a;
+        assert_int_equal(pwrite(fd, &c, 1, offset), 1);
+    }
+    close(fd);
+}
+
+static int count_files(const char *sub)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/%s", root, sub);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void test_corrupt_and_truncated_chunks_are_moved_aside(void **state)
+{
+    (void)state;
+    struct spool_entry *e;
+    int n;
+    struct spool *s = open_spool(&e, &n);
+    uint64_t ids[4];
+    for (int k = 0; k < 4; k++) {
+        struct batch *b = make_logs(100, NULL);
+        ids[k] = spool_write(s, b);
+        batch_free(b);
+    }
+    corrupt_file(ids[0], 200, 0);   /* body byte flipped: caught on read */
+    corrupt_file(ids[1], 0, 1);     /* truncated: caught on read */
+    corrupt_file(ids[2], 10, 0);    /* header damaged: caught at open */
+    int corrupt;
+    assert_null(spool_read(s, ids[0], &corrupt));
+    assert_int_equal(corrupt, 1);
+    assert_null(spool_read(s, ids[1], &corrupt));
+    assert_int_equal(corrupt, 1);
+    spool_close(s);
+    /* a leftover .tmp from a crash is removed at open */
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s/buffer/00000000000000ff.tmp", root);
+    close(open(tmp, O_CREAT | O_WRONLY, 0600));
+    s = open_spool(&e, &n);
+    assert_int_equal(n, 1);           /* only the good one */
+    assert_int_equal(e[0].id, ids[3]);
+    assert_int_equal(count_files("corrupt"), 3);
+    assert_int_equal(count_files("buffer"), 1);
+    struct batch *r = spool_read(s, ids[3], &corrupt);
+    assert_non_null(r);
+    assert_int_equal(r->count, 100);
+    batch_free(r);
+    spool_entries_free(e, n);
+    spool_close(s);
+}
+
+static void test_garbage_file_with_chunk_name(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/buffer", root);
+    mkdir_p(path);
+    snprintf(path, sizeof path, "%s/buffer/0000000000000007.chunk", root);
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < 5000; i++)
+        fputc((i * 7919) & 0xff, f);
+    fclose(f);
+    struct spool_entry *e;
+    int n;
+    struct spool *s = open_spool(&e, &n);
+    assert_int_equal(n, 0);
+    assert_int_equal(count_files("corrupt"), 1);
+    spool_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_roundtrip_logs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roundtrip_metrics_and_replay_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_and_truncated_chunks_are_moved_aside, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_file_with_chunk_name, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
