@@ -5,21 +5,17 @@
 #include <string.h>
 
 extern const struct input_plugin generate_input;
-extern const struct input_plugin tail_input;
 
 extern const struct output_plugin null_output;
 extern const struct output_plugin stdout_output;
 extern const struct output_plugin file_output;
-extern const struct output_plugin cloudwatch_logs_output;
 
 const struct input_plugin *const input_plugins[] = {
     &generate_input,
-    &tail_input,
     NULL,
 };
 
 const struct output_plugin *const output_plugins[] = {
-    &cloudwatch_logs_output,
     &file_output,
     &null_output,
     &stdout_output,
