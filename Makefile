@@ -108,11 +108,15 @@ install: all                                 ## install binary, /etc/collector/c
 	for f in conf.d/*.conf; do \
 		test -e $(DESTDIR)/etc/collector/$$f || install -m 0644 $$f $(DESTDIR)/etc/collector/$$f; \
 	done
-	install -m 0644 README.md docs/ARCHITECTURE.md $(DESTDIR)$(PREFIX)/share/doc/collector/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/collector/
+	install -d $(DESTDIR)/etc/systemd/system
+	sed 's|/usr/local/bin/collector|$(PREFIX)/bin/collector|' deploy/collector.service \
+		> $(DESTDIR)/etc/systemd/system/collector.service
 
 uninstall:                                   ## remove what install put in place (keeps /etc/collector)
 	rm -f $(DESTDIR)$(PREFIX)/bin/collector
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/collector
+	rm -f $(DESTDIR)/etc/systemd/system/collector.service
 
 clean:                                       ## remove build outputs
 	rm -rf build build-asan

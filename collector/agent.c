@@ -4,6 +4,7 @@
 #include "collector/core/util.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
+#include "collector/status/status.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -196,6 +197,7 @@ struct agent *agent_load(const char *path, struct diag *diag)
     struct agent *a = xcalloc(1, sizeof *a);
     a->config_path = xstrdup(path);
     a->conf.aws = xcalloc(1, sizeof *a->conf.aws);
+    a->conf.status = xcalloc(1, sizeof *a->conf.status);
     int before = diag->count;
     config_load(&a->cfg, path, diag);
     check_names(&a->cfg, diag);
@@ -204,9 +206,11 @@ struct agent *agent_load(const char *path, struct diag *diag)
     for (int i = 0; i < a->cfg.nsections; i++)
         if (strcmp(a->cfg.sections[i].kind, "agent") == 0 && !agent_section)
             agent_section = &a->cfg.sections[i];
-    struct option_binding ab[2] = {{agent_options, &a->conf}, {aws_options, a->conf.aws}};
+    struct option_binding ab[3] = {{agent_options, &a->conf}, {aws_options, a->conf.aws},
+                                   {status_options, a->conf.status}};
     struct conf_section empty = {.kind = "agent", .file = path};
-    options_apply(agent_section ? agent_section : &empty, ab, 2, diag);
+    options_apply(agent_section ? agent_section : &empty, ab, 3, diag);
+    status_settings_check(a->conf.status, agent_section, path, diag);
     if (agent_section && agent_section->name) {
         char label[300];
         diag_add(diag, agent_section->file, agent_section->line,
@@ -292,6 +296,10 @@ void agent_free(struct agent *a)
         options_free(aws_options, a->conf.aws);
         free(a->conf.aws);
     }
+    if (a->conf.status) {
+        options_free(status_options, a->conf.status);
+        free(a->conf.status);
+    }
     config_free(&a->cfg);
     free(a->config_path);
     free(a);
@@ -304,6 +312,7 @@ void agent_print_config(const struct agent *a, FILE *out)
     fprintf(out, "\n[agent]\n");
     options_print(out, agent_options, &a->conf);
     options_print(out, aws_options, a->conf.aws);
+    options_print(out, status_options, a->conf.status);
     for (int i = 0; i < a->ninputs; i++) {
         const struct input_instance *in = a->inputs[i];
         fprintf(out, "\n[input %s]\t# %s:%d\n", in->name, in->section->file, in->section->line);
@@ -332,7 +341,11 @@ static void reference_table(FILE *out, const struct option_def *common,
 void agent_print_reference(FILE *out)
 {
     fprintf(out, "### `[agent]`\n\n");
-    reference_table(out, agent_options, aws_options);
+    fprintf(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
+    options_print_markdown(out, agent_options);
+    options_print_markdown(out, status_options);
+    options_print_markdown(out, aws_options);
+    fprintf(out, "\n");
     fprintf(out, "### Every `[input NAME]`\n\n");
     reference_table(out, NULL, input_common_options);
     for (int i = 0; input_plugins[i]; i++) {
@@ -415,6 +428,12 @@ static void reload(struct loop *loop, struct runner *r)
         log_msg(LOG_ERROR, "agent",
                 "reload failed with %d error%s; the running configuration stays in effect",
                 diag.count, diag.count == 1 ? "" : "s");
+        struct buf why;
+        buf_init(&why);
+        for (int i = 0; i < diag.count && i < 5; i++)
+            buf_printf(&why, "%s%s", i ? "; " : "", diag.messages[i]);
+        status_note_reload(0, why.data);
+        buf_free(&why);
         diag_free(&diag);
         return;
     }
@@ -467,6 +486,9 @@ static int agent_start(struct agent *a, struct loop *loop)
                                      a->conf.data_dir};
     a->pipeline = pipeline_new(loop, a->inputs, a->ninputs, a->outputs, a->noutputs, &limits);
     if (!a->pipeline || pipeline_start(a->pipeline) < 0)
+        return -1;
+    a->status = status_start(a, loop);
+    if (!a->status)
         return -1;
     for (int i = 0; i < a->noutputs; i++) {
         struct output_instance *o = a->outputs[i];
@@ -526,6 +548,8 @@ static void log_summary(const struct agent *a)
 /* Stop sender threads, then let inputs persist what was acknowledged. */
 static void agent_stop(struct agent *a)
 {
+    status_stop(a->status);
+    a->status = NULL;
     pipeline_free(a->pipeline);
     a->pipeline = NULL;
     log_summary(a);
@@ -587,6 +611,7 @@ int agent_run(const char *path)
                 code = 1;
                 break;
             }
+            status_note_reload(1, NULL);
             log_msg(LOG_INFO, "agent", "configuration reloaded");
         }
     }

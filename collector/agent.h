@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 struct aws_settings;
+struct status_settings;
+struct status_server;
 
 /* [agent] section. */
 struct agent_conf {
@@ -21,6 +23,7 @@ struct agent_conf {
     uint64_t memory_limit;
     uint64_t input_memory_limit;
     struct aws_settings *aws;      /* AWS keys of the [agent] section (aws.h) */
+    struct status_settings *status; /* status endpoint and own log keys (status/status.h) */
 };
 
 struct agent {
@@ -33,6 +36,7 @@ struct agent {
     int noutputs;
     struct loop *loop;
     struct pipeline *pipeline;
+    struct status_server *status;  /* the status endpoint while running */
 };
 
 /* Read and validate the configuration at path into a new agent (nothing

@@ -24,6 +24,7 @@ static int cmd_run(int argc, char **argv);
 static int cmd_check_config(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+int status_cli_main(int argc, char **argv); /* collector/status/status_cli.c */
 
 static const struct command commands[] = {
     {"run", "collector run [-c PATH]",
@@ -33,6 +34,8 @@ static const struct command commands[] = {
      "validate the configuration; print the effective values (secrets masked) or every error as "
      "file:line: message",
      cmd_check_config},
+    {"status", "collector status [--addr HOST:PORT|/path.sock] [--json]",
+     "print a running agent's state (GET /status of its http_listen endpoint)", status_cli_main},
     {"version", "collector version", "print the version", cmd_version},
     {"help", "collector help [COMMAND | agent | input TYPE | output TYPE | reference]",
      "describe a command, or the options of a module; `reference` prints them all as Markdown",

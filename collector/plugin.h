@@ -11,6 +11,7 @@
 #ifndef COLLECTOR_PLUGIN_H
 #define COLLECTOR_PLUGIN_H
 
+#include "collector/core/histogram.h"
 #include "collector/core/options.h"
 #include "collector/pipeline/batch.h"
 
@@ -143,6 +144,7 @@ struct output_stats {
     _Atomic uint64_t batches_dropped;
     _Atomic int64_t last_success_ms;
     _Atomic int64_t last_error_ms;
+    struct histogram send_seconds;               /* how long one send() took */
 };
 
 struct output_instance {

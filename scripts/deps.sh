@@ -3,7 +3,7 @@
 # missing. Idempotent and silent when everything is present (`make deps`).
 set -eu
 
-PACKAGES="gcc make pkg-config python3 openssl ca-certificates \
+PACKAGES="gcc make pkg-config python3 python3-yaml openssl ca-certificates \
 libcurl4-openssl-dev libjansson-dev zlib1g-dev libssl-dev libinotifytools0-dev \
 libpcre2-dev libarchive-dev libcmocka-dev \
 docker.io busybox-static"

@@ -745,8 +745,11 @@ static void *worker_main(void *arg)
         b->attempts++;
         if (b->unloaded == BATCH_ON_DISK && reload_batch(rt, b) < 0)
             b->result = OUTPUT_DROP; /* damaged chunk: moved aside, counted as corrupt */
-        else
+        else {
+            int64_t started = mono_ms();
             b->result = out->plugin->send(out, state, b);
+            histogram_observe(&out->stats.send_seconds, (double)(mono_ms() - started) / 1000.0);
+        }
 
         pthread_mutex_lock(&p->done_lock);
         b->next = p->done_head;
@@ -870,6 +873,7 @@ struct pipeline *pipeline_new(struct loop *loop, struct input_instance **inputs,
         if (out->plugin->max_batch_bytes && rt->max_bytes > out->plugin->max_batch_bytes)
             rt->max_bytes = out->plugin->max_batch_bytes;
         rt->overhead = out->plugin->record_overhead;
+        histogram_init(&out->stats.send_seconds, histogram_send_bounds, histogram_send_nbounds);
         pthread_mutex_init(&rt->lock, NULL);
         pthread_cond_init(&rt->cond, NULL);
         buf_init(&rt->keybuf);

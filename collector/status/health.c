@@ -1,0 +1,134 @@
+#include "collector/status/health.h"
+#include "collector/plugin.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct health_entry {
+    char *name;
+    health_check_fn check;
+    void *arg;
+};
+
+/* Process-wide: one agent per process, touched only on the loop thread. */
+static struct health_entry checks[HEALTH_MAX_CHECKS];
+static int nchecks;
+static char *reload_error;
+
+int health_register(const char *name, health_check_fn check, void *arg)
+{
+    if (nchecks >= HEALTH_MAX_CHECKS)
+        return -1;
+    checks[nchecks++] = (struct health_entry){xstrdup(name), check, arg};
+    return 0;
+}
+
+void health_unregister(const char *name, void *arg)
+{
+    for (int i = 0; i < nchecks; i++) {
+        if (checks[i].arg == arg && strcmp(checks[i].name, name) == 0) {
+            free(checks[i].name);
+            memmove(&checks[i], &checks[i + 1], sizeof checks[0] * (size_t)(nchecks - i - 1));
+            nchecks--;
+            return;
+        }
+    }
+}
+
+void health_set_reload_error(const char *message)
+{
+    free(reload_error);
+    reload_error = message ? xstrdup(message) : NULL;
+}
+
+const char *health_reload_error(void)
+{
+    return reload_error;
+}
+
+void health_outputs_init(struct health_outputs *h, struct output_instance **outputs, int n,
+                         int64_t max_stall_ms)
+{
+    h->outputs = outputs;
+    h->noutputs = n;
+    h->max_stall_ms = max_stall_ms;
+    h->idle_ms = xcalloc((size_t)(n > 0 ? n : 1), sizeof *h->idle_ms);
+    int64_t now = now_ms();
+    for (int i = 0; i < n; i++)
+        h->idle_ms[i] = now; /* the clock starts when the output does */
+}
+
+void health_outputs_free(struct health_outputs *h)
+{
+    free(h->idle_ms);
+    h->idle_ms = NULL;
+    h->noutputs = 0;
+}
+
+void health_outputs_sample(struct health_outputs *h, int64_t now)
+{
+    for (int i = 0; i < h->noutputs; i++)
+        if (h->outputs[i]->stats.batches_pending == 0)
+            h->idle_ms[i] = now;
+}
+
+int health_output_stalled(const struct health_outputs *h, int i, int64_t now, struct buf *reason)
+{
+    const struct output_instance *o = h->outputs[i];
+    uint64_t pending = o->stats.batches_pending;
+    if (pending == 0 || h->max_stall_ms <= 0)
+        return 0;
+    int64_t since = h->idle_ms[i];
+    int64_t ok = o->stats.last_success_ms;
+    if (ok > since)
+        since = ok;
+    if (now - since <= h->max_stall_ms)
+        return 0;
+    if (reason) {
+        buf_printf(reason, "output %s has not delivered for %" PRId64 " s with %" PRIu64
+                   " batch%s waiting (health.max_stall %" PRId64 " s)",
+                   o->name, (now - since) / 1000, pending, pending == 1 ? "" : "es",
+                   h->max_stall_ms / 1000);
+        int64_t err = o->stats.last_error_ms;
+        if (err > 0)
+            buf_printf(reason, "; last error %" PRId64 " s ago", (now - err) / 1000);
+    }
+    return 1;
+}
+
+static void add_failure(struct health_failure *out, int max, int *n, const char *check,
+                        const struct buf *reason)
+{
+    if (*n < max) {
+        out[*n].check = check;
+        snprintf(out[*n].reason, sizeof out[*n].reason, "%s", reason->data ? reason->data : "");
+    }
+    (*n)++;
+}
+
+int health_evaluate(const struct health_outputs *h, int64_t now, struct health_failure *out,
+                    int max)
+{
+    int n = 0;
+    struct buf reason;
+    buf_init(&reason);
+    for (int i = 0; h && i < h->noutputs; i++) {
+        buf_reset(&reason);
+        if (health_output_stalled(h, i, now, &reason))
+            add_failure(out, max, &n, "output_stalled", &reason);
+    }
+    if (reload_error) {
+        buf_reset(&reason);
+        buf_printf(&reason, "configuration reload failed: %s", reload_error);
+        add_failure(out, max, &n, "config_reload", &reason);
+    }
+    for (int i = 0; i < nchecks; i++) {
+        buf_reset(&reason);
+        if (checks[i].check(checks[i].arg, &reason))
+            add_failure(out, max, &n, checks[i].name, &reason);
+    }
+    buf_free(&reason);
+    return n;
+}
