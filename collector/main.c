@@ -25,6 +25,7 @@ static int cmd_check_config(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 int status_cli_main(int argc, char **argv); /* collector/status/status_cli.c */
+int bundle_main(int argc, char **argv);     /* collector/bundle/bundle.c */
 
 static const struct command commands[] = {
     {"run", "collector run [-c PATH]",
@@ -36,6 +37,10 @@ static const struct command commands[] = {
      cmd_check_config},
     {"status", "collector status [--addr HOST:PORT|/path.sock] [--json]",
      "print a running agent's state (GET /status of its http_listen endpoint)", status_cli_main},
+    {"bundle", "collector bundle [-o PATH|-] [--mode brief|enable-debug] [--since DURATION] "
+     "[--max-size SIZE] [--no-redact-check] [-q]",
+     "write a diagnostic support bundle (collect-<instance-id>-<YYYYMMDDHHmm>.tgz), secrets redacted",
+     bundle_main},
     {"version", "collector version", "print the version", cmd_version},
     {"help", "collector help [COMMAND | agent | input TYPE | output TYPE | reference]",
      "describe a command, or the options of a module; `reference` prints them all as Markdown",

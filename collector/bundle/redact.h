@@ -1,0 +1,62 @@
+/* Redaction of secrets in the text a support bundle writes. Pure: buffers
+ * in, buffers out, counts per kind; no files, no I/O.
+ *
+ *   struct redact_stats st = {0};
+ *   struct buf out; buf_init(&out);
+ *   redact_text(in, len, &out, &st);         generic patterns, any text
+ *   redact_ecs_config(in, len, &out, &st);   ecs.config by allowlist, then generic
+ *   redact_inspect(in, len, &out, &st);      docker inspect: every Env value, then generic
+ *
+ * Every removed value becomes "{REDACTED}" (quotes around a quoted value are
+ * kept, so JSON stays JSON). Already redacted values are left alone, so a
+ * second pass over redacted text finds nothing (the redact check relies on
+ * that). Kinds are names of what was removed, never the values. */
+#ifndef COLLECTOR_BUNDLE_REDACT_H
+#define COLLECTOR_BUNDLE_REDACT_H
+
+#include "collector/core/util.h"
+
+#include <stddef.h>
+
+#define REDACTED "{REDACTED}"
+
+enum redact_kind {
+    RK_PRIVATE_KEY,
+    RK_ECS_AUTH_DATA,
+    RK_AWS_SECRET_KEY,
+    RK_AWS_SESSION_TOKEN,
+    RK_AWS_ACCESS_KEY_ID,
+    RK_PASSWORD,
+    RK_API_KEY,
+    RK_TOKEN,
+    RK_SECRET,
+    RK_CREDENTIAL,
+    RK_BEARER,
+    RK_BASIC_AUTH,
+    RK_URL_CREDENTIALS,
+    RK_ECS_CONFIG_ALLOWLIST,
+    RK_CONTAINER_ENV,
+    RK_COUNT
+};
+
+struct redact_stats {
+    unsigned counts[RK_COUNT];
+};
+
+const char *redact_kind_name(enum redact_kind kind);
+unsigned redact_total(const struct redact_stats *st);
+void redact_stats_add(struct redact_stats *to, const struct redact_stats *from);
+/* "aws-secret-access-key x2, password x1" (empty when nothing). */
+void redact_stats_format(const struct redact_stats *st, struct buf *out);
+
+/* Generic patterns over any text (appends to out). */
+void redact_text(const char *in, size_t len, struct buf *out, struct redact_stats *st);
+/* ecs.config: lines KEY=VALUE whose KEY is not on the allowlist become
+ * KEY={REDACTED}; lines without '=' inherit the previous line's verdict. */
+void redact_ecs_config(const char *in, size_t len, struct buf *out, struct redact_stats *st);
+int redact_ecs_key_allowed(const char *key, size_t len);
+/* docker inspect output (a JSON array): every .Config.Env value redacted and
+ * the document re-indented; not JSON: generic patterns only. */
+void redact_inspect(const char *in, size_t len, struct buf *out, struct redact_stats *st);
+
+#endif

@@ -1,0 +1,276 @@
+/* The staging directory: every file of the bundle goes through stage_write
+ * (size cap, binary refusal, redaction, sha256), and every item, written or
+ * not, becomes a manifest entry through entry_add. */
+#include "collector/bundle/bundle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *host_path(const struct bundle *b, const char *path)
+{
+    if (!b->o->root || !*b->o->root)
+        return xstrdup(path);
+    /* Kernel interfaces: the fake root's copy when it has one, else the live one. */
+    static const char *const live[] = {"/proc", "/sys/fs/cgroup"};
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++) {
+        size_t n = strlen(live[i]);
+        if (strncmp(path, live[i], n) == 0 && (path[n] == '/' || !path[n])) {
+            char *top = xasprintf("%s%s", b->o->root, live[i]);
+            int has = access(top, F_OK) == 0;
+            free(top);
+            if (!has)
+                return xstrdup(path);
+        }
+    }
+    return xasprintf("%s%s", b->o->root, path);
+}
+
+char *which(const char *name)
+{
+    if (strchr(name, '/'))
+        return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    while (*path) {
+        const char *colon = strchr(path, ':');
+        size_t n = colon ? (size_t)(colon - path) : strlen(path);
+        char *full = n ? xasprintf("%.*s/%s", (int)n, path, name) : xasprintf("./%s", name);
+        struct stat st;
+        if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0)
+            return full;
+        free(full);
+        path += n + (colon ? 1 : 0);
+    }
+    return NULL;
+}
+
+struct entry *entry_new(const char *item, const char *source, const char *command)
+{
+    struct entry *e = xcalloc(1, sizeof *e);
+    e->item = xstrdup(item);
+    e->source = source ? xstrdup(source) : NULL;
+    e->command = command ? xstrdup(command) : NULL;
+    e->exit_status = -1;
+    e->status = ST_OK;
+    return e;
+}
+
+void entry_fail(struct entry *e, enum entry_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = xstrdup("?");
+    va_end(ap);
+    free(e->error);
+    e->error = msg;
+    e->status = st;
+}
+
+void entry_free(struct entry *e)
+{
+    if (!e)
+        return;
+    free(e->item);
+    free(e->source);
+    free(e->command);
+    free(e->path);
+    free(e->error);
+    free(e);
+}
+
+static const char *status_word(enum entry_status s)
+{
+    switch (s) {
+    case ST_OK: return "ok";
+    case ST_FAILED: return "failed";
+    case ST_SKIPPED: return "skipped";
+    case ST_TIMEOUT: return "timed out";
+    }
+    return "?";
+}
+
+void entry_add(struct bundle *b, struct entry *e)
+{
+    pthread_mutex_lock(&b->lock);
+    if (b->nentries == b->capentries) {
+        b->capentries = b->capentries ? 2 * b->capentries : 64;
+        b->entries = xrealloc(b->entries, b->capentries * sizeof *b->entries);
+    }
+    b->entries[b->nentries++] = e;
+    if (!b->o->quiet) {
+        fprintf(stderr, "Trying to collect %s ... %s", e->path ? e->path : e->item,
+                status_word(e->status));
+        if (e->error)
+            fprintf(stderr, ": %s", e->error);
+        fprintf(stderr, " (%.1fs)\n", (double)e->duration_ms / 1000.0);
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+int sha256_file(const char *path, char out[65])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        EVP_DigestUpdate(ctx, chunk, n);
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    fclose(f);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Offset at which to keep the newest cap bytes, at a line start if one is near. */
+static size_t newest_start(const char *data, size_t len, size_t cap)
+{
+    if (len <= cap)
+        return 0;
+    size_t start = len - cap;
+    const char *nl = memchr(data + start, '\n', len - start);
+    if (nl && (size_t)(nl - (data + start)) < 4096)
+        start = (size_t)(nl - data) + 1;
+    return start;
+}
+
+int stage_write(struct bundle *b, struct entry *e, const char *relpath, const char *data,
+                size_t len, enum redact_mode mode)
+{
+    if (!e->source_bytes)
+        e->source_bytes = len;
+    size_t start = newest_start(data, len, b->o->item_max);
+    if (start)
+        e->truncated = 1;
+    data += start;
+    len -= start;
+    if (memchr(data, '\0', len < 8192 ? len : 8192)) {
+        entry_fail(e, ST_SKIPPED, "binary content not copied: it cannot be checked for secrets");
+        return -1;
+    }
+    struct buf red;
+    buf_init(&red);
+    if (mode == RED_ECS_CONFIG)
+        redact_ecs_config(data, len, &red, &e->red);
+    else if (mode == RED_INSPECT)
+        redact_inspect(data, len, &red, &e->red);
+    else
+        redact_text(data, len, &red, &e->red);
+    char *full = xasprintf("%s/%s", b->stage, relpath);
+    char *slash = strrchr(full, '/');
+    *slash = 0;
+    int rc = mkdir_p(full);
+    *slash = '/';
+    int fd = rc == 0 ? open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    if (fd < 0 || write_all(fd, red.data ? red.data : "", red.len) < 0) {
+        entry_fail(e, ST_FAILED, "cannot write %s: %s", relpath, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(full);
+        buf_free(&red);
+        return -1;
+    }
+    close(fd);
+    free(e->path);
+    e->path = xstrdup(relpath);
+    e->bytes = red.len;
+    sha256_hex(red.data ? red.data : "", red.len, e->sha256);
+    free(full);
+    buf_free(&red);
+    return 0;
+}
+
+int read_host_file(const struct bundle *b, const char *full, size_t cap, struct buf *out,
+                   uint64_t *size, int *truncated)
+{
+    (void)b;
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        int err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    *size = (uint64_t)st.st_size;
+    *truncated = 0;
+    if ((uint64_t)st.st_size > cap) {
+        lseek(fd, st.st_size - (off_t)cap, SEEK_SET);
+        *truncated = 1;
+    }
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+        buf_append(out, chunk, (size_t)n);
+        if (out->len > cap + sizeof chunk)
+            break; /* a file that grows while read: enough */
+    }
+    int err = n < 0 ? errno : 0;
+    close(fd);
+    if (n < 0) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+void collect_file(struct bundle *b, const char *item, const char *path, const char *relpath,
+                  enum redact_mode mode, int quiet_if_missing)
+{
+    char *full = host_path(b, path);
+    struct entry *e = entry_new(item, path, NULL);
+    int64_t t0 = mono_ms();
+    struct buf data;
+    buf_init(&data);
+    uint64_t size = 0;
+    int trunc = 0;
+    if (read_host_file(b, full, b->o->item_max, &data, &size, &trunc) < 0) {
+        int err = errno;
+        if (err == ENOENT && quiet_if_missing == 2) { /* optional, absent: no row */
+            entry_free(e);
+            goto out;
+        }
+        entry_fail(e, ST_SKIPPED, "%s: %s",
+                   err == ENOENT                     ? "not present"
+                   : (err == EACCES || err == EPERM) ? "not permitted"
+                                                     : "cannot read",
+                   strerror(err));
+    } else {
+        e->source_bytes = size;
+        stage_write(b, e, relpath, data.data ? data.data : "", data.len, mode);
+        if (trunc)
+            e->truncated = 1;
+    }
+    e->duration_ms = mono_ms() - t0;
+    entry_add(b, e);
+out:
+    buf_free(&data);
+    free(full);
+}

@@ -1,0 +1,160 @@
+/* Unit tests: the bundle's redaction patterns (collector/bundle/redact.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/bundle/redact.h"
+
+/* Redact text; returns the result (owned) and the stats. */
+static char *red(const char *in, struct redact_stats *st)
+{
+    struct buf out;
+    buf_init(&out);
+    memset(st, 0, sizeof *st);
+    redact_text(in, strlen(in), &out, st);
+    buf_append(&out, "", 0);
+    return out.data;
+}
+
+static void expect(const char *in, const char *want, enum redact_kind kind)
+{
+    struct redact_stats st;
+    char *got = red(in, &st);
+    if (strcmp(got, want) != 0)
+        fail_msg("redact(%s)\n  got  %s\n  want %s", in, got, want);
+    if ((int)kind >= 0)
+        assert_true(st.counts[kind] >= 1);
+    /* idempotent: a second pass finds nothing */
+    struct redact_stats again;
+    char *twice = red(got, &again);
+    assert_string_equal(twice, got);
+    assert_int_equal(redact_total(&again), 0);
+    free(twice);
+    free(got);
+}
+
+static void test_key_values(void **state)
+{
+    (void)state;
+    expect("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+           "AWS_SECRET_ACCESS_KEY={REDACTED}\n", RK_AWS_SECRET_KEY);
+    expect("export AWS_SESSION_TOKEN=\"abc/def+ghi==\" rest",
+           "export AWS_SESSION_TOKEN=\"{REDACTED}\" rest", RK_AWS_SESSION_TOKEN);
+    expect("{\"SecretAccessKey\": \"xyz123\", \"Expiration\": \"2024\"}",
+           "{\"SecretAccessKey\": \"{REDACTED}\", \"Expiration\": \"2024\"}", RK_AWS_SECRET_KEY);
+    expect("db password: hunter2 and more", "db password: {REDACTED} and more", RK_PASSWORD);
+    expect("url?X-Amz-Security-Token=abcDEF123&x=1", "url?X-Amz-Security-Token={REDACTED}&x=1",
+           RK_AWS_SESSION_TOKEN);
+    expect("MY_API_KEY='k-123'", "MY_API_KEY='{REDACTED}'", RK_API_KEY);
+    expect("client_secret=s3cr3t,", "client_secret={REDACTED},", RK_SECRET);
+    expect("nothing here: key=value PWD=/root", "nothing here: key=value PWD=/root", -1);
+}
+
+static void test_ecs_auth_data(void **state)
+{
+    (void)state;
+    expect("ECS_ENGINE_AUTH_DATA={\"https://index.docker.io/v1/"
+           "\":{\"username\":\"bob\",\"password\":\"pw\"}}\nNEXT=1\n",
+           "ECS_ENGINE_AUTH_DATA={REDACTED}\nNEXT=1\n", RK_ECS_AUTH_DATA);
+}
+
+static void test_standalone(void **state)
+{
+    (void)state;
+    expect("key AKIAIOSFODNN7EXAMPLE used", "key {REDACTED} used", RK_AWS_ACCESS_KEY_ID);
+    expect("tok FwoGZXIvYXdzEJr//////////wEaDExampleToken123", "tok {REDACTED}",
+           RK_AWS_SESSION_TOKEN);
+    expect("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig",
+           "Authorization: Bearer {REDACTED}", RK_BEARER);
+    expect("Authorization: Basic dXNlcjpwYXNzd29yZA==", "Authorization: Basic {REDACTED}",
+           RK_BASIC_AUTH);
+    expect("proxy https://user:pa55@proxy:3128/", "proxy https://user:{REDACTED}@proxy:3128/",
+           RK_URL_CREDENTIALS);
+    expect("app --password s3cret --verbose", "app --password {REDACTED} --verbose", RK_PASSWORD);
+    expect("x\n-----BEGIN RSA PRIVATE KEY-----\nMIIabc\ndef\n-----END RSA PRIVATE KEY-----\ny",
+           "x\n-----BEGIN RSA PRIVATE KEY-----{REDACTED}-----END RSA PRIVATE KEY-----\ny",
+           RK_PRIVATE_KEY);
+    expect("plain words, Basic functionality, bearer of news",
+           "plain words, Basic functionality, bearer of news", -1);
+}
+
+static void test_ecs_config(void **state)
+{
+    (void)state;
+    const char *in = "ECS_CLUSTER=prod\n"
+                     "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"
+                     "MY_THING=abc\n"
+                     "continued line\n"
+                     "# comment\n"
+                     "ECS_LOGLEVEL=info\n"
+                     "HTTPS_PROXY=http://proxy:3128\n"
+                     "HTTP_PROXY=http://u:pw@proxy:3128\n";
+    struct buf out;
+    buf_init(&out);
+    struct redact_stats st = {0};
+    redact_ecs_config(in, strlen(in), &out, &st);
+    assert_string_equal(out.data, "ECS_CLUSTER=prod\n"
+                                  "AWS_ACCESS_KEY_ID={REDACTED}\n"
+                                  "MY_THING={REDACTED}\n"
+                                  "{REDACTED}\n"
+                                  "# comment\n"
+                                  "ECS_LOGLEVEL=info\n"
+                                  "HTTPS_PROXY={REDACTED}\n"
+                                  "HTTP_PROXY=http://u:{REDACTED}@proxy:3128\n");
+    assert_int_equal(st.counts[RK_ECS_CONFIG_ALLOWLIST], 4);
+    assert_int_equal(st.counts[RK_URL_CREDENTIALS], 1);
+    assert_true(redact_ecs_key_allowed("ECS_CLUSTER", 11));
+    assert_false(redact_ecs_key_allowed("ECS_ENGINE_AUTH_DATA", 20));
+    buf_free(&out);
+}
+
+static void test_inspect(void **state)
+{
+    (void)state;
+    const char *in = "[{\"Id\":\"abc\",\"Config\":{\"Env\":[\"PATH=/bin\",\"DB=x\",\"EMPTY=\"],"
+                     "\"Labels\":{\"com.amazonaws.ecs.cluster\":\"c1\"}}}]";
+    struct buf out;
+    buf_init(&out);
+    struct redact_stats st = {0};
+    redact_inspect(in, strlen(in), &out, &st);
+    assert_non_null(strstr(out.data, "\"PATH={REDACTED}\""));
+    assert_non_null(strstr(out.data, "\"DB={REDACTED}\""));
+    assert_non_null(strstr(out.data, "\"EMPTY=\""));
+    assert_non_null(strstr(out.data, "com.amazonaws.ecs.cluster"));
+    assert_int_equal(st.counts[RK_CONTAINER_ENV], 2);
+    buf_free(&out);
+    /* not JSON: generic patterns only */
+    buf_init(&out);
+    memset(&st, 0, sizeof st);
+    redact_inspect("Error: No such object: password=x", 33, &out, &st);
+    assert_string_equal(out.data, "Error: No such object: password={REDACTED}");
+    buf_free(&out);
+}
+
+static void test_stats_format(void **state)
+{
+    (void)state;
+    struct redact_stats st = {0};
+    st.counts[RK_PASSWORD] = 2;
+    st.counts[RK_BEARER] = 1;
+    struct buf out;
+    buf_init(&out);
+    redact_stats_format(&st, &out);
+    assert_string_equal(out.data, "password x2, bearer-token x1");
+    assert_int_equal(redact_total(&st), 3);
+    buf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_key_values), cmocka_unit_test(test_ecs_auth_data),
+        cmocka_unit_test(test_standalone), cmocka_unit_test(test_ecs_config),
+        cmocka_unit_test(test_inspect),    cmocka_unit_test(test_stats_format),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
