@@ -316,7 +316,10 @@ static void set_error(struct aws_error *e, enum aws_error_kind kind, const char 
     snprintf(e->message, sizeof e->message, "%s", msg);
 }
 
-static int finish(struct aws_sender *s, struct aws_response *resp, int taken)
+/* budget: the one the call's retries were taken from, which its success
+ * refills (a control-plane budget must refill itself, not the data's). */
+static int finish(struct aws_sender *s, struct aws_response *resp, struct aws_retry_budget *budget,
+                  int taken)
 {
     struct aws_context *ctx = s->ctx;
     resp->status = (int)s->hr.status;
@@ -324,7 +327,7 @@ static int finish(struct aws_sender *s, struct aws_response *resp, int taken)
     buf_reset(&resp->body);
     if (s->hr.body.len) buf_append(&resp->body, s->hr.body.data, s->hr.body.len);
     if (resp->error.kind == AWS_ERR_NONE) {
-        aws_retry_budget_success(ctx->budget, taken);
+        aws_retry_budget_success(budget, taken);
         atomic_store(&ctx->last_success_ms, now_ms());
         return 0;
     }
@@ -352,12 +355,12 @@ int aws_call(struct aws_sender *s, const struct aws_request *req, struct aws_res
 
     if ((unsigned)req->service >= AWS_SVC_COUNT) {
         set_error(&resp->error, AWS_ERR_INTERNAL, "BadService", "unknown service");
-        return finish(s, resp, 0);
+        return finish(s, resp, budget, 0);
     }
     if (req->gzip) {
         if (gzip_into(&s->gz, req->body, req->len) != 0) {
             set_error(&resp->error, AWS_ERR_INTERNAL, "CompressionFailed", "gzip failed");
-            return finish(s, resp, 0);
+            return finish(s, resp, budget, 0);
         }
         body = s->gz.data;
         len = s->gz.len;
@@ -389,7 +392,7 @@ int aws_call(struct aws_sender *s, const struct aws_request *req, struct aws_res
         }
         if (resp->error.kind == AWS_ERR_NONE) {
             aws_creds_clear(&creds);
-            return finish(s, resp, taken);
+            return finish(s, resp, budget, taken);
         }
         if (resp->error.kind == AWS_ERR_THROTTLE) {
             resp->throttles++;
@@ -424,5 +427,5 @@ int aws_call(struct aws_sender *s, const struct aws_request *req, struct aws_res
                 resp->error.message, attempt, (long long)delay);
         aws_sleep_ms(delay);
     }
-    return finish(s, resp, taken);
+    return finish(s, resp, budget, taken);
 }
