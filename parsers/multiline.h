@@ -1,0 +1,64 @@
+/* Multiline records: consecutive lines joined into one record.
+ *
+ * A record starts with a line matching the rule's first-line regex; every
+ * following line that does not match is appended (joined with '\n'). The
+ * pending record is emitted when the next first line arrives, when the
+ * caps (lines, bytes) would be exceeded, when it has waited `timeout_ms`
+ * for another line (ml_expired + ml_flush, driven by the caller's timer),
+ * or at the end of the source.
+ *
+ * Pure: no I/O, no clock; the caller passes the time. Lines that arrive
+ * with nothing pending and do not match start a record anyway, so nothing
+ * is ever dropped. */
+#ifndef COLLECTOR_MULTILINE_H
+#define COLLECTOR_MULTILINE_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "collector/core/util.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ml_rule {
+    pcre2_code *start;
+    pcre2_match_data *md;
+    int64_t timeout_ms;
+    uint32_t max_lines;   /* 0 = no cap */
+    size_t max_bytes;     /* 0 = no cap */
+};
+
+struct ml_state {
+    struct buf buf;       /* the pending record */
+    uint32_t lines;       /* lines in it; 0 = nothing pending */
+    int64_t last_ms;      /* when its last line arrived */
+    uint64_t end_off;     /* source position just past its last line */
+    uint64_t capped;      /* records cut by a cap */
+};
+
+/* The regex of a built-in rule: "java", "go", "python", "ecs" (the ECS
+ * agent and ecs-init), or NULL if there is no such name. */
+const char *ml_builtin(const char *name);
+
+/* Compile regex; on error returns -1 with a message (naming the offset) in err. */
+int ml_rule_init(struct ml_rule *r, const char *regex, char *err, size_t errlen);
+void ml_rule_free(struct ml_rule *r);
+int ml_is_start(const struct ml_rule *r, const char *line, size_t len);
+
+typedef void (*ml_emit_fn)(void *arg, const char *msg, size_t len, uint64_t end_off);
+
+void ml_state_init(struct ml_state *st);
+void ml_state_free(struct ml_state *st);
+
+/* Feed one line (without its newline) ending at source offset end_off. */
+void ml_feed(const struct ml_rule *r, struct ml_state *st, const char *line, size_t len,
+             uint64_t end_off, int64_t now_ms, ml_emit_fn emit, void *arg);
+/* Emit what is pending, if anything. */
+void ml_flush(struct ml_state *st, ml_emit_fn emit, void *arg);
+/* Has the pending record waited longer than the rule's timeout? */
+int ml_expired(const struct ml_rule *r, const struct ml_state *st, int64_t now_ms);
+/* Drop what is pending (the source was truncated under it). */
+void ml_discard(struct ml_state *st);
+
+#endif
