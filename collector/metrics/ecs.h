@@ -1,0 +1,49 @@
+/* ECS agent introspection (spec §8.1): GET /v1/metadata (cluster, container
+ * instance) and GET /v1/tasks (per task: family, revision, and where the
+ * agent provides them the task's ServiceName or `group` "service:NAME" and
+ * its task-level Limits {CPU (vCPU), Memory (MiB)}). Pure parsers; the
+ * sampler fetches on its own thread and caches the result. */
+#ifndef COLLECTOR_METRICS_ECS_H
+#define COLLECTOR_METRICS_ECS_H
+
+#include <stddef.h>
+
+#define ECS_STR 256
+
+struct ecs_task_info {
+    char arn[ECS_STR];
+    char family[ECS_STR];
+    char revision[32];
+    char service[ECS_STR];
+    double cpu_units;            /* Limits.CPU x 1024; 0 = unknown */
+    double mem_mib;              /* Limits.Memory; 0 = unknown */
+};
+
+struct ecs_info {
+    char cluster[ECS_STR];
+    char container_instance_id[128];
+    struct ecs_task_info *tasks;
+    int ntasks, cap;
+};
+
+void ecs_info_free(struct ecs_info *e);
+
+/* /v1/metadata: Cluster (name, or the name part of an ARN) and
+ * ContainerInstanceArn (its id part). 0 or -1. */
+int ecs_parse_metadata(const char *json, size_t len, struct ecs_info *e);
+/* /v1/tasks: replaces e->tasks. 0 or -1. */
+int ecs_parse_tasks(const char *json, size_t len, struct ecs_info *e);
+
+const struct ecs_task_info *ecs_find_task(const struct ecs_info *e, const char *arn);
+
+/* "arn:aws:ecs:r:a:cluster/NAME" -> "NAME"; a plain name is kept. */
+void ecs_cluster_name(const char *cluster, char *out, size_t cap);
+
+struct mh_client;
+struct buf;
+/* Fetch /v1/metadata and /v1/tasks from base_url (blocking, timeout_ms
+ * each) into e. 0 or -1. */
+int ecs_fetch(struct mh_client *http, const char *base_url, long timeout_ms, struct buf *scratch,
+              struct ecs_info *e);
+
+#endif

@@ -1,0 +1,69 @@
+/* One interval of the host_metrics input, on its sampler thread: CPU
+ * (user, system, iowait, steal), memory and swap, load, each filesystem
+ * (used %, inodes), disk I/O and network per device, and the running ECS
+ * tasks and containers with their reservations (Docker API), as
+ * Container Insights instance_* metrics with {ClusterName} and
+ * {ClusterName, InstanceId, ContainerInstanceId}, plus EMF events of types
+ * Instance, InstanceFS, InstanceDiskIO and InstanceNet. */
+#ifndef COLLECTOR_METRICS_HOST_SAMPLE_H
+#define COLLECTOR_METRICS_HOST_SAMPLE_H
+
+#include "collector/metrics/cgroup.h"
+#include "collector/metrics/ctr_cache.h"
+#include "collector/metrics/ecs.h"
+#include "collector/metrics/emf.h"
+#include "collector/metrics/frame.h"
+#include "collector/metrics/host.h"
+#include "collector/metrics/netdev.h"
+
+struct hs_conf {
+    const char *proc_root;
+    const char *host_root;            /* prefix for statvfs of mount points ("" = /) */
+    const char *docker_socket;        /* "" = no container counts */
+    const char *introspection_url;
+    int64_t introspection_refresh_ms;
+    const char *cluster;
+    const char *hostname;
+    const char *instance_id;
+    const struct strlist *fs_types;   /* filesystem types to report */
+    int per_device;
+    int metrics;
+    int emf;
+    const char *emf_namespace;
+    int storage_resolution;
+};
+
+struct hs_dev_prev {
+    char name[64];
+    uint64_t a, b, c, d, e, f, g, h;  /* previous counters */
+    unsigned gen;
+};
+
+struct hs_state {
+    const struct hs_conf *conf;
+    struct cg_reader rd;
+    struct cc cc;
+    int docker;
+    struct mh_client *ecs_http;
+    struct ecs_info ecs;
+    int64_t ecs_next_ms;
+    int has_prev;
+    int64_t prev_mono_ns;
+    struct host_cpu prev_cpu;
+    struct hs_dev_prev *devs;
+    int ndevs, devs_cap;
+    unsigned gen;
+    char cluster[256], ci_id[128];
+    /* per-event collection */
+    struct emf_num nums[64];
+    int nnums;
+    struct buf scratch;
+    uint64_t samples, errors;
+    char last_error[512];
+};
+
+void hs_init(struct hs_state *s, const struct hs_conf *conf);
+void hs_free(struct hs_state *s);
+void hs_sample(struct hs_state *s, struct mframe *f);
+
+#endif

@@ -1,0 +1,558 @@
+"""Container, task, service and host metrics end to end: the real binary's
+container_metrics and host_metrics inputs, the cloudwatch_metrics output
+(PutMetricData) and EMF through the cloudwatch_logs output, against the
+strict fake AWS endpoint (tests/fakes/fake_aws.py).
+
+Two sources of containers:
+  - FixtureTests: a fake Docker Engine API on a unix socket (this file)
+    whose containers' pids point into a synthetic cgroup v2 / procfs tree
+    (tests/data/cgroup/gen_fixtures.py), with ECS labels; the fake's ECS
+    introspection API gives ServiceName and task limits. Exact figures.
+  - RealDockerTests: a real dockerd (tests/integration/dockerd.py) with a
+    container burning CPU (--cpus 0.5) and one holding ~40 MiB; the agent's
+    figures must agree with the Docker API's stats for the same containers:
+    CPU % within 10 percentage points (separate ~1 s samples of a load capped
+    at 50 %), memory % within 1 point, memory used within 2 MiB. Skipped
+    (with the reason) when not root or Docker is missing.
+
+Run from the repository root:
+    python3 -m unittest tests.integration.test_metrics
+Every process is stopped by pid; traffic goes only to 127.0.0.1 and unix sockets.
+"""
+import http.client
+import http.server
+import json
+import os
+import shutil
+import socket
+import socketserver
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+from tests.fakes.fake_aws_ctl import FakeAWS
+from tests.integration.harness import Agent, read_file_output, run_cli
+from tests.integration import dockerd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "data", "cgroup"))
+import gen_fixtures  # noqa: E402
+
+AKID, SECRET = "AKIDTEST", "secret"
+NS = "ECS/ContainerInsights"
+CLUSTER = "prod"
+CI_ID = "ci-0123"
+MiB = 1024 * 1024
+
+CI_UNITS = {"CpuUtilized": "None", "CpuReserved": "None", "MemoryUtilized": "Megabytes",
+            "MemoryReserved": "Megabytes", "NetworkRxBytes": "Bytes/Second",
+            "NetworkTxBytes": "Bytes/Second", "StorageReadBytes": "Bytes",
+            "StorageWriteBytes": "Bytes", "RunningTaskCount": "Count"}
+
+
+def aws_env(aws, **extra):
+    env = {"AWS_ENDPOINT_URL": aws.url, "AWS_ACCESS_KEY_ID": AKID,
+           "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "us-east-1",
+           "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
+           "AWS_EC2_METADATA_DISABLED": "true"}
+    env.update(extra)
+    return env
+
+
+def task_arn(n):
+    return f"arn:aws:ecs:us-east-1:123456789012:task/{CLUSTER}/task{n}"
+
+
+def labels(task, family, name):
+    return {"com.amazonaws.ecs.cluster": CLUSTER, "com.amazonaws.ecs.task-arn": task_arn(task),
+            "com.amazonaws.ecs.task-definition-family": family,
+            "com.amazonaws.ecs.task-definition-version": "7",
+            "com.amazonaws.ecs.container-name": name}
+
+
+def introspection_docs(tasks):
+    meta = {"Cluster": CLUSTER,
+            "ContainerInstanceArn": f"arn:aws:ecs:us-east-1:123456789012:container-instance/"
+                                    f"{CLUSTER}/{CI_ID}",
+            "Version": "Amazon ECS Agent - v1.80.0"}
+    return meta, {"Tasks": tasks}
+
+
+# ------------------------------------------------------------------ fake Docker
+
+
+class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+class FakeDocker:
+    """GET /containers/json and /containers/<id>/json over a unix socket."""
+
+    def __init__(self, path, containers):
+        self.path = path
+        self.containers = containers  # id -> inspect document
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                p = self.path.split("?")[0]
+                if p.startswith("/v1."):
+                    p = "/" + p.split("/", 2)[2]
+                if p == "/containers/json":
+                    body = [{"Id": cid, "Names": [doc["Name"]], "Labels":
+                             doc["Config"]["Labels"], "State": "running"}
+                            for cid, doc in fake.containers.items()]
+                    return self.reply(200, body)
+                parts = p.split("/")
+                if len(parts) == 4 and parts[1] == "containers" and parts[3] == "json" \
+                        and parts[2] in fake.containers:
+                    return self.reply(200, fake.containers[parts[2]])
+                return self.reply(404, {"message": "no such container"})
+
+            def reply(self, status, doc):
+                data = json.dumps(doc).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = _UnixHTTPServer(path, Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+def inspect_doc(cid, pid, name, lab, shares=0, memory=0, reservation=0):
+    return {"Id": cid, "Name": "/" + name, "State": {"Running": True, "Pid": pid},
+            "Config": {"Image": "busybox", "Labels": lab},
+            "HostConfig": {"CpuShares": shares, "NanoCpus": 0, "CpuQuota": 0, "CpuPeriod": 0,
+                           "Memory": memory, "MemoryReservation": reservation}}
+
+
+def datums(aws, **filters):
+    """Stored datums matching name=, dims= (a dict, exact set)."""
+    out = []
+    for m in aws.state()["metrics"]:
+        if "name" in filters and m["MetricName"] != filters["name"]:
+            continue
+        dims = {d["Name"]: d["Value"] for d in m.get("Dimensions", [])}
+        if "dims" in filters and dims != filters["dims"]:
+            continue
+        out.append(m)
+    return out
+
+
+def value_of(m):
+    if "Value" in m:
+        return m["Value"]
+    if "StatisticValues" in m:
+        sv = m["StatisticValues"]
+        return sv["Sum"] / sv["SampleCount"]
+    return sum(v * c for v, c in zip(m["Values"], m.get("Counts", [1] * len(m["Values"])))) \
+        / sum(m.get("Counts", [1] * len(m["Values"])))
+
+
+def emf_events(aws):
+    group = aws.state()["log_groups"].get(f"/aws/ecs/containerinsights/{CLUSTER}/performance")
+    if not group:
+        return []
+    stream = group["streams"].get(f"AgentTelemetry-{CI_ID}")
+    return [json.loads(e["message"]) for e in stream["events"]] if stream else []
+
+
+OUTPUTS = """
+[output cw]
+type = cloudwatch_metrics
+match = metrics.*
+flush_interval = 300ms
+{extra_cwm}
+
+[output emf]
+type = cloudwatch_logs
+match = emf.*
+emf = true
+log_group = /aws/ecs/containerinsights/{{cluster}}/performance
+log_stream = AgentTelemetry-{{container_instance_id}}
+flush_interval = 300ms
+"""
+
+
+class FixtureTests(unittest.TestCase):
+    """Fake Docker API + synthetic cgroup v2 tree + fake ECS introspection."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="collector-metrics-")
+        self.tree = os.path.join(self.tmp, "tree")
+        gen_fixtures.make_tree(self.tree, "v2-systemd", 3)
+        ids = [gen_fixtures.cid(i) for i in range(3)]
+        self.ids = ids
+        containers = {
+            ids[0]: inspect_doc(ids[0], 1000, "web-a", labels(1, "web", "app")),
+            ids[1]: inspect_doc(ids[1], 1001, "web-b", labels(2, "web", "app"), shares=512,
+                                reservation=128 * MiB),
+            ids[2]: inspect_doc(ids[2], 1002, "batch", labels(3, "batch", "job"), shares=1024,
+                                memory=256 * MiB),
+        }
+        self.sock = os.path.join(self.tmp, "docker.sock")
+        self.docker = FakeDocker(self.sock, containers).__enter__()
+        self.aws = FakeAWS().__enter__()
+        meta, tasks = introspection_docs([
+            {"Arn": task_arn(1), "Family": "web", "Version": "7", "ServiceName": "websvc",
+             "Limits": {"CPU": 0.25, "Memory": 512}, "Containers": [{"DockerId": ids[0]}]},
+            {"Arn": task_arn(2), "Family": "web", "Version": "7", "Group": "service:websvc",
+             "Containers": [{"DockerId": ids[1]}]},
+            {"Arn": task_arn(3), "Family": "batch", "Version": "7", "Group": "family:batch",
+             "Containers": [{"DockerId": ids[2]}]},
+        ])
+        self.aws.introspection(metadata=meta, tasks=tasks)
+        self.stop_burn = threading.Event()
+        self.burner = threading.Thread(target=self.burn, daemon=True)
+        self.burner.start()
+
+    def tearDown(self):
+        self.stop_burn.set()
+        self.burner.join(5)
+        self.aws.__exit__(None, None, None)
+        self.docker.__exit__(None, None, None)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def burn(self):
+        """Container 0 uses one CPU: its cpu.stat usage grows in real time."""
+        path = os.path.join(self.tree, "sys/fs/cgroup",
+                            gen_fixtures.rel_path("v2-systemd", 0).lstrip("/"), "cpu.stat")
+        base = 5_000_000
+        start = time.monotonic()
+        while not self.stop_burn.wait(0.05):
+            usec = base + int((time.monotonic() - start) * 1e6)
+            tmp = path + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(f"usage_usec {usec}\nuser_usec {usec}\nsystem_usec 0\nnr_periods 0\n"
+                        "nr_throttled 0\nthrottled_usec 0\n")
+            os.rename(tmp, path)
+
+    def config(self, extra_cwm="", levels="cluster service family task", cluster=None,
+               host=True):
+        text = f"""
+[agent]
+data_dir = {{data_dir}}
+hostname = testhost
+retry_base_delay = 10ms
+retry_max_backoff = 50ms
+
+[input containers]
+type = container_metrics
+interval = 1s
+docker_socket = {self.sock}
+proc_root = {self.tree}/proc
+cgroup_root = {self.tree}/sys/fs/cgroup
+introspection_url = {self.aws.url}
+levels = {levels}
+emf = true
+{"cluster = " + cluster if cluster else ""}
+"""
+        if host:
+            text += f"""
+[input host]
+type = host_metrics
+interval = 1s
+docker_socket = {self.sock}
+introspection_url = {self.aws.url}
+emf = true
+"""
+        return text + OUTPUTS.format(extra_cwm=extra_cwm)
+
+    def run_agent(self, text, until, timeout=20):
+        with Agent(text, env=aws_env(self.aws)) as agent:
+            agent.start()
+            agent.wait_for(until, timeout=timeout, interval=0.3, what="metrics at the fake")
+            self.assertEqual(agent.stop(), 0, agent.stderr()[-3000:])
+            return agent.stderr()
+
+    def test_put_metric_data_and_emf(self):
+        def ready():
+            return (datums(self.aws, name="CpuUtilized",
+                           dims={"ClusterName": CLUSTER, "TaskDefinitionFamily": "web"})
+                    and any(e.get("Type") == "Instance" for e in emf_events(self.aws))
+                    and datums(self.aws, name="instance_cpu_utilization"))
+        self.run_agent(self.config(), ready)
+        st = self.aws.state()["metrics"]
+        self.assertTrue(st)
+        for m in st:
+            self.assertEqual(m["Namespace"], NS)
+            self.assertEqual(m["protocol"], "json")
+            if m["MetricName"] in CI_UNITS:
+                self.assertEqual(m["Unit"], CI_UNITS[m["MetricName"]], m)
+        names = {m["MetricName"] for m in st}
+        self.assertLessEqual(set(CI_UNITS), names)
+        sets = {tuple(sorted(d["Name"] for d in m.get("Dimensions", []))) for m in st
+                if m["MetricName"] == "CpuUtilized"}
+        self.assertEqual(sets, {("ClusterName",), ("ClusterName", "ServiceName"),
+                                ("ClusterName", "TaskDefinitionFamily"),
+                                ("ClusterName", "TaskDefinitionFamily", "TaskId")})
+        c = {"ClusterName": CLUSTER}
+        svc = dict(c, ServiceName="websvc")
+        web = dict(c, TaskDefinitionFamily="web")
+        batch = dict(c, TaskDefinitionFamily="batch")
+        # aggregation: tasks 1 and 2 are service websvc (ServiceName / group), family web
+        self.assertEqual(value_of(datums(self.aws, name="RunningTaskCount", dims=svc)[-1]), 2)
+        self.assertEqual(value_of(datums(self.aws, name="RunningTaskCount", dims=web)[-1]), 2)
+        self.assertEqual(value_of(datums(self.aws, name="RunningTaskCount", dims=batch)[-1]), 1)
+        self.assertEqual(value_of(datums(self.aws, name="RunningTaskCount", dims=c)[-1]), 3)
+        self.assertFalse(datums(self.aws, name="RunningTaskCount",
+                                dims=dict(c, ServiceName="batch")))
+        # working set 100 MiB - 10 MiB inactive file per container
+        self.assertAlmostEqual(value_of(datums(self.aws, name="MemoryUtilized", dims=web)[-1]),
+                               180)
+        self.assertAlmostEqual(value_of(datums(self.aws, name="MemoryUtilized", dims=c)[-1]), 270)
+        # reservations: task 1 limits from ECS metadata (0.25 vCPU, 512 MiB), task 2 its
+        # container's CpuShares / MemoryReservation, task 3 shares / hard limit
+        self.assertAlmostEqual(value_of(datums(self.aws, name="CpuReserved", dims=web)[-1]),
+                               256 + 512)
+        self.assertAlmostEqual(value_of(datums(self.aws, name="MemoryReserved", dims=web)[-1]),
+                               512 + 128)
+        self.assertAlmostEqual(value_of(datums(self.aws, name="CpuReserved", dims=c)[-1]),
+                               256 + 512 + 1024)
+        # task 1 burns one CPU (1024 units); the others are idle
+        cpu1 = [value_of(m) for m in datums(
+            self.aws, name="CpuUtilized", dims=dict(web, TaskId="task1"))]
+        self.assertTrue(any(600 < v < 1500 for v in cpu1), cpu1)
+        # instance metrics, both Container Insights sets, container instance from ECS
+        inst = {tuple(sorted((d["Name"], d["Value"]) for d in m["Dimensions"]))
+                for m in datums(self.aws, name="instance_memory_utilization")}
+        self.assertIn((("ClusterName", CLUSTER),), inst)
+        self.assertIn((("ClusterName", CLUSTER), ("ContainerInstanceId", CI_ID),
+                       ("InstanceId", "testhost")), inst)
+        tasks = datums(self.aws, name="instance_number_of_running_tasks", dims=c)
+        self.assertEqual(value_of(tasks[-1]), 3)
+        # EMF through cloudwatch_logs: group/stream from meta, header, shape
+        evs = emf_events(self.aws)
+        types = {e["Type"] for e in evs}
+        self.assertLessEqual({"Task", "Container", "Instance"}, types)
+        task = next(e for e in evs if e["Type"] == "Task" and e["TaskId"] == "task1")
+        self.assertEqual(task["ServiceName"], "websvc")
+        self.assertEqual(task["ContainerInstanceId"], CI_ID)
+        directive = task["_aws"]["CloudWatchMetrics"][0]
+        self.assertEqual(directive["Namespace"], NS)
+        self.assertIn(["ClusterName", "ServiceName"], directive["Dimensions"])
+        self.assertEqual({m["Name"]: m.get("Unit") for m in directive["Metrics"]},
+                         {k: v for k, v in CI_UNITS.items() if k != "RunningTaskCount"})
+        for m in directive["Metrics"]:
+            self.assertIsInstance(task[m["Name"]], (int, float))
+        ctr = next(e for e in evs if e["Type"] == "Container" and e["TaskId"] == "task3")
+        self.assertEqual(ctr["ContainerName"], "job")
+        self.assertEqual(ctr["MemoryUtilized"], 90)
+        self.assertNotIn("CloudWatchMetrics", ctr["_aws"] if "_aws" in ctr else {})
+        puts = [r for r in self.aws.requests() if r["operation"] == "PutLogEvents"]
+        self.assertTrue(puts)
+        self.assertTrue(all(r["headers"].get("x-amzn-logs-format") == "json/emf" for r in puts))
+        pmd = [r for r in self.aws.requests() if r["operation"] == "PutMetricData"]
+        self.assertTrue(all(r["status"] == 200 for r in pmd), [r["error_code"] for r in pmd])
+
+    def test_query_protocol_values_and_dimension_sets(self):
+        extra = "protocol = query\nfold = values\ndimension_sets = ClusterName " \
+                "ClusterName+ServiceName"
+        self.run_agent(self.config(extra_cwm=extra, host=False),
+                       lambda: datums(self.aws, name="RunningTaskCount",
+                                      dims={"ClusterName": CLUSTER, "ServiceName": "websvc"}))
+        st = self.aws.state()["metrics"]
+        self.assertTrue(all(m["protocol"] == "query" for m in st))
+        sets = {tuple(sorted(d["Name"] for d in m.get("Dimensions", []))) for m in st}
+        self.assertEqual(sets, {("ClusterName",), ("ClusterName", "ServiceName")})
+
+    def test_invalid_datums_dropped_not_sent(self):
+        # a non-ASCII cluster name: every container datum is invalid for PutMetricData
+        err = self.run_agent(self.config(cluster="caf\u00e9", host=False),
+                             lambda: emf_events_any(self.aws), timeout=20)
+        self.assertIn("invalid dimension value", err)
+        self.assertEqual(self.aws.state()["metrics"], [])
+        bad = [r for r in self.aws.requests() if r["operation"] == "PutMetricData"]
+        self.assertEqual(bad, [])
+
+    def test_gzip_large_calls(self):
+        # many containers' worth of datums in one call: >= 10 KiB bodies are gzipped
+        self.run_agent(self.config(levels="cluster service family task container", host=True),
+                       lambda: len(self.aws.state()["metrics"]) > 150)
+        pmd = [r for r in self.aws.requests() if r["operation"] == "PutMetricData"]
+        self.assertTrue(pmd)
+        for r in pmd:
+            self.assertEqual(r["status"], 200)
+            if r["gzip"]:
+                self.assertEqual(r["headers"].get("content-encoding"), "gzip")
+                # compressed on the wire; the JSON it carries is 10 KiB or more
+                self.assertGreaterEqual(len(json.dumps(r["json"], separators=(",", ":"))),
+                                        10240 * 0.9)
+            else:
+                self.assertLess(r["body_bytes"], 10240, "a body of 10 KiB or more was not gzipped")
+        self.assertTrue(any(r["gzip"] for r in pmd), "no call reached 10 KiB")
+
+    def test_dashboard(self):
+        with Agent(self.config(extra_cwm="namespace = My/NS")) as agent:
+            res = run_cli(["dashboard", "-c", agent.conf_dir, "--cluster", "prod"],
+                          env={"AWS_REGION": "eu-west-1"})
+        self.assertEqual(res.returncode, 0, res.stderr)
+        body = json.loads(res.stdout)
+        widgets = body["widgets"]
+        self.assertGreaterEqual(len(widgets), 10)
+        text = json.dumps(body)
+        for name in ("CpuUtilized", "CpuReserved", "MemoryUtilized", "MemoryReserved",
+                     "RunningTaskCount", "instance_cpu_utilization", "ServiceName",
+                     "TaskDefinitionFamily"):
+            self.assertIn(name, text)
+        for w in widgets:
+            self.assertEqual(w["properties"]["region"], "eu-west-1")
+            self.assertIn(w["properties"]["stat"], ("Sum", "Average", "Maximum"))
+        self.assertIn("My/NS", text)
+        self.assertNotIn("ECS/ContainerInsights", text)
+
+
+def emf_events_any(aws):
+    return any(g.startswith("/aws/ecs/containerinsights/")
+               for g in aws.state()["log_groups"])
+
+
+# ------------------------------------------------------------------ real Docker
+
+
+def docker_api(sock, path):
+    class Conn(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(30)
+            self.sock.connect(sock)
+    c = Conn("localhost")
+    c.request("GET", path)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return json.loads(data)
+
+
+def api_mem_used(stats):
+    mem = stats["memory_stats"]
+    s = mem.get("stats", {})
+    usage = mem["usage"]
+    if "total_inactive_file" in s and s["total_inactive_file"] < usage:
+        return usage - s["total_inactive_file"]
+    if s.get("inactive_file", 0) < usage:
+        return usage - s.get("inactive_file", 0)
+    return usage
+
+
+def api_cpu_percent(stats):
+    cpu, pre = stats["cpu_stats"], stats["precpu_stats"]
+    dc = cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]
+    ds = cpu["system_cpu_usage"] - pre.get("system_cpu_usage", 0)
+    n = cpu.get("online_cpus") or len(cpu["cpu_usage"].get("percpu_usage") or [])
+    return dc / ds * n * 100.0 if dc > 0 and ds > 0 else 0.0
+
+
+@unittest.skipIf(dockerd.skip_reason(), dockerd.skip_reason() or "")
+class RealDockerTests(unittest.TestCase):
+    def setUp(self):
+        self.d = dockerd.shared()
+        self.burn = self.d.run(cmd=["sh", "-c", "while :; do :; done"],
+                               labels=labels(1, "web", "burn"), extra=["--cpus", "0.5"])
+        self.hold = self.d.run(cmd=["sh", "-c", "dd if=/dev/zero of=/dev/shm/x bs=1M count=40 "
+                                    "2>/dev/null; sleep 3600"],
+                               labels=labels(2, "web", "hold"),
+                               extra=["--memory", "128m", "--memory-reservation", "96m",
+                                      "--cpu-shares", "256"])
+        self.aws = FakeAWS().__enter__()
+        meta, tasks = introspection_docs([
+            {"Arn": task_arn(1), "Family": "web", "Version": "7", "ServiceName": "websvc"},
+            {"Arn": task_arn(2), "Family": "web", "Version": "7", "ServiceName": "websvc"},
+        ])
+        self.aws.introspection(metadata=meta, tasks=tasks)
+
+    def tearDown(self):
+        self.aws.__exit__(None, None, None)
+        for cid in (self.burn, self.hold):
+            self.d.stop_container(cid)
+            self.d.remove(cid)
+
+    def test_agrees_with_docker_stats_cgroup(self):
+        self.check_against_docker("cgroup")
+
+    def test_agrees_with_docker_stats_docker_api(self):
+        self.check_against_docker("docker_api")
+
+    def check_against_docker(self, source):
+        text = f"""
+[agent]
+data_dir = {{data_dir}}
+hostname = testhost
+
+[input containers]
+type = container_metrics
+source = {source}
+interval = 1s
+docker_socket = {self.d.sock}
+introspection_url = {self.aws.url}
+levels = cluster service family task container
+emf = true
+
+[output file]
+type = file
+match = metrics.*
+path = {{out_dir}}
+flush_interval = 200ms
+""" + OUTPUTS.format(extra_cwm="")
+
+        def ours(metric, name):
+            recs = [r for r in read_file_output(agent.out_dir)
+                    if r.get("metric") == metric and r["dimensions"].get("ContainerName") == name]
+            return recs
+
+        with Agent(text, env=aws_env(self.aws)) as agent:
+            agent.start()
+            agent.wait_for(lambda: len(ours("ContainerCpuUtilization", "burn")) >= 4,
+                           timeout=40, interval=0.3, what="4 samples of the burning container")
+            stats_burn = docker_api(self.d.sock, f"/containers/{self.burn}/stats?stream=false")
+            stats_hold = docker_api(self.d.sock, f"/containers/{self.hold}/stats?stream=false")
+            agent.wait_for(lambda: emf_events(self.aws) and datums(
+                self.aws, name="CpuUtilized", dims={"ClusterName": CLUSTER,
+                                                    "ServiceName": "websvc"}),
+                timeout=20, interval=0.3, what="metrics and EMF at the fake")
+            self.assertEqual(agent.stop(), 0, agent.stderr()[-3000:])
+            cpu = [r["value"] for r in ours("ContainerCpuUtilization", "burn")][-3:]
+            mem_pct = ours("ContainerMemoryUtilization", "hold")[-1]["value"]
+            mem_mib = ours("ContainerMemoryUtilized", "hold")[-1]["value"]
+            mem_res = ours("ContainerMemoryReserved", "hold")[-1]["value"]
+            cpu_res = ours("ContainerCpuReserved", "hold")[-1]["value"]
+
+        docker_cpu = api_cpu_percent(stats_burn)
+        for v in cpu:
+            self.assertLess(abs(v - docker_cpu), 10.0, (cpu, docker_cpu))
+        used = api_mem_used(stats_hold)
+        limit = stats_hold["memory_stats"]["limit"]
+        self.assertLess(abs(mem_pct - used / limit * 100.0), 1.0, (mem_pct, used, limit))
+        self.assertLess(abs(mem_mib - used / MiB), 2.0, (mem_mib, used / MiB))
+        self.assertEqual(mem_res, 96)
+        self.assertEqual(cpu_res, 256)
+        # the fake got the aggregation of the ECS labels
+        svc = {"ClusterName": CLUSTER, "ServiceName": "websvc"}
+        self.assertEqual(value_of(datums(self.aws, name="RunningTaskCount", dims=svc)[-1]), 2)
+        fam = datums(self.aws, name="MemoryUtilized",
+                     dims={"ClusterName": CLUSTER, "TaskDefinitionFamily": "web"})
+        self.assertGreater(value_of(fam[-1]), 35)
+        types = {e["Type"] for e in emf_events(self.aws)}
+        self.assertLessEqual({"Task", "Container"}, types)
+
+
+if __name__ == "__main__":
+    unittest.main()
