@@ -64,6 +64,10 @@ static const struct option_def output_common_options[] = {
      "attempts of a failing batch before it is dropped and counted; -1 = never drop"},
     {"retry_max_backoff", OPT_DURATION, "30s", 0,
      offsetof(struct output_common, retry_max_backoff_ms), NULL, "cap of the wait between retries"},
+    {"enabled", OPT_ENUM, "true", 0, offsetof(struct output_common, enabled),
+     "true|false|auto|fallback",
+     "auto: only if the output can work on this host (credentials, region); fallback: only if "
+     "no other output is enabled"},
     {"buffer", OPT_ENUM, NULL, 0, offsetof(struct output_common, buffer), "memory|disk",
      "where sealed batches wait: disk survives restarts and outages (default: disk for "
      "CloudWatch outputs, memory for local ones)"},
@@ -168,8 +172,72 @@ static void load_output(struct agent *a, const struct conf_section *s, struct di
     a->outputs = xrealloc(a->outputs, sizeof *a->outputs * (size_t)(a->noutputs + 1));
     out->index = (uint16_t)a->noutputs;
     a->outputs[a->noutputs++] = out;
-    if (errors == 0 && plugin->init)
-        plugin->init(out, diag);
+    if (errors)
+        out->index = UINT16_MAX; /* reported; never initialized */
+}
+
+static void output_free(struct output_instance *out)
+{
+    if (out->ctx && out->plugin->shutdown)
+        out->plugin->shutdown(out);
+    options_free(out->plugin->options, out->conf);
+    options_free(output_common_options, &out->common);
+    free(out->conf);
+    free(out->name);
+    free(out);
+}
+
+static void disable_output(struct agent *a, struct output_instance *out, const char *why)
+{
+    a->disabled = xrealloc(a->disabled, sizeof(char *) * (size_t)(a->ndisabled + 1));
+    a->disabled[a->ndisabled++] = xasprintf("%s (%s): %s", out->name, out->plugin->name, why);
+    out->index = UINT16_MAX - 1;
+}
+
+/* Apply `enabled`: leave out the outputs that are off, cannot work here
+ * (auto) or are only a fallback while another is on; initialize the rest. */
+static void resolve_outputs(struct agent *a, struct diag *diag)
+{
+    int enabled = 0;
+    for (int i = 0; i < a->noutputs; i++) {
+        struct output_instance *out = a->outputs[i];
+        const char *mode = out->common.enabled ? out->common.enabled : "true";
+        if (out->index == UINT16_MAX)
+            continue;
+        if (strcmp(mode, "false") == 0) {
+            disable_output(a, out, "enabled = false");
+        } else if (strcmp(mode, "auto") == 0 && out->plugin->available) {
+            struct buf why;
+            buf_init(&why);
+            if (!out->plugin->available(out, &why))
+                disable_output(a, out, why.data ? why.data : "not available on this host");
+            else
+                enabled++;
+            buf_free(&why);
+        } else if (strcmp(mode, "fallback") != 0) {
+            enabled++;
+        }
+    }
+    for (int i = 0; i < a->noutputs; i++) {
+        struct output_instance *out = a->outputs[i];
+        if (out->index < UINT16_MAX - 1 && out->common.enabled &&
+            strcmp(out->common.enabled, "fallback") == 0 && enabled > 0)
+            disable_output(a, out, "enabled = fallback, and another output is enabled");
+    }
+    int n = 0;
+    for (int i = 0; i < a->noutputs; i++) {
+        struct output_instance *out = a->outputs[i];
+        if (out->index == UINT16_MAX - 1) {
+            output_free(out);
+            continue;
+        }
+        int errors = out->index == UINT16_MAX;
+        out->index = (uint16_t)n;
+        a->outputs[n++] = out;
+        if (!errors && out->plugin->init)
+            out->plugin->init(out, diag);
+    }
+    a->noutputs = n;
 }
 
 /* Sections of one kind must have distinct names. */
@@ -244,11 +312,16 @@ struct agent *agent_load(const char *path, struct diag *diag)
                      "input (multiline.*, time_key, time_format)",
                      section_label(s, label, sizeof label));
     }
+    int declared_outputs = a->noutputs;
+    resolve_outputs(a, diag);
     if (diag->count == before && a->cfg.nsections > 0) {
         if (a->ninputs == 0)
             diag_add(diag, path, 0, "no [input] section: nothing would be collected");
-        if (a->noutputs == 0)
+        if (declared_outputs == 0)
             diag_add(diag, path, 0, "no [output] section: nothing would be delivered");
+        else if (a->noutputs == 0)
+            diag_add(diag, path, 0, "every output is disabled (%s%s): nothing would be delivered",
+                     a->disabled[0], a->ndisabled > 1 ? ", ..." : "");
     }
     if (a->noutputs > 64)
         diag_add(diag, path, 0, "at most 64 outputs are supported (%d configured)", a->noutputs);
@@ -280,17 +353,12 @@ void agent_free(struct agent *a)
         free(in);
     }
     free(a->inputs);
-    for (int i = 0; i < a->noutputs; i++) {
-        struct output_instance *out = a->outputs[i];
-        if (out->plugin->shutdown)
-            out->plugin->shutdown(out);
-        options_free(out->plugin->options, out->conf);
-        options_free(output_common_options, &out->common);
-        free(out->conf);
-        free(out->name);
-        free(out);
-    }
+    for (int i = 0; i < a->noutputs; i++)
+        output_free(a->outputs[i]);
     free(a->outputs);
+    for (int i = 0; i < a->ndisabled; i++)
+        free(a->disabled[i]);
+    free(a->disabled);
     options_free(agent_options, &a->conf);
     if (a->conf.aws) {
         options_free(aws_options, a->conf.aws);
@@ -320,11 +388,34 @@ void agent_print_config(const struct agent *a, FILE *out)
         fprintf(out, "%-22s = %s\n", "tag", in->tag->name);
         options_print(out, in->plugin->options, in->conf);
     }
+    int uses_aws = 0;
     for (int i = 0; i < a->noutputs; i++) {
         const struct output_instance *o = a->outputs[i];
         fprintf(out, "\n[output %s]\t# %s:%d\n", o->name, o->section->file, o->section->line);
         options_print(out, output_common_options, &o->common);
         options_print(out, o->plugin->options, o->conf);
+        uses_aws |= (o->plugin->flags & OUTPUT_USES_AWS) != 0;
+    }
+    for (int i = 0; i < a->ndisabled; i++)
+        fprintf(out, "\n# disabled: output %s\n", a->disabled[i]);
+    if (uses_aws) {
+        /* Which region, endpoints and credential source the AWS outputs would use. */
+        char err[512];
+        struct aws_context *ctx = aws_context_new(a->conf.aws, err, sizeof err);
+        fprintf(out, "\n# AWS (resolved now):\n");
+        if (ctx) {
+            char *text = NULL;
+            size_t len = 0;
+            FILE *mem = open_memstream(&text, &len);
+            aws_context_describe(ctx, mem);
+            fclose(mem);
+            for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+                fprintf(out, "#   %s\n", line);
+            free(text);
+            aws_context_free(ctx);
+        } else {
+            fprintf(out, "#   not usable: %s\n", err);
+        }
     }
 }
 
@@ -490,6 +581,8 @@ static int agent_start(struct agent *a, struct loop *loop)
     a->status = status_start(a, loop);
     if (!a->status)
         return -1;
+    for (int i = 0; i < a->ndisabled; i++)
+        log_msg(LOG_INFO, "agent", "output %s", a->disabled[i]);
     for (int i = 0; i < a->noutputs; i++) {
         struct output_instance *o = a->outputs[i];
         struct buf text;

@@ -32,8 +32,10 @@ struct agent {
     struct agent_conf conf;
     struct input_instance **inputs;
     int ninputs;
-    struct output_instance **outputs;
+    struct output_instance **outputs;   /* the enabled ones */
     int noutputs;
+    char **disabled;                    /* "name (type): why" of outputs left out */
+    int ndisabled;
     struct loop *loop;
     struct pipeline *pipeline;
     struct status_server *status;  /* the status endpoint while running */

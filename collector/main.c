@@ -26,6 +26,7 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 int status_cli_main(int argc, char **argv); /* collector/status/status_cli.c */
 int bundle_main(int argc, char **argv);     /* collector/bundle/bundle.c */
+int dashboard_main(int argc, char **argv);  /* collector/metrics/dashboard.c */
 
 static const struct command commands[] = {
     {"run", "collector run [-c PATH]",
@@ -41,6 +42,9 @@ static const struct command commands[] = {
      "[--max-size SIZE] [--no-redact-check] [-q]",
      "write a diagnostic support bundle (collect-<instance-id>-<YYYYMMDDHHmm>.tgz), secrets redacted",
      bundle_main},
+    {"dashboard", "collector dashboard [-c PATH] [--cluster NAME]",
+     "print a CloudWatch dashboard body (PutDashboard JSON) for the metrics this agent publishes",
+     dashboard_main},
     {"version", "collector version", "print the version", cmd_version},
     {"help", "collector help [COMMAND | agent | input TYPE | output TYPE | reference]",
      "describe a command, or the options of a module; `reference` prints them all as Markdown",

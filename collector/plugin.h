@@ -85,6 +85,7 @@ enum output_flags {
     OUTPUT_LOGS        = 1 << 0,
     OUTPUT_METRICS     = 1 << 1,
     OUTPUT_DISK_BUFFER = 1 << 2,   /* `buffer` defaults to disk (network outputs) */
+    OUTPUT_USES_AWS    = 1 << 3,   /* check-config describes the AWS region and credentials */
 };
 
 enum output_result {
@@ -197,6 +198,10 @@ struct output_plugin {
 
 /* Count n records of out as dropped for reason (thread-safe). */
 void output_count_drop(struct output_instance *out, enum drop_reason reason, uint64_t n);
+/* The same for records of batch b that send() drops while delivering the
+ * rest (too old, invalid...): they are then not counted as records out. */
+void output_drop_records(struct output_instance *out, struct batch *b, enum drop_reason reason,
+                         uint32_t n);
 
 const struct input_plugin *input_plugin_find(const char *name);
 const struct output_plugin *output_plugin_find(const char *name);

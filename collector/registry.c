@@ -5,17 +5,27 @@
 #include <string.h>
 
 extern const struct input_plugin generate_input;
+extern const struct input_plugin tail_input;
+extern const struct input_plugin container_metrics_input;
+extern const struct input_plugin host_metrics_input;
 
 extern const struct output_plugin null_output;
 extern const struct output_plugin stdout_output;
 extern const struct output_plugin file_output;
+extern const struct output_plugin cloudwatch_logs_output;
+extern const struct output_plugin cloudwatch_metrics_output;
 
 const struct input_plugin *const input_plugins[] = {
     &generate_input,
+    &tail_input,
+    &container_metrics_input,
+    &host_metrics_input,
     NULL,
 };
 
 const struct output_plugin *const output_plugins[] = {
+    &cloudwatch_logs_output,
+    &cloudwatch_metrics_output,
     &file_output,
     &null_output,
     &stdout_output,
@@ -30,6 +40,13 @@ void output_count_drop(struct output_instance *out, enum drop_reason reason, uin
 {
     out->stats.records_dropped += n;
     out->stats.dropped[reason] += n;
+}
+
+void output_drop_records(struct output_instance *out, struct batch *b, enum drop_reason reason,
+                         uint32_t n)
+{
+    output_count_drop(out, reason, n);
+    b->dropped += n;
 }
 
 const struct input_plugin *input_plugin_find(const char *name)

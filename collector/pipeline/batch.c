@@ -43,6 +43,7 @@ void batch_reset(struct batch *b)
     b->payload_bytes = 0;
     b->opened_ms = 0;
     b->result = 0;
+    b->dropped = 0;
     b->attempts = 0;
     b->not_before_ms = 0;
     b->plugin_state = NULL;

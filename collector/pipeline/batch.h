@@ -49,6 +49,7 @@ struct batch {
 
     /* Set by the sender. */
     int result;                        /* enum output_result */
+    uint32_t dropped;                  /* records the output itself dropped (counted by reason) */
     int attempts;
     int64_t not_before_ms;             /* monotonic; a retried batch waits until then */
     void *plugin_state;                /* the output's progress on this batch across retries

@@ -648,7 +648,7 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
     }
     switch (result) {
     case OUTPUT_OK:
-        out->stats.records_out += b->count;
+        out->stats.records_out += b->count - (b->dropped < b->count ? b->dropped : b->count);
         out->stats.bytes_out += b->payload_bytes;
         out->stats.batches_out++;
         out->stats.last_success_ms = now_ms();

@@ -411,6 +411,69 @@ class OtherOutputs(unittest.TestCase):
 
 
 
+class Enabled(unittest.TestCase):
+    """`enabled = true|false|auto|fallback` on outputs."""
+
+    CONF = """
+    [agent]
+    data_dir = {data_dir}
+    [input gen]
+    type = generate
+    count = 50
+    tag = app.gen
+    [output cloud]
+    type = cloudwatch_logs
+    enabled = auto
+    match = *
+    [output local]
+    type = file
+    enabled = fallback
+    match = *
+    path = {out_dir}
+    flush_interval = 100ms
+    [output off]
+    type = stdout
+    enabled = false
+    match = *
+    """
+    NO_AWS = {"AWS_REGION": "", "AWS_DEFAULT_REGION": "", "AWS_ACCESS_KEY_ID": "",
+              "AWS_SECRET_ACCESS_KEY": "", "AWS_PROFILE": "",
+              "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+
+    def test_auto_without_aws_falls_back_to_the_local_file(self):
+        with Agent(self.CONF, env=self.NO_AWS) as a:
+            r = run_cli(["check-config", "-c", a.conf_dir], env=self.NO_AWS)
+            self.assertEqual(r.returncode, 0, r.stdout)
+            self.assertIn("# disabled: output cloud (cloudwatch_logs): no region", r.stdout)
+            self.assertIn("# disabled: output off (stdout): enabled = false", r.stdout)
+            self.assertIn("[output local]", r.stdout)
+            a.start()
+            a.wait_log("all 50 records acknowledged")
+            self.assertEqual(a.stop(), 0)
+            self.assertEqual(len(read_file_output(a.out_dir)), 50)
+            self.assertEqual(a.stdout(), "")  # the disabled stdout output wrote nothing
+            self.assertIn("output cloud (cloudwatch_logs): no region", a.stderr())  # said at start
+
+    def test_auto_with_aws_disables_the_fallback(self):
+        env = dict(self.NO_AWS, AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="AKIDTEST",
+                   AWS_SECRET_ACCESS_KEY="secret", AWS_ENDPOINT_URL="http://127.0.0.1:9")
+        with Agent(self.CONF, env=env) as a:
+            r = run_cli(["check-config", "-c", a.conf_dir], env=env)
+            self.assertEqual(r.returncode, 0, r.stdout)
+            self.assertIn("[output cloud]", r.stdout)
+            self.assertIn("# disabled: output local (file): enabled = fallback, and another "
+                          "output is enabled", r.stdout)
+            self.assertIn("#   aws credentials: environment", r.stdout)
+            self.assertNotIn("secret\n", r.stdout)
+
+    def test_every_output_disabled_is_an_error(self):
+        conf = self.CONF.replace("enabled = fallback", "enabled = false")
+        with Agent(conf, env=self.NO_AWS) as a:
+            r = run_cli(["check-config", "-c", a.conf_dir], env=self.NO_AWS)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("every output is disabled", r.stdout)
+
+
 class Docs(unittest.TestCase):
     def test_readme_reference_is_current(self):
         """README's configuration reference is generated from the option tables."""
