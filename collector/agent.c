@@ -77,8 +77,8 @@ static const struct option_def output_common_options[] = {
      "batch|interval|off", "fsync each chunk (batch), at most once a second (interval), or never"},
     {"buffer.full_policy", OPT_ENUM, "auto", 0, offsetof(struct output_common, buffer_full_policy),
      "auto|pause|drop_oldest",
-     "disk buffer full: pause inputs (files wait), or drop the oldest chunks; auto = pause for "
-     "logs, drop_oldest for metrics-only outputs"},
+     "disk buffer full: pause inputs (files wait), or drop the oldest chunks; auto = logs "
+     "wait, metrics (which cannot) replace the oldest metrics chunks"},
     {0},
 };
 

@@ -2,6 +2,8 @@
  * one line here. */
 #include "collector/plugin.h"
 
+#include "collector/core/util.h"
+
 #include <string.h>
 
 extern const struct input_plugin generate_input;
@@ -40,6 +42,14 @@ void output_count_drop(struct output_instance *out, enum drop_reason reason, uin
 {
     out->stats.records_dropped += n;
     out->stats.dropped[reason] += n;
+}
+
+void output_note_credentials(struct output_instance *out, int ok)
+{
+    if (ok)
+        out->stats.credentials_failing_ms = 0;
+    else if (out->stats.credentials_failing_ms == 0)
+        out->stats.credentials_failing_ms = now_ms();
 }
 
 void output_drop_records(struct output_instance *out, struct batch *b, enum drop_reason reason,

@@ -334,6 +334,8 @@ static enum output_result cwm_send(struct output_instance *out, void *worker, st
     while (pos < w->folder.n) {
         uint32_t k = pmd_encode_call(&w->enc, &w->folder, pos, &w->body);
         int rc = put(ctx, w);
+        output_note_credentials(out, rc != -AWS_ERR_CREDENTIALS);
+        out->stats.throttled += (uint64_t)w->resp.throttles;
         if (rc != 0) {
             ctx->calls_failed++;
             const char *code = w->resp.error.code[0] ? w->resp.error.code

@@ -62,7 +62,7 @@ struct output_runtime {
 
     struct spool *spool;            /* disk buffer, or NULL */
     uint64_t spool_max;
-    int drop_oldest;                /* when the disk buffer is full; else inputs pause */
+    int full_policy;                /* FULL_AUTO, FULL_PAUSE or FULL_DROP_OLDEST */
     struct log_limit spool_limit;
 };
 
@@ -336,16 +336,20 @@ static void update_buffer_gauges(struct output_runtime *rt)
     rt->out->stats.buffer_full = spool_bytes(rt->spool) >= rt->spool_max;
 }
 
+enum { FULL_AUTO, FULL_PAUSE, FULL_DROP_OLDEST };
+
 /* Make room for one more chunk by dropping the oldest queued (not in flight)
- * ones: for metrics, which cannot wait in their source as files can. */
-static int drop_oldest_chunks(struct output_runtime *rt)
+ * chunks of the given kind (0: any): for metrics, which cannot wait in their
+ * source as files can. Returns -1 if there is nothing of that kind to drop. */
+static int drop_oldest_chunks(struct output_runtime *rt, enum batch_kind kind)
 {
     while (spool_bytes(rt->spool) >= rt->spool_max) {
         struct dest *best_dest = NULL;
         struct batch **best = NULL;
         for (struct dest *d = rt->dests; d; d = d->list_next)
             for (struct batch **pp = &d->queue_head; *pp; pp = &(*pp)->next)
-                if ((*pp)->spool_id && (!best || (*pp)->spool_id < (*best)->spool_id)) {
+                if ((*pp)->spool_id && (!kind || (*pp)->kind == kind) &&
+                    (!best || (*pp)->spool_id < (*best)->spool_id)) {
                     best = pp;
                     best_dest = d;
                 }
@@ -380,7 +384,12 @@ static void spool_batch(struct output_runtime *rt, struct batch *b)
 {
     struct pipeline *p = rt->pipeline;
     if (spool_bytes(rt->spool) >= rt->spool_max) {
-        if (!rt->drop_oldest || drop_oldest_chunks(rt) < 0) {
+        /* auto: metrics make room among metrics (never at the cost of logs,
+         * which are already acknowledged to their files); logs wait */
+        int drop = rt->full_policy == FULL_DROP_OLDEST ||
+                   (rt->full_policy == FULL_AUTO && b->kind == BATCH_METRICS);
+        enum batch_kind only = rt->full_policy == FULL_DROP_OLDEST ? 0 : BATCH_METRICS;
+        if (!drop || drop_oldest_chunks(rt, only) < 0) {
             update_buffer_gauges(rt);
             log_every(&rt->spool_limit, 10000, LOG_WARN, "pipeline",
                       "output %s: disk buffer full (%llu bytes, buffer.max_size); keeping batches "
@@ -462,8 +471,9 @@ static int spool_start(struct pipeline *p, struct output_runtime *rt)
     }
     rt->spool_max = out->common.buffer_max_size ? out->common.buffer_max_size : (1ULL << 30);
     const char *policy = out->common.buffer_full_policy ? out->common.buffer_full_policy : "auto";
-    rt->drop_oldest = strcmp(policy, "drop_oldest") == 0 ||
-                      (strcmp(policy, "auto") == 0 && !(out->plugin->flags & OUTPUT_LOGS));
+    rt->full_policy = strcmp(policy, "drop_oldest") == 0 ? FULL_DROP_OLDEST
+                      : strcmp(policy, "pause") == 0     ? FULL_PAUSE
+                                                         : FULL_AUTO;
     uint64_t records = 0;
     for (int i = 0; i < n; i++) {
         struct batch *b = batch_new(entries[i].kind);

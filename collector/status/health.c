@@ -115,9 +115,24 @@ int health_evaluate(const struct health_outputs *h, int64_t now, struct health_f
     struct buf reason;
     buf_init(&reason);
     for (int i = 0; h && i < h->noutputs; i++) {
+        const struct output_instance *o = h->outputs[i];
         buf_reset(&reason);
         if (health_output_stalled(h, i, now, &reason))
             add_failure(out, max, &n, "output_stalled", &reason);
+        if (o->stats.buffer_full) {
+            buf_reset(&reason);
+            buf_printf(&reason, "output %s: disk buffer full (%" PRIu64 " bytes in %" PRIu64
+                       " chunks, buffer.max_size)", o->name, (uint64_t)o->stats.buffer_bytes,
+                       (uint64_t)o->stats.buffer_chunks);
+            add_failure(out, max, &n, "buffer_full", &reason);
+        }
+        int64_t since = o->stats.credentials_failing_ms;
+        if (since) {
+            buf_reset(&reason);
+            buf_printf(&reason, "output %s: AWS credentials cannot be obtained (for %" PRId64 " s)",
+                       o->name, (now_ms() - since) / 1000);
+            add_failure(out, max, &n, "credentials", &reason);
+        }
     }
     if (reload_error) {
         buf_reset(&reason);

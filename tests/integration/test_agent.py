@@ -474,6 +474,31 @@ class Enabled(unittest.TestCase):
             self.assertIn("every output is disabled", r.stdout)
 
 
+class ShippedConfiguration(unittest.TestCase):
+    """The conf.d `make run` uses: valid, starts on a host without ECS, Docker or
+    AWS, writes what it collects to the local output, stops cleanly."""
+
+    def test_check_config_and_run(self):
+        conf_d = os.path.join(ROOT, "conf.d")
+        with Agent() as a:
+            env = dict(Enabled.NO_AWS, COLLECTOR_DATA_DIR=a.data_dir)
+            r = run_cli(["check-config", "-c", conf_d], env=env)
+            self.assertEqual(r.returncode, 0, r.stdout)
+            self.assertIn("configuration OK", r.stdout)
+            a.env = env
+            a.start(["run", "-c", conf_d])
+            a.wait_log("running with")
+            out = os.path.join(a.data_dir, "out")
+            self.assertIn(f"JSON lines in {out}/local.jsonl", a.stderr())  # says where
+            self.assertIn("output cloudwatch (cloudwatch_logs): no region", a.stderr())  # and why
+            # host metrics are collected at once: something reaches the local output
+            a.wait_for(lambda: read_file_output(out), timeout=30, what="records in the local output")
+            time.sleep(1)
+            self.assertTrue(a.running())
+            self.assertEqual(a.stop(), 0)
+            self.assertIn("stopped", a.stderr())
+
+
 class Docs(unittest.TestCase):
     def test_readme_reference_is_current(self):
         """README's configuration reference is generated from the option tables."""
