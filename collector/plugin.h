@@ -147,6 +147,7 @@ struct output_stats {
     _Atomic int64_t last_error_ms;
     struct histogram send_seconds;               /* how long one send() took */
     _Atomic int64_t credentials_failing_ms;      /* since when no credentials (0 = fine) */
+    _Atomic int64_t credentials_expire_ms;       /* temporary credentials expire (0 = n/a) */
 };
 
 struct output_instance {
@@ -201,7 +202,7 @@ struct output_plugin {
 void output_count_drop(struct output_instance *out, enum drop_reason reason, uint64_t n);
 /* After a call to a service that needs credentials: ok = 0 if they could
  * not be obtained (reported by /health until a later call succeeds). */
-void output_note_credentials(struct output_instance *out, int ok);
+void output_note_credentials(struct output_instance *out, int ok, int64_t expire_ms);
 
 /* The same for records of batch b that send() drops while delivering the
  * rest (too old, invalid...): they are then not counted as records out. */

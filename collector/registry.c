@@ -8,6 +8,7 @@
 
 extern const struct input_plugin generate_input;
 extern const struct input_plugin tail_input;
+extern const struct input_plugin containers_input;
 extern const struct input_plugin container_metrics_input;
 extern const struct input_plugin host_metrics_input;
 
@@ -20,6 +21,7 @@ extern const struct output_plugin cloudwatch_metrics_output;
 const struct input_plugin *const input_plugins[] = {
     &generate_input,
     &tail_input,
+    &containers_input,
     &container_metrics_input,
     &host_metrics_input,
     NULL,
@@ -44,8 +46,9 @@ void output_count_drop(struct output_instance *out, enum drop_reason reason, uin
     out->stats.dropped[reason] += n;
 }
 
-void output_note_credentials(struct output_instance *out, int ok)
+void output_note_credentials(struct output_instance *out, int ok, int64_t expire_ms)
 {
+    out->stats.credentials_expire_ms = expire_ms;
     if (ok)
         out->stats.credentials_failing_ms = 0;
     else if (out->stats.credentials_failing_ms == 0)

@@ -502,7 +502,8 @@ static int put_events(struct output_instance *out, struct cwl_worker *w)
                               .body = gz ? w->gz.data : w->body.data,
                               .len = gz ? w->gz.len : w->body.len, .headers = hdr, .nheaders = nh};
     int rc = aws_call(w->sender, &req, &w->resp);
-    output_note_credentials(out, rc != -AWS_ERR_CREDENTIALS);
+    output_note_credentials(out, rc != -AWS_ERR_CREDENTIALS,
+                            aws_context_credentials_expiry(ctx->aws));
     ctx->calls++;
     out->stats.throttled += (uint64_t)w->resp.throttles;
     if (rc == 0) {

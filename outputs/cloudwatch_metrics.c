@@ -334,7 +334,8 @@ static enum output_result cwm_send(struct output_instance *out, void *worker, st
     while (pos < w->folder.n) {
         uint32_t k = pmd_encode_call(&w->enc, &w->folder, pos, &w->body);
         int rc = put(ctx, w);
-        output_note_credentials(out, rc != -AWS_ERR_CREDENTIALS);
+        output_note_credentials(out, rc != -AWS_ERR_CREDENTIALS,
+                                aws_context_credentials_expiry(ctx->aws));
         out->stats.throttled += (uint64_t)w->resp.throttles;
         if (rc != 0) {
             ctx->calls_failed++;

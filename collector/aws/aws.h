@@ -149,9 +149,13 @@ struct aws_counters {
     uint64_t errors[AWS_ERR_KIND_COUNT];  /* failed calls by final kind */
     uint64_t credential_refreshes;
     int64_t last_success_ms;  /* wall clock, 0 = never */
+    int64_t credentials_expire_ms; /* of the temporary credentials in use; 0 = none/static */
 };
 
 void aws_context_counters(const struct aws_context *ctx, struct aws_counters *out);
+/* When the temporary credentials last used expire (wall clock ms; 0 = static
+ * or none yet). */
+int64_t aws_context_credentials_expiry(const struct aws_context *ctx);
 
 /* Test hooks: the sleep used between retries, and the [0,1) random source of
  * the jitter. NULL restores the defaults. Process-wide. */

@@ -39,6 +39,7 @@ struct aws_context {
     _Atomic uint64_t n_requests, n_calls, n_retries, n_throttles;
     _Atomic uint64_t n_errors[AWS_ERR_KIND_COUNT];
     _Atomic int64_t last_success_ms;
+    _Atomic int64_t credentials_expire_ms; /* of the credentials last used; 0 = never expire */
 };
 
 struct aws_sender {
@@ -251,6 +252,7 @@ void aws_context_counters(const struct aws_context *ctx, struct aws_counters *ou
     for (int i = 0; i < AWS_ERR_KIND_COUNT; i++) out->errors[i] = atomic_load(&c->n_errors[i]);
     out->credential_refreshes = aws_credentials_refresh_count(c->creds);
     out->last_success_ms = atomic_load(&c->last_success_ms);
+    out->credentials_expire_ms = atomic_load(&c->credentials_expire_ms);
 }
 
 /* ---- senders ---- */
@@ -381,6 +383,7 @@ int aws_call(struct aws_sender *s, const struct aws_request *req, struct aws_res
             set_error(&resp->error, AWS_ERR_CREDENTIALS, "NoCredentials", cerr);
             break;
         }
+        atomic_store(&ctx->credentials_expire_ms, creds.expires_ms);
         resp->attempts++;
         atomic_fetch_add(&ctx->n_requests, 1);
         int rc = aws_send_signed(s->http, &sr, &creds, now_ms() / 1000, &s->scratch, &s->hr);
@@ -428,4 +431,9 @@ int aws_call(struct aws_sender *s, const struct aws_request *req, struct aws_res
         aws_sleep_ms(delay);
     }
     return finish(s, resp, budget, taken);
+}
+
+int64_t aws_context_credentials_expiry(const struct aws_context *ctx)
+{
+    return atomic_load(&((struct aws_context *)ctx)->credentials_expire_ms);
 }

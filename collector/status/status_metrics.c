@@ -110,6 +110,32 @@ static void format_outputs(struct agent *a, struct buf *out)
         prom_sample_double(out, "collector_output_last_error_timestamp_seconds", l, 2,
                            (double)a->outputs[i]->stats.last_error_ms / 1000.0);
     }
+    struct {
+        const char *name, *type, *help;
+    } const per_output[] = {
+        {"collector_output_buffer_bytes", "gauge", "bytes of chunks in the output's disk buffer"},
+        {"collector_output_buffer_chunks", "gauge", "chunks in the output's disk buffer"},
+        {"collector_output_buffer_full", "gauge", "1 when the disk buffer is at buffer.max_size"},
+        {"collector_output_buffer_write_errors_total", "counter", "chunks that could not be written"},
+        {"collector_output_chunks_corrupt_total", "counter", "damaged chunks moved aside"},
+        {"collector_output_credentials_expiry_timestamp_seconds", "gauge",
+         "when the temporary AWS credentials in use expire (0 = static or none)"},
+    };
+    for (size_t f = 0; f < sizeof per_output / sizeof per_output[0]; f++) {
+        prom_family(out, per_output[f].name, per_output[f].type, per_output[f].help);
+        for (int i = 0; i < a->noutputs; i++) {
+            const struct output_stats *st = &a->outputs[i]->stats;
+            struct prom_label l[2] = {{"output", a->outputs[i]->name},
+                                      {"type", a->outputs[i]->plugin->name}};
+            double v = f == 0 ? (double)st->buffer_bytes
+                       : f == 1 ? (double)st->buffer_chunks
+                       : f == 2 ? (double)st->buffer_full
+                       : f == 3 ? (double)st->buffer_write_errors
+                       : f == 4 ? (double)st->chunks_corrupt
+                                : (double)st->credentials_expire_ms / 1000.0;
+            prom_sample_double(out, per_output[f].name, l, 2, v);
+        }
+    }
     prom_family(out, "collector_output_send_duration_seconds", "histogram",
                 "time one send() of a batch took");
     for (int i = 0; i < a->noutputs; i++) {

@@ -248,6 +248,25 @@ class HealthAndMetricsAgainstTheFake(unittest.TestCase):
             self.assertGreaterEqual(sample(m, "collector_output_batch_retries_total", output="cw"), 1)
             self.assertEqual(a.stop(), 0)
 
+    def test_temporary_credentials_expiry_is_a_metric(self):
+        port = free_port()
+        self.aws.ecs_credentials(path="/v2/credentials/test-role", token=None, expire_in=3600)
+        env = {"AWS_ENDPOINT_URL": self.aws.url, "AWS_REGION": "us-east-1",
+               "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_PROFILE": "",
+               "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
+               "AWS_CONTAINER_CREDENTIALS_FULL_URI": self.aws.url + "/v2/credentials/test-role"}
+        with Agent(self.agent_conf(port, 100), env=env) as a:
+            a.start()
+            a.wait_for(lambda: len(delivered(self.aws)) >= 100, timeout=30, what="events")
+
+            def expiry():
+                _, _, t = get_retry(("127.0.0.1", port), "/metrics")
+                return sample(parse_prometheus(t.decode()),
+                              "collector_output_credentials_expiry_timestamp_seconds", output="cw")
+            a.wait_for(lambda: expiry() > 0, timeout=10, what="an expiry")
+            self.assertAlmostEqual(expiry(), time.time() + 3600, delta=120)
+            self.assertEqual(a.stop(), 0)
+
     def test_no_credentials_is_unhealthy_with_the_reason(self):
         port = free_port()
         env = {"AWS_ENDPOINT_URL": self.aws.url, "AWS_REGION": "us-east-1",
@@ -288,6 +307,11 @@ class HealthAndMetricsAgainstTheFake(unittest.TestCase):
             a.wait_for(lambda: self.health(port)[0] == 503, timeout=30, what="/health 503")
             _, body = self.health(port)
             self.assertIn("buffer_full", [f["check"] for f in body["failures"]])
+            _, _, t = get_retry(("127.0.0.1", port), "/metrics")
+            m = parse_prometheus(t.decode())
+            self.assertEqual(sample(m, "collector_output_buffer_full", output="local"), 1)
+            self.assertGreater(sample(m, "collector_output_buffer_chunks", output="local"), 0)
+            self.assertGreater(sample(m, "collector_output_buffer_bytes", output="local"), 0)
 
             def dropped():
                 _, _, t = get_retry(("127.0.0.1", port), "/metrics")
