@@ -285,8 +285,11 @@ emf = true
 
     def test_put_metric_data_and_emf(self):
         def ready():
-            return (datums(self.aws, name="CpuUtilized",
-                           dims={"ClusterName": CLUSTER, "TaskDefinitionFamily": "web"})
+            # a CPU rate needs two samples: wait for task 1's second one, whatever the speed
+            cpu1 = datums(self.aws, name="CpuUtilized",
+                          dims={"ClusterName": CLUSTER, "TaskDefinitionFamily": "web",
+                                "TaskId": "task1"})
+            return (any(value_of(m) > 0 for m in cpu1)
                     and any(e.get("Type") == "Instance" for e in emf_events(self.aws))
                     and datums(self.aws, name="instance_cpu_utilization"))
         self.run_agent(self.config(), ready)
