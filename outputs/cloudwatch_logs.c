@@ -278,18 +278,7 @@ static int cwl_init(struct output_instance *out, struct diag *diag)
 
 static int cwl_available(struct output_instance *out, struct buf *why)
 {
-    char err[512];
-    struct aws_context *aws = aws_context_new(out->agent->conf.aws, err, sizeof err);
-    if (!aws) {
-        buf_printf(why, "%s", err);
-        return 0;
-    }
-    const char *src = aws_context_credential_source(aws);
-    int ok = src && strncmp(src, "none", 4) != 0;
-    if (!ok)
-        buf_printf(why, "no AWS credentials (%s)", src ? src : "none");
-    aws_context_free(aws);
-    return ok;
+    return aws_settings_usable(out->agent->conf.aws, why);
 }
 
 static void cwl_dest_key(struct output_instance *out, const struct tag *tag,

@@ -4,41 +4,6 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Length of the well-formed sequence at p (1..4), or 0 if the bytes there
- * are not one. Follows the table of Unicode 15 §3.9 (D92). */
-static size_t seq_len(const unsigned char *p, size_t avail)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (avail >= 2 && (p[1] & 0xC0) == 0x80)
-            return 2;
-        return 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (avail < 3 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F; /* no surrogates */
-        return p[1] >= lo && p[1] <= hi ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F; /* <= U+10FFFF */
-        return p[1] >= lo && p[1] <= hi ? 4 : 0;
-    }
-    return 0;
-}
-
 int utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -58,7 +23,7 @@ int utf8_valid(const char *s, size_t len)
             i++;
             continue;
         }
-        size_t n = seq_len(p + i, len - i);
+        size_t n = utf8_seq_len(p + i, len - i);
         if (n == 0)
             return 0;
         i += n;
@@ -72,7 +37,7 @@ void utf8_sanitize(struct buf *out, const char *s, size_t len)
     buf_reserve(out, len + 16);
     size_t run = 0, i = 0;
     while (i < len) {
-        size_t n = seq_len(p + i, len - i);
+        size_t n = utf8_seq_len(p + i, len - i);
         if (n > 0) {
             i += n;
             continue;

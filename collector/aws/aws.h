@@ -122,6 +122,9 @@ struct aws_context;
 struct aws_sender;
 
 struct aws_context *aws_context_new(const struct aws_settings *s, char *err, size_t errlen);
+/* Could an output work with these settings here (a region and a credential
+ * source)? 1, or 0 with the reason in why. For `enabled = auto`. */
+int aws_settings_usable(const struct aws_settings *s, struct buf *why);
 void aws_context_free(struct aws_context *ctx);
 const char *aws_context_region(const struct aws_context *ctx);
 const char *aws_context_credential_source(const struct aws_context *ctx);

@@ -437,3 +437,19 @@ int64_t aws_context_credentials_expiry(const struct aws_context *ctx)
 {
     return atomic_load(&((struct aws_context *)ctx)->credentials_expire_ms);
 }
+
+int aws_settings_usable(const struct aws_settings *s, struct buf *why)
+{
+    char err[512];
+    struct aws_context *aws = aws_context_new(s, err, sizeof err);
+    if (!aws) {
+        buf_printf(why, "%s", err);
+        return 0;
+    }
+    const char *src = aws_context_credential_source(aws);
+    int ok = src && strncmp(src, "none", 4) != 0;
+    if (!ok)
+        buf_printf(why, "no AWS credentials (%s)", src ? src : "none");
+    aws_context_free(aws);
+    return ok;
+}

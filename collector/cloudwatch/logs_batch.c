@@ -31,39 +31,6 @@ void cwl_plan_free(struct cwl_plan *p)
 
 /* ------------------------------------------------------------------ UTF-8 */
 
-/* Length of the valid UTF-8 sequence at s (2..4), or 0: the same rules as
- * buf_append_json_escaped (no overlongs, surrogates or > U+10FFFF), so sizes
- * computed here are the sizes of what is sent. */
-static size_t seq_len(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 /* Index of the first byte >= 0x80, or len. Word at a time: the common case
  * (ASCII logs) costs a pass at memory speed. */
 static size_t ascii_prefix(const unsigned char *s, size_t len)
@@ -98,7 +65,7 @@ static size_t walk(const unsigned char *s, size_t len, size_t from, size_t limit
             total += run;
             continue;
         }
-        adv = seq_len(s + i, len - i);
+        adv = utf8_seq_len(s + i, len - i);
         if (adv) {
             add = adv;
         } else {

@@ -1,4 +1,5 @@
 /* PutLogEvents wire format (see logs_json.h). */
+#include "collector/core/util.h"
 #include "collector/cloudwatch/logs_json.h"
 
 #include <jansson.h>
@@ -32,38 +33,6 @@ static void append_i64(struct buf *b, int64_t v)
 }
 
 /* ------------------------------------------------------------- escaping */
-
-/* Length of the valid UTF-8 sequence at s (2..4), or 0 (the rules of
- * buf_append_json_escaped: no overlongs, surrogates or > U+10FFFF). */
-static size_t seq_len(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
 
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
@@ -102,7 +71,7 @@ void cwl_json_escape(struct buf *b, const char *str, size_t len)
             i++;
             continue;
         }
-        size_t n = c >= 0x80 ? seq_len(s + i, len - i) : 0;
+        size_t n = c >= 0x80 ? utf8_seq_len(s + i, len - i) : 0;
         if (n > 0) {
             i += n;
             continue;

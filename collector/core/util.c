@@ -240,9 +240,7 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not one.
- * Rejects overlongs, surrogates and code points above U+10FFFF. */
-static size_t utf8_seq_len(const unsigned char *p, size_t avail)
+size_t utf8_seq_len(const unsigned char *p, size_t avail)
 {
     unsigned char c = p[0];
     if (c < 0x80)

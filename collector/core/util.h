@@ -46,6 +46,12 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
  * not valid UTF-8 become U+FFFD, so the output is always valid JSON. */
 void buf_append_json_escaped(struct buf *b, const char *s, size_t len);
 
+/* Length of the well-formed UTF-8 sequence at p: 1 for ASCII, 2..4, or 0 if
+ * the bytes there are not one (overlongs, surrogates and code points above
+ * U+10FFFF are not). The one definition of "valid UTF-8" in the agent: the
+ * JSON escaper, the tail input's repair and CloudWatch's size counting agree. */
+size_t utf8_seq_len(const unsigned char *p, size_t avail);
+
 /* Write all of data to fd, retrying on EINTR/short writes. 0 or -1 (errno). */
 int write_all(int fd, const void *data, size_t len);
 /* Create dir and its parents (mode 0755). 0 or -1 (errno). */
