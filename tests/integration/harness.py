@@ -36,11 +36,26 @@ BUILD = os.path.abspath(os.environ.get("COLLECTOR_BUILD", os.path.join(ROOT, "bu
 BINARY = os.path.join(BUILD, "collector")
 
 
+def sanitized():
+    """Is the binary under test built with AddressSanitizer? Its memory figures
+    then include the shadow memory and the free quarantine (16 MiB, below)."""
+    try:
+        with open(BINARY, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+ASAN_QUARANTINE_KIB = 16 * 1024
+
+
 def base_env(extra=None):
     env = dict(os.environ)
     env["AWS_EC2_METADATA_DISABLED"] = "true"
     # Leak reports under ASan make the process exit non-zero, which tests see.
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    # A small quarantine keeps a sanitized agent's RSS near a real one's, so
+    # memory bounds can be checked in both builds.
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:quarantine_size_mb=16")
     if extra:
         env.update(extra)
     return env
