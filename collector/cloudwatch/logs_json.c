@@ -34,69 +34,6 @@ static void append_i64(struct buf *b, int64_t v)
 
 /* ------------------------------------------------------------- escaping */
 
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* Nonzero if any byte of w needs a look: < 0x20, '"', '\\' or >= 0x80. */
-static inline uint64_t special_bytes(uint64_t w)
-{
-    uint64_t ctl = (w - ONES * 0x20) & ~w;
-    uint64_t q = w ^ (ONES * '"');
-    uint64_t bs = w ^ (ONES * '\\');
-    q = (q - ONES) & ~q;
-    bs = (bs - ONES) & ~bs;
-    return (ctl | q | bs | w) & HIGHS;
-}
-
-void cwl_json_escape(struct buf *b, const char *str, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)str;
-    /* Worst case 6 bytes out per byte in (a control character). */
-    buf_reserve(b, len + len / 8 + 16);
-    size_t i = 0, run = 0;
-    while (i < len) {
-        /* Skip 8 plain bytes at a time. */
-        while (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (special_bytes(w))
-                break;
-            i += 8;
-        }
-        if (i >= len)
-            break;
-        unsigned char c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n = c >= 0x80 ? utf8_seq_len(s + i, len - i) : 0;
-        if (n > 0) {
-            i += n;
-            continue;
-        }
-        buf_append(b, s + run, i - run);
-        switch (c) {
-        case '"': buf_append(b, "\\\"", 2); break;
-        case '\\': buf_append(b, "\\\\", 2); break;
-        case '\n': buf_append(b, "\\n", 2); break;
-        case '\r': buf_append(b, "\\r", 2); break;
-        case '\t': buf_append(b, "\\t", 2); break;
-        default:
-            if (c < 0x20) {
-                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                buf_append(b, esc, 6);
-            } else {
-                buf_append(b, "\xEF\xBF\xBD", 3); /* U+FFFD for an invalid byte */
-            }
-        }
-        i++;
-        run = i;
-    }
-    buf_append(b, s + run, len - run);
-}
-
 /* ',{"timestamp":<ts>,"message":"' into dst (64 bytes); its length. */
 static size_t event_prefix(char *dst, int64_t ts)
 {
@@ -156,9 +93,9 @@ void cwl_json_put_body(struct buf *out, const char *group, const char *stream,
         else
             buf_append(out, prefix, plen);
         first = 0;
-        cwl_json_escape(out, e->msg, it->send_len);
+        buf_append_json_escaped(out, e->msg, it->send_len);
         if (it->truncated)
-            cwl_json_escape(out, marker, marker_len);
+            buf_append_json_escaped(out, marker, marker_len);
         append_lit(out, "\"}");
     }
     append_lit(out, "]}");

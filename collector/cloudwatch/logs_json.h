@@ -17,10 +17,6 @@ void cwl_json_put_body(struct buf *out, const char *group, const char *stream,
                        const struct cwl_event_in *ev, const struct cwl_plan *plan,
                        const struct cwl_call *call, const char *marker, size_t marker_len);
 
-/* Append s as the inside of a JSON string: byte for byte what
- * buf_append_json_escaped writes (invalid UTF-8 -> U+FFFD), but skipping
- * plain text 8 bytes at a time. */
-void cwl_json_escape(struct buf *out, const char *s, size_t len);
 
 /* Body of CreateLogStream / PutRetentionPolicy. */
 void cwl_json_stream_body(struct buf *out, const char *group, const char *stream);
