@@ -1,0 +1,576 @@
+/* `containers` input: every container's stdout/stderr on a Docker host,
+ * with container and ECS task metadata (docs/containers.md).
+ *
+ *  - files: one tail engine (tail_engine.h: rotation, checkpoints, the
+ *    ready queue) over <docker_root>/containers/<id>/<id>-json.log*, so
+ *    Docker's own rotation (-json.log -> .log.1 ...) is the same inode under
+ *    a name the glob matches: followed without loss or repeats;
+ *  - which containers, and what they are: containers_discovery.c (a thread:
+ *    Docker API list + events, ECS introspection, config.v2.json without the
+ *    socket); a file is followed once its container is known and wanted
+ *    (containers_meta.c: filters, opt-out label, pause and own container);
+ *  - lines: parsers/docker_json or parsers/cri (detected per container),
+ *    pieces rejoined per (container, stream) by parsers/partial_join.
+ *
+ * Everything here runs on the loop thread and never blocks. */
+#include "collector/agent.h"
+#include "collector/core/log.h"
+#include "collector/core/util.h"
+#include "collector/inputs/containers_discovery.h"
+#include "collector/inputs/containers_meta.h"
+#include "collector/inputs/tail_engine.h"
+#include "collector/inputs/tail_file.h"
+#include "collector/loop.h"
+#include "collector/pipeline/pipeline.h"
+#include "parsers/cri.h"
+#include "parsers/docker_json.h"
+#include "parsers/partial_join.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHANGES_MS 100
+#define FIRST_PASS_WAIT_MS 10000   /* start following even if discovery is slow */
+#define PARTIAL_TIMEOUT_MS 5000
+#define FILE_LINE_MAX (1u << 20)   /* a json-file line: a 16 KB piece, escaped */
+
+struct containers_conf {
+    char *docker_socket;
+    char *docker_root;
+    char *introspection_url;
+    int64_t introspection_refresh_ms;
+    struct strlist include_name, exclude_name;
+    struct strlist include_image, exclude_image;
+    struct strlist include_label, exclude_label;
+    struct strlist labels;
+    char *tag_ecs;
+    char *tag_docker;
+    int read_from_head;
+    int skip_self;
+    uint64_t max_line_size;
+    int64_t refresh_interval_ms;
+    int64_t rotate_wait_ms;
+    int64_t close_inactive_ms;
+    int64_t max_open_files;
+    int64_t read_interval_ms;
+    int64_t checkpoint_interval_ms;
+};
+
+static const struct option_def containers_options[] = {
+    {"docker_socket", OPT_STRING, "/var/run/docker.sock", 0,
+     offsetof(struct containers_conf, docker_socket), NULL,
+     "Docker Engine API unix socket (list, events, inspect); \"\" = files only"},
+    {"docker_root", OPT_STRING, "/var/lib/docker", 0, offsetof(struct containers_conf, docker_root),
+     NULL, "Docker's data root: logs are <docker_root>/containers/<id>/<id>-json.log*"},
+    {"introspection_url", OPT_STRING, "http://127.0.0.1:51678", 0,
+     offsetof(struct containers_conf, introspection_url), NULL,
+     "ECS agent introspection API (container instance, cluster, task family/revision); "
+     "\"\" = none"},
+    {"introspection_refresh", OPT_DURATION, "60s", 0,
+     offsetof(struct containers_conf, introspection_refresh_ms), NULL,
+     "ask the ECS agent this often"},
+    {"include_name", OPT_LIST, NULL, OPT_MULTI, offsetof(struct containers_conf, include_name), NULL,
+     "only containers whose name matches one of these globs"},
+    {"exclude_name", OPT_LIST, NULL, OPT_MULTI, offsetof(struct containers_conf, exclude_name), NULL,
+     "leave out containers whose name matches"},
+    {"include_image", OPT_LIST, NULL, OPT_MULTI, offsetof(struct containers_conf, include_image),
+     NULL, "only containers whose image matches"},
+    {"exclude_image", OPT_LIST, NULL, OPT_MULTI, offsetof(struct containers_conf, exclude_image),
+     NULL, "leave out containers whose image matches"},
+    {"include_label", OPT_LIST, NULL, OPT_MULTI, offsetof(struct containers_conf, include_label),
+     NULL, "only containers with a label matching one of these key=value globs"},
+    {"exclude_label", OPT_LIST, NULL, OPT_MULTI, offsetof(struct containers_conf, exclude_label),
+     NULL, "leave out containers with a label matching (collector.logs=false always is)"},
+    {"labels", OPT_LIST, NULL, OPT_MULTI, offsetof(struct containers_conf, labels), NULL,
+     "label keys (globs) copied into record metadata as label.<key>"},
+    {"tag_ecs", OPT_STRING, "container.ecs", 0, offsetof(struct containers_conf, tag_ecs), NULL,
+     "tag of the records of ECS tasks' containers"},
+    {"tag_docker", OPT_STRING, "container.docker", 0, offsetof(struct containers_conf, tag_docker),
+     NULL, "tag of the records of other containers"},
+    {"read_from_head", OPT_BOOL, "false", 0, offsetof(struct containers_conf, read_from_head), NULL,
+     "at the very first start, read running containers' logs from the beginning (else from "
+     "their end); containers started later are always read from their first line"},
+    {"skip_self", OPT_BOOL, "true", 0, offsetof(struct containers_conf, skip_self), NULL,
+     "leave out the agent's own container"},
+    {"max_line_size", OPT_SIZE, "1MiB", 0, offsetof(struct containers_conf, max_line_size), NULL,
+     "longest line kept whole once Docker's 16 KB pieces are rejoined (then truncated)"},
+    {"refresh_interval", OPT_DURATION, "10s", 0,
+     offsetof(struct containers_conf, refresh_interval_ms), NULL,
+     "rescan the log directories this often (inotify and Docker events are immediate)"},
+    {"rotate_wait", OPT_DURATION, "5s", 0, offsetof(struct containers_conf, rotate_wait_ms), NULL,
+     "keep reading a rotated-away or deleted log this long after its last write"},
+    {"close_inactive", OPT_DURATION, "1m", 0, offsetof(struct containers_conf, close_inactive_ms),
+     NULL, "close a log not written to for this long (a stopped container's is released)"},
+    {"max_open_files", OPT_INT, "1024", 0, offsetof(struct containers_conf, max_open_files),
+     "1..1000000", "open log files at most"},
+    {"read_interval", OPT_DURATION, "250ms", 0, offsetof(struct containers_conf, read_interval_ms),
+     NULL, "as tail's: poll sizes this often when writes are very frequent"},
+    {"checkpoint_interval", OPT_DURATION, "500ms", 0,
+     offsetof(struct containers_conf, checkpoint_interval_ms), NULL,
+     "save acknowledged offsets this often when they changed (and at stop)"},
+    {0},
+};
+
+struct ctr {
+    char id[72];
+    struct ctr_info info;
+    struct meta *meta[3];           /* per stream: stdout, stderr, other */
+    const struct tag *tag;
+    int known;                      /* info came from discovery */
+    int wanted;
+    int gone;                       /* destroyed: freed with its last file */
+    int nfiles;
+    enum log_format fmt;
+    struct pj_state pj[3];
+    uint64_t pj_cookie[3];          /* file of the last piece */
+    int64_t pj_ms[3];
+    struct ctr *next;
+};
+
+struct containers_ctx {
+    struct input_instance *in;
+    struct containers_conf *conf;
+    struct tail_engine *engine;
+    struct cdisc *disc;
+    struct strlist globs;
+    struct cm_filter filter;
+    char self_id[72];
+    struct ctr *ctrs;
+    int nctrs;
+    struct loop_timer *timer;
+    int engine_started;
+    int64_t started_ms;
+    struct buf scratch;             /* decoded json-file line */
+    uint64_t unparsed, skipped;
+};
+
+/* ---------------------------------------------------------- containers */
+
+static struct ctr *ctr_find(struct containers_ctx *c, const char *id)
+{
+    for (struct ctr *x = c->ctrs; x; x = x->next)
+        if (strcmp(x->id, id) == 0)
+            return x;
+    return NULL;
+}
+
+static void ctr_apply(struct containers_ctx *c, struct ctr *x, const struct ctr_info *info)
+{
+    x->info = *info;
+    x->known = 1;
+    static const char *const streams[3] = {"stdout", "stderr", NULL};
+    for (int s = 0; s < 3; s++) {
+        meta_unref(x->meta[s]);
+        x->meta[s] = cm_meta(info, streams[s], &c->conf->labels);
+    }
+    x->tag = tag_intern(cm_is_ecs(info) ? c->conf->tag_ecs : c->conf->tag_docker);
+    const char *why = NULL;
+    int was = x->wanted;
+    x->wanted = cm_wanted(&c->filter, info, &why);
+    if (!x->wanted && (was || !x->nfiles))
+        log_msg(LOG_DEBUG, "containers", "[%s] skipping %s (%.12s): %s", c->in->name,
+                info->dk.name, x->id, why);
+    else if (x->wanted && !was)
+        log_msg(LOG_DEBUG, "containers", "[%s] following %s (%.12s)%s%s", c->in->name,
+                info->dk.name, x->id, cm_is_ecs(info) ? " task " : "",
+                cm_is_ecs(info) ? info->dk.task_arn : "");
+}
+
+static struct ctr *ctr_new(struct containers_ctx *c, const char *id)
+{
+    struct ctr *x = xcalloc(1, sizeof(*x));
+    snprintf(x->id, sizeof(x->id), "%s", id);
+    for (int s = 0; s < 3; s++)
+        pj_init(&x->pj[s]);
+    x->next = c->ctrs;
+    c->ctrs = x;
+    c->nctrs++;
+    return x;
+}
+
+static void ctr_free(struct containers_ctx *c, struct ctr *x)
+{
+    for (struct ctr **pp = &c->ctrs; *pp; pp = &(*pp)->next) {
+        if (*pp == x) {
+            *pp = x->next;
+            c->nctrs--;
+            break;
+        }
+    }
+    for (int s = 0; s < 3; s++) {
+        meta_unref(x->meta[s]);
+        pj_free(&x->pj[s]);
+    }
+    free(x);
+}
+
+/* -------------------------------------------------------------- emit */
+
+static void emit(struct containers_ctx *c, struct ctr *x, struct tail_file *f, int stream,
+                 const char *msg, size_t len, int64_t ts, uint64_t end_off,
+                 const struct field_ref *fields, int nfields)
+{
+    if (len == 0)
+        return; /* CloudWatch rejects empty events */
+    struct log_event ev = {0};
+    ev.timestamp_ns = ts;
+    ev.message = msg;
+    ev.message_len = len;
+    ev.tag = x->tag;
+    ev.meta = x->meta[stream];
+    ev.fields = fields;
+    ev.nfields = nfields;
+    tail_engine_emitted(f, end_off, &ev.cookie_a, &ev.cookie_b);
+    pipeline_emit_log(c->in, &ev);
+}
+
+static void on_line(void *arg, struct tail_file *f, const char *line, size_t len, uint64_t end_off,
+                    int64_t read_ns)
+{
+    struct containers_ctx *c = arg;
+    struct ctr *x = f->owner;
+    if (!x || !x->known)
+        return;
+    if (x->fmt == LOG_FORMAT_UNKNOWN)
+        x->fmt = log_format_detect(line, len);
+    struct dj_line dj;
+    const char *msg = line;
+    size_t mlen = len;
+    int partial = 0, stream = LOG_STREAM_OTHER, nfields = 0;
+    int64_t ts = 0;
+    struct field_ref fields[DJ_MAX_ATTRS];
+    if (x->fmt == LOG_FORMAT_DOCKER_JSON && dj_parse(line, len, &c->scratch, &dj) == 0) {
+        msg = dj.msg;
+        mlen = dj.msg_len;
+        partial = dj.partial;
+        stream = (int)dj.stream;
+        ts = dj.time_ns;
+        for (int i = 0; i < dj.nattrs; i++)
+            fields[nfields++] = (struct field_ref){dj.attrs[i].key, dj.attrs[i].value,
+                                                   dj.attrs[i].key_len, dj.attrs[i].value_len};
+    } else {
+        struct cri_line cl;
+        if (x->fmt == LOG_FORMAT_CRI && cri_parse(line, len, &cl) == 0) {
+            msg = cl.msg;
+            mlen = cl.msg_len;
+            partial = cl.partial;
+            stream = (int)cl.stream;
+            ts = cl.time_ns;
+        } else {
+            c->unparsed++;
+        }
+    }
+    const char *out;
+    size_t olen;
+    int64_t ots;
+    int truncated;
+    if (!pj_feed(&x->pj[stream], c->conf->max_line_size, msg, mlen, partial, ts, &out, &olen,
+                 &ots, &truncated)) {
+        x->pj_cookie[stream] = tail_cookie(f);
+        x->pj_ms[stream] = tail_engine_now(c->engine);
+        return;
+    }
+    emit(c, x, f, stream, out, olen, ots ? ots : read_ns, end_off, fields, nfields);
+}
+
+static int on_held(void *arg, const struct tail_file *f)
+{
+    (void)arg;
+    const struct ctr *x = f->owner;
+    return x && (x->pj[0].pieces || x->pj[1].pieces || x->pj[2].pieces);
+}
+
+/* Emit the pieces of a line whose last piece came from f. */
+static void on_flush(void *arg, struct tail_file *f)
+{
+    struct containers_ctx *c = arg;
+    struct ctr *x = f->owner;
+    if (!x)
+        return;
+    for (int s = 0; s < 3; s++) {
+        const char *out;
+        size_t n;
+        int64_t ts;
+        if (x->pj[s].pieces && x->pj_cookie[s] == tail_cookie(f) &&
+            pj_flush(&x->pj[s], &out, &n, &ts))
+            emit(c, x, f, s, out, n, ts ? ts : now_ns(), f->read_off, NULL, 0);
+    }
+}
+
+/* A line whose last piece is old (the container stopped mid-line). */
+static void on_file_tick(void *arg, struct tail_file *f, int64_t now)
+{
+    struct containers_ctx *c = arg;
+    struct ctr *x = f->owner;
+    if (!x)
+        return;
+    for (int s = 0; s < 3; s++) {
+        if (x->pj[s].pieces && x->pj_cookie[s] == tail_cookie(f) &&
+            now - x->pj_ms[s] >= PARTIAL_TIMEOUT_MS) {
+            on_flush(c, f);
+            return;
+        }
+    }
+}
+
+/* ------------------------------------------------------------- files */
+
+static struct ctr *ctr_for_path(struct containers_ctx *c, const char *path, int create)
+{
+    char id[72];
+    if (cm_id_of_path(path, id) < 0)
+        return NULL;
+    struct ctr *x = ctr_find(c, id);
+    if (x)
+        return x;
+    struct ctr_info *info = xcalloc(1, sizeof(*info));
+    int r = cd_get(c->disc, id, info);
+    if (r == 1) {
+        x = ctr_new(c, id);
+        ctr_apply(c, x, info);
+    } else if (create) {
+        x = ctr_new(c, id); /* an orphan from the checkpoint: filled when known */
+    }
+    free(info);
+    return x;
+}
+
+static int on_accept(void *arg, const char *path)
+{
+    struct containers_ctx *c = arg;
+    struct ctr *x = ctr_for_path(c, path, 0);
+    return x && x->known && x->wanted && !x->gone;
+}
+
+static void on_opened(void *arg, struct tail_file *f)
+{
+    struct containers_ctx *c = arg;
+    struct ctr *x = ctr_for_path(c, f->first_path, 1);
+    f->owner = x;
+    if (x)
+        x->nfiles++;
+}
+
+static void on_forgotten(void *arg, struct tail_file *f)
+{
+    struct containers_ctx *c = arg;
+    struct ctr *x = f->owner;
+    f->owner = NULL;
+    if (!x)
+        return;
+    x->nfiles--;
+    if (x->gone && x->nfiles <= 0)
+        ctr_free(c, x);
+}
+
+/* ----------------------------------------------------------- changes */
+
+static void on_change(void *arg, const char *id, enum cd_change kind)
+{
+    struct containers_ctx *c = arg;
+    struct ctr *x = ctr_find(c, id);
+    if (kind == CD_UPDATED) {
+        struct ctr_info *info = xcalloc(1, sizeof(*info));
+        if (cd_get(c->disc, id, info) == 1) {
+            if (x)
+                ctr_apply(c, x, info);
+            tail_engine_rescan_soon(c->engine);
+        }
+        free(info);
+    } else if (kind == CD_DIED && x) {
+        char *prefix = xasprintf("%s/containers/%s/", c->conf->docker_root, id);
+        tail_engine_release(c->engine, prefix);
+        free(prefix);
+    } else if (kind == CD_DESTROYED && x) {
+        x->gone = 1;
+        if (x->nfiles <= 0)
+            ctr_free(c, x);
+    }
+}
+
+static void on_timer(struct loop *loop, void *arg)
+{
+    struct containers_ctx *c = arg;
+    (void)loop;
+    if (!c->engine_started) {
+        /* The first scan waits for the first discovery pass, so that the
+         * containers running at start are "present at start" (read_from_head
+         * or their checkpoint), not "new". */
+        if (!cd_ready(c->disc) && mono_ms() - c->started_ms < FIRST_PASS_WAIT_MS)
+            return;
+        cd_take_changes(c->disc, on_change, c);
+        c->engine_started = 1;
+        if (tail_engine_start(c->engine) < 0)
+            log_msg(LOG_ERROR, "containers", "[%s] cannot start following files", c->in->name);
+        return;
+    }
+    cd_take_changes(c->disc, on_change, c);
+}
+
+/* ---------------------------------------------------------- callbacks */
+
+static void find_self(struct containers_ctx *c)
+{
+    static const char *const files[] = {"/proc/self/cgroup", "/proc/self/mountinfo"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !c->self_id[0]; i++) {
+        FILE *fp = fopen(files[i], "r");
+        if (!fp)
+            continue;
+        struct buf b;
+        buf_init(&b);
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && b.len < (1u << 20))
+            buf_append(&b, chunk, n);
+        fclose(fp);
+        if (cm_self_id(b.data, b.len, c->self_id) < 0)
+            c->self_id[0] = '\0';
+        buf_free(&b);
+    }
+}
+
+static int containers_init(struct input_instance *in, struct diag *diag)
+{
+    struct containers_conf *conf = in->conf;
+    const struct conf_section *s = in->section;
+    if (conf->max_line_size < 16 || conf->max_line_size > (256u << 20)) {
+        const struct conf_entry *e = conf_section_get(s, "max_line_size");
+        diag_add(diag, e ? e->file : s->file, e ? e->line : s->line,
+                 "[input %s] max_line_size must be between 16 bytes and 256MiB", in->name);
+        return -1;
+    }
+    if (!conf->docker_root || conf->docker_root[0] != '/') {
+        const struct conf_entry *e = conf_section_get(s, "docker_root");
+        diag_add(diag, e ? e->file : s->file, e ? e->line : s->line,
+                 "[input %s] docker_root must be an absolute path", in->name);
+        return -1;
+    }
+    struct containers_ctx *c = xcalloc(1, sizeof(*c));
+    c->in = in;
+    c->conf = conf;
+    in->ctx = c;
+    buf_init(&c->scratch);
+    c->globs.items = xcalloc(1, sizeof(char *));
+    c->globs.items[0] = xasprintf("%s/containers/*/*-json.log*", conf->docker_root);
+    c->globs.count = 1;
+    c->filter = (struct cm_filter){&conf->include_name,  &conf->exclude_name,
+                                   &conf->include_image, &conf->exclude_image,
+                                   &conf->include_label, &conf->exclude_label, c->self_id};
+    struct tail_engine_conf ec = {
+        .path = &c->globs,
+        .exclude_path = NULL,
+        .refresh_interval_ms = conf->refresh_interval_ms,
+        .poll_interval_ms = 1000,
+        .read_from_head = conf->read_from_head,
+        .read_new_from_head = 1,
+        .rotate_wait_ms = conf->rotate_wait_ms,
+        .close_inactive_ms = conf->close_inactive_ms,
+        .max_open_files = conf->max_open_files,
+        .max_watches = 4096,
+        .read_interval_ms = conf->read_interval_ms,
+        .checkpoint_interval_ms = conf->checkpoint_interval_ms,
+        .buffer_size = 256u << 10,
+        .max_line_size = FILE_LINE_MAX,
+        .long_mode = TAIL_LONG_TRUNCATE,
+        .long_line_marker = NULL,
+        .ckpt_dir = "containers",
+        .log_tag = "containers",
+    };
+    static const struct tail_engine_ops ops = {
+        .line = on_line,   .flush = on_flush,   .held = on_held,          .tick = on_file_tick,
+        .accept = on_accept, .opened = on_opened, .forgotten = on_forgotten,
+    };
+    c->engine = tail_engine_new(in, &ec, &ops, c);
+    struct cdisc_conf dc = {
+        .docker_socket = conf->docker_socket,
+        .docker_root = conf->docker_root,
+        .introspection_url = conf->introspection_url,
+        .introspection_refresh_ms = conf->introspection_refresh_ms,
+        .name = in->name,
+    };
+    c->disc = cd_new(&dc);
+    return 0;
+}
+
+static int containers_start(struct input_instance *in)
+{
+    struct containers_ctx *c = in->ctx;
+    if (c->conf->skip_self)
+        find_self(c);
+    if (cd_start(c->disc) < 0) {
+        log_msg(LOG_ERROR, "containers", "[%s] cannot start the discovery thread", in->name);
+        return -1;
+    }
+    c->started_ms = mono_ms();
+    c->timer = loop_timer_add(in->loop, CHANGES_MS, CHANGES_MS, on_timer, c);
+    return 0;
+}
+
+static void containers_resume(struct input_instance *in)
+{
+    struct containers_ctx *c = in->ctx;
+    tail_engine_resume(c->engine);
+}
+
+static void containers_commit(struct input_instance *in, uint64_t cookie_a, uint64_t cookie_b)
+{
+    struct containers_ctx *c = in->ctx;
+    tail_engine_commit(c->engine, cookie_a, cookie_b);
+}
+
+static void containers_stop(struct input_instance *in)
+{
+    struct containers_ctx *c = in->ctx;
+    if (c->timer)
+        loop_timer_del(in->loop, c->timer);
+    c->timer = NULL;
+    tail_engine_stop(c->engine);
+}
+
+static void containers_destroy(struct input_instance *in)
+{
+    struct containers_ctx *c = in->ctx;
+    if (!c)
+        return;
+    if (c->timer && in->loop)
+        loop_timer_del(in->loop, c->timer);
+    cd_free(c->disc);
+    tail_engine_free(c->engine);
+    while (c->ctrs)
+        ctr_free(c, c->ctrs);
+    free(c->globs.items[0]);
+    free(c->globs.items);
+    buf_free(&c->scratch);
+    free(c);
+    in->ctx = NULL;
+}
+
+static void containers_describe(struct input_instance *in, struct buf *out)
+{
+    struct containers_ctx *c = in->ctx;
+    uint64_t truncated = 0;
+    for (struct ctr *x = c->ctrs; x; x = x->next)
+        for (int s = 0; s < 3; s++)
+            truncated += x->pj[s].truncated_lines;
+    buf_printf(out, "containers=%d docker_api=%s unparsed=%" PRIu64 " truncated=%" PRIu64 " ",
+               c->nctrs, cd_connected(c->disc) ? "connected" : "down", c->unparsed, truncated);
+    tail_engine_describe(c->engine, out);
+}
+
+const struct input_plugin containers_input = {
+    .name = "containers",
+    .description = "Docker containers' stdout/stderr (json-file, CRI) with container and ECS "
+                   "task metadata",
+    .options = containers_options,
+    .conf_size = sizeof(struct containers_conf),
+    .init = containers_init,
+    .start = containers_start,
+    .resume = containers_resume,
+    .commit = containers_commit,
+    .stop = containers_stop,
+    .destroy = containers_destroy,
+    .describe = containers_describe,
+};

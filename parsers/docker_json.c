@@ -1,0 +1,338 @@
+/* Docker json-file lines: see docker_json.h. */
+#include "parsers/docker_json.h"
+
+#include <string.h>
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p;
+}
+
+static int hex4(const char *p, const char *end, unsigned *out)
+{
+    if (end - p < 4)
+        return -1;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static char *put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        *o++ = (char)cp;
+    } else if (cp < 0x800) {
+        *o++ = (char)(0xC0 | (cp >> 6));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = (char)(0xE0 | (cp >> 12));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = (char)(0xF0 | (cp >> 18));
+        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
+/* Decode the JSON string starting after its opening quote into *o
+ * (advanced). Returns the position after the closing quote, or NULL. */
+static const char *json_string(const char *p, const char *end, char **o)
+{
+    char *w = *o;
+    while (p < end) {
+        char c = *p++;
+        if (c == '"') {
+            *o = w;
+            return p;
+        }
+        if (c != '\\') {
+            *w++ = c;
+            continue;
+        }
+        if (p >= end)
+            return NULL;
+        c = *p++;
+        switch (c) {
+        case 'n': *w++ = '\n'; break;
+        case 't': *w++ = '\t'; break;
+        case 'r': *w++ = '\r'; break;
+        case 'b': *w++ = '\b'; break;
+        case 'f': *w++ = '\f'; break;
+        case '"': case '\\': case '/': *w++ = c; break;
+        case 'u': {
+            unsigned cp;
+            if (hex4(p, end, &cp) < 0)
+                return NULL;
+            p += 4;
+            if (cp >= 0xD800 && cp < 0xDC00) {
+                unsigned lo;
+                if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' && hex4(p + 2, end, &lo) == 0 &&
+                    lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    p += 6;
+                } else {
+                    cp = 0xFFFD;
+                }
+            } else if (cp >= 0xDC00 && cp < 0xE000) {
+                cp = 0xFFFD;
+            }
+            w = put_utf8(w, cp);
+            break;
+        }
+        default:
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Skip any JSON value (for keys we do not use). */
+static const char *skip_value(const char *p, const char *end)
+{
+    int depth = 0;
+    while (p < end) {
+        char c = *p;
+        if (c == '"') {
+            p++;
+            while (p < end && *p != '"') {
+                if (*p == '\\')
+                    p++;
+                p++;
+            }
+            if (p >= end)
+                return NULL;
+            p++;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            p++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return p;
+            depth--;
+            p++;
+        } else if (c == ',' && depth == 0) {
+            return p;
+        } else {
+            p++;
+        }
+        if (depth == 0 && p < end && (*p == ',' || *p == '}'))
+            return p;
+    }
+    return depth == 0 ? p : NULL;
+}
+
+static int key_is(const char *k, size_t klen, const char *want)
+{
+    return strlen(want) == klen && memcmp(k, want, klen) == 0;
+}
+
+static const char *parse_attrs(const char *p, const char *end, char **w, struct dj_line *out)
+{
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return skip_value(p, end);
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    while (p < end) {
+        if (*p != '"')
+            return NULL;
+        char *k = *w;
+        p = json_string(p + 1, end, w);
+        if (!p)
+            return NULL;
+        size_t klen = (size_t)(*w - k);
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == '"') {
+            char *v = *w;
+            p = json_string(p + 1, end, w);
+            if (!p)
+                return NULL;
+            if (out->nattrs < DJ_MAX_ATTRS)
+                out->attrs[out->nattrs++] = (struct dj_attr){k, v, (uint32_t)klen, (uint32_t)(*w - v)};
+        } else {
+            p = skip_value(p, end);
+            if (!p)
+                return NULL;
+        }
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}')
+            return p + 1;
+        return NULL;
+    }
+    return NULL;
+}
+
+int dj_parse(const char *line, size_t len, struct buf *scratch, struct dj_line *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->stream = LOG_STREAM_OTHER;
+    const char *p = line, *end = line + len;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return -1;
+    buf_reset(scratch);
+    buf_reserve(scratch, len + 1);
+    char *w = scratch->data;
+    int have_log = 0;
+    p = skip_ws(p + 1, end);
+    while (p < end && *p != '}') {
+        if (*p != '"')
+            return -1;
+        const char *k = p + 1;
+        while (p + 1 < end && p[1] != '"' && p[1] != '\\')
+            p++;
+        if (p + 1 >= end || p[1] != '"')
+            return -1; /* our keys have no escapes */
+        size_t klen = (size_t)(p + 1 - k);
+        p = skip_ws(p + 2, end);
+        if (p >= end || *p != ':')
+            return -1;
+        p = skip_ws(p + 1, end);
+        if (p >= end)
+            return -1;
+        int is_str = *p == '"';
+        if (key_is(k, klen, "attrs")) {
+            p = parse_attrs(p, end, &w, out);
+        } else if (is_str && (key_is(k, klen, "log") || key_is(k, klen, "stream") ||
+                              key_is(k, klen, "time"))) {
+            char *v = w;
+            p = json_string(p + 1, end, &w);
+            if (!p)
+                return -1;
+            size_t vlen = (size_t)(w - v);
+            if (k[0] == 'l') {
+                have_log = 1;
+                out->partial = !(vlen > 0 && v[vlen - 1] == '\n');
+                if (!out->partial)
+                    vlen--;
+                out->msg = v;
+                out->msg_len = vlen;
+            } else if (k[0] == 's') {
+                out->stream = log_stream_of(v, vlen);
+            } else if (rfc3339_ns(v, vlen, &out->time_ns) < 0) {
+                out->time_ns = 0;
+            }
+        } else {
+            p = skip_value(p, end);
+        }
+        if (!p)
+            return -1;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',')
+            p = skip_ws(p + 1, end);
+    }
+    if (!have_log)
+        return -1;
+    scratch->len = (size_t)(w - scratch->data);
+    scratch->data[scratch->len] = '\0';
+    return 0;
+}
+
+enum log_stream log_stream_of(const char *s, size_t len)
+{
+    if (len == 6 && memcmp(s, "stdout", 6) == 0)
+        return LOG_STREAM_STDOUT;
+    if (len == 6 && memcmp(s, "stderr", 6) == 0)
+        return LOG_STREAM_STDERR;
+    return LOG_STREAM_OTHER;
+}
+
+const char *log_stream_name(enum log_stream s)
+{
+    return s == LOG_STREAM_STDOUT ? "stdout" : s == LOG_STREAM_STDERR ? "stderr" : "other";
+}
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int rfc3339_ns(const char *s, size_t len, int64_t *ns)
+{
+    int Y, M, D, h, m, sec;
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        s[13] != ':' || s[16] != ':')
+        return -1;
+    if (digits(s, 4, &Y) || digits(s + 5, 2, &M) || digits(s + 8, 2, &D) ||
+        digits(s + 11, 2, &h) || digits(s + 14, 2, &m) || digits(s + 17, 2, &sec))
+        return -1;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+        return -1;
+    size_t i = 19;
+    int64_t frac = 0;
+    if (i < len && s[i] == '.') {
+        i++;
+        int nd = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (nd < 9) {
+                frac = frac * 10 + (s[i] - '0');
+                nd++;
+            }
+            i++;
+        }
+        if (nd == 0)
+            return -1;
+        for (; nd < 9; nd++)
+            frac *= 10;
+    }
+    int64_t off = 0;
+    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i + 6 <= len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        int oh, om;
+        if (digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om))
+            return -1;
+        off = (int64_t)(oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+        i += 6;
+    } else {
+        return -1;
+    }
+    if (i != len)
+        return -1;
+    int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - off;
+    *ns = secs * 1000000000LL + frac;
+    return 0;
+}
