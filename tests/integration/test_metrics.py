@@ -285,11 +285,12 @@ emf = true
 
     def test_put_metric_data_and_emf(self):
         def ready():
-            # a CPU rate needs two samples: wait for task 1's second one, whatever the speed
+            # a CPU rate needs two samples, and the first interval with a rate may
+            # have started before the fixture's burner did: wait for two rates
             cpu1 = datums(self.aws, name="CpuUtilized",
                           dims={"ClusterName": CLUSTER, "TaskDefinitionFamily": "web",
                                 "TaskId": "task1"})
-            return (any(value_of(m) > 0 for m in cpu1)
+            return (sum(value_of(m) > 0 for m in cpu1) >= 2
                     and any(e.get("Type") == "Instance" for e in emf_events(self.aws))
                     and datums(self.aws, name="instance_cpu_utilization"))
         self.run_agent(self.config(), ready)
