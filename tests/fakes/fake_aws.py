@@ -1390,6 +1390,7 @@ class Handler(BaseHTTPRequestHandler):
                       ("POST", "/_fake/introspection"): control_introspection,
                       ("GET", "/_fake/requests"): control_requests,
                       ("GET", "/_fake/state"): control_state,
+                      ("POST", "/_fake/messages"): control_messages,
                       ("POST", "/_fake/reset"): control_reset}
             func = routes.get((self.command, self.url.path))
             if func is None:
@@ -1877,6 +1878,19 @@ def control_state(state, p):
                         "streams": {s: {"events": st["events"]}
                                     for s, st in g["streams"].items()}}
     return {"log_groups": groups, "metrics": state.metrics}
+
+
+def control_messages(state, p):
+    """The messages of one stream in arrival order, from index `start`, at
+    most `limit` (default 100000): for tests that follow millions of events
+    without fetching the whole state each time."""
+    g = state.log_groups.get(p["group"])
+    st = g["streams"].get(p["stream"]) if g else None
+    if st is None:
+        return {"messages": [], "total": 0}
+    start, limit = int(p.get("start", 0)), int(p.get("limit", 100000))
+    return {"messages": [e["message"] for e in st["events"][start:start + limit]],
+            "total": len(st["events"])}
 
 
 def control_reset(state, p):

@@ -172,6 +172,16 @@ class FakeAWS:
         """Stored log groups and metrics."""
         return self._call("GET", "/_fake/state")
 
+    def messages(self, group, stream, start=0):
+        """Messages of one stream in arrival order, from index start on."""
+        out = []
+        while True:
+            got = self._call("POST", "/_fake/messages",
+                             {"group": group, "stream": stream, "start": start + len(out)})
+            out += got["messages"]
+            if not got["messages"] or start + len(out) >= got["total"]:
+                return out
+
     def reset(self):
         """Clear state, faults and the request log (credentials are kept)."""
         return self._call("POST", "/_fake/reset", {})
