@@ -8,6 +8,7 @@
 
 extern const struct input_plugin generate_input;
 extern const struct input_plugin tail_input;
+extern const struct input_plugin containers_input;
 extern const struct input_plugin container_metrics_input;
 extern const struct input_plugin host_metrics_input;
 
@@ -20,6 +21,7 @@ extern const struct output_plugin cloudwatch_metrics_output;
 const struct input_plugin *const input_plugins[] = {
     &generate_input,
     &tail_input,
+    &containers_input,
     &container_metrics_input,
     &host_metrics_input,
     NULL,

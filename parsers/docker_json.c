@@ -1,142 +1,8 @@
 /* Docker json-file lines: see docker_json.h. */
 #include "parsers/docker_json.h"
+#include "parsers/json_scan.h"
 
 #include <string.h>
-
-static const char *skip_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
-    return p;
-}
-
-static int hex4(const char *p, const char *end, unsigned *out)
-{
-    if (end - p < 4)
-        return -1;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static char *put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        *o++ = (char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (char)(0xC0 | (cp >> 6));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *o++ = (char)(0xE0 | (cp >> 12));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    } else {
-        *o++ = (char)(0xF0 | (cp >> 18));
-        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    }
-    return o;
-}
-
-/* Decode the JSON string starting after its opening quote into *o
- * (advanced). Returns the position after the closing quote, or NULL. */
-static const char *json_string(const char *p, const char *end, char **o)
-{
-    char *w = *o;
-    while (p < end) {
-        char c = *p++;
-        if (c == '"') {
-            *o = w;
-            return p;
-        }
-        if (c != '\\') {
-            *w++ = c;
-            continue;
-        }
-        if (p >= end)
-            return NULL;
-        c = *p++;
-        switch (c) {
-        case 'n': *w++ = '\n'; break;
-        case 't': *w++ = '\t'; break;
-        case 'r': *w++ = '\r'; break;
-        case 'b': *w++ = '\b'; break;
-        case 'f': *w++ = '\f'; break;
-        case '"': case '\\': case '/': *w++ = c; break;
-        case 'u': {
-            unsigned cp;
-            if (hex4(p, end, &cp) < 0)
-                return NULL;
-            p += 4;
-            if (cp >= 0xD800 && cp < 0xDC00) {
-                unsigned lo;
-                if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' && hex4(p + 2, end, &lo) == 0 &&
-                    lo >= 0xDC00 && lo < 0xE000) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    p += 6;
-                } else {
-                    cp = 0xFFFD;
-                }
-            } else if (cp >= 0xDC00 && cp < 0xE000) {
-                cp = 0xFFFD;
-            }
-            w = put_utf8(w, cp);
-            break;
-        }
-        default:
-            return NULL;
-        }
-    }
-    return NULL;
-}
-
-/* Skip any JSON value (for keys we do not use). */
-static const char *skip_value(const char *p, const char *end)
-{
-    int depth = 0;
-    while (p < end) {
-        char c = *p;
-        if (c == '"') {
-            p++;
-            while (p < end && *p != '"') {
-                if (*p == '\\')
-                    p++;
-                p++;
-            }
-            if (p >= end)
-                return NULL;
-            p++;
-        } else if (c == '{' || c == '[') {
-            depth++;
-            p++;
-        } else if (c == '}' || c == ']') {
-            if (depth == 0)
-                return p;
-            depth--;
-            p++;
-        } else if (c == ',' && depth == 0) {
-            return p;
-        } else {
-            p++;
-        }
-        if (depth == 0 && p < end && (*p == ',' || *p == '}'))
-            return p;
-    }
-    return depth == 0 ? p : NULL;
-}
 
 static int key_is(const char *k, size_t klen, const char *want)
 {
@@ -145,39 +11,39 @@ static int key_is(const char *k, size_t klen, const char *want)
 
 static const char *parse_attrs(const char *p, const char *end, char **w, struct dj_line *out)
 {
-    p = skip_ws(p, end);
+    p = js_skip_ws(p, end);
     if (p >= end || *p != '{')
-        return skip_value(p, end);
-    p = skip_ws(p + 1, end);
+        return js_skip_value(p, end);
+    p = js_skip_ws(p + 1, end);
     if (p < end && *p == '}')
         return p + 1;
     while (p < end) {
         if (*p != '"')
             return NULL;
         char *k = *w;
-        p = json_string(p + 1, end, w);
+        p = js_string(p + 1, end, w);
         if (!p)
             return NULL;
         size_t klen = (size_t)(*w - k);
-        p = skip_ws(p, end);
+        p = js_skip_ws(p, end);
         if (p >= end || *p != ':')
             return NULL;
-        p = skip_ws(p + 1, end);
+        p = js_skip_ws(p + 1, end);
         if (p < end && *p == '"') {
             char *v = *w;
-            p = json_string(p + 1, end, w);
+            p = js_string(p + 1, end, w);
             if (!p)
                 return NULL;
             if (out->nattrs < DJ_MAX_ATTRS)
                 out->attrs[out->nattrs++] = (struct dj_attr){k, v, (uint32_t)klen, (uint32_t)(*w - v)};
         } else {
-            p = skip_value(p, end);
+            p = js_skip_value(p, end);
             if (!p)
                 return NULL;
         }
-        p = skip_ws(p, end);
+        p = js_skip_ws(p, end);
         if (p < end && *p == ',') {
-            p = skip_ws(p + 1, end);
+            p = js_skip_ws(p + 1, end);
             continue;
         }
         if (p < end && *p == '}')
@@ -192,14 +58,14 @@ int dj_parse(const char *line, size_t len, struct buf *scratch, struct dj_line *
     memset(out, 0, sizeof(*out));
     out->stream = LOG_STREAM_OTHER;
     const char *p = line, *end = line + len;
-    p = skip_ws(p, end);
+    p = js_skip_ws(p, end);
     if (p >= end || *p != '{')
         return -1;
     buf_reset(scratch);
     buf_reserve(scratch, len + 1);
     char *w = scratch->data;
     int have_log = 0;
-    p = skip_ws(p + 1, end);
+    p = js_skip_ws(p + 1, end);
     while (p < end && *p != '}') {
         if (*p != '"')
             return -1;
@@ -209,10 +75,10 @@ int dj_parse(const char *line, size_t len, struct buf *scratch, struct dj_line *
         if (p + 1 >= end || p[1] != '"')
             return -1; /* our keys have no escapes */
         size_t klen = (size_t)(p + 1 - k);
-        p = skip_ws(p + 2, end);
+        p = js_skip_ws(p + 2, end);
         if (p >= end || *p != ':')
             return -1;
-        p = skip_ws(p + 1, end);
+        p = js_skip_ws(p + 1, end);
         if (p >= end)
             return -1;
         int is_str = *p == '"';
@@ -221,7 +87,7 @@ int dj_parse(const char *line, size_t len, struct buf *scratch, struct dj_line *
         } else if (is_str && (key_is(k, klen, "log") || key_is(k, klen, "stream") ||
                               key_is(k, klen, "time"))) {
             char *v = w;
-            p = json_string(p + 1, end, &w);
+            p = js_string(p + 1, end, &w);
             if (!p)
                 return -1;
             size_t vlen = (size_t)(w - v);
@@ -238,13 +104,13 @@ int dj_parse(const char *line, size_t len, struct buf *scratch, struct dj_line *
                 out->time_ns = 0;
             }
         } else {
-            p = skip_value(p, end);
+            p = js_skip_value(p, end);
         }
         if (!p)
             return -1;
-        p = skip_ws(p, end);
+        p = js_skip_ws(p, end);
         if (p < end && *p == ',')
-            p = skip_ws(p + 1, end);
+            p = js_skip_ws(p + 1, end);
     }
     if (!have_log)
         return -1;

@@ -24,9 +24,12 @@
 #include "collector/pipeline/pipeline.h"
 #include "parsers/cri.h"
 #include "parsers/docker_json.h"
+#include "parsers/fields.h"
+#include "parsers/multiline.h"
 #include "parsers/partial_join.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +38,14 @@
 #define CHANGES_MS 100
 #define FIRST_PASS_WAIT_MS 10000   /* start following even if discovery is slow */
 #define PARTIAL_TIMEOUT_MS 5000
+#define START_GRACE_NS 5000000000LL /* started this shortly before the agent: new */
 #define FILE_LINE_MAX (1u << 20)   /* a json-file line: a 16 KB piece, escaped */
+#define ML_TIMEOUT_MS 2000         /* a multiline record waits this long for more lines */
+#define ML_MAX_LINES 1000
+/* Per-container parsing, chosen by the container's labels. */
+#define LABEL_PARSER "collector.parser"
+#define LABEL_ML_START "collector.multiline.start"
+#define LABEL_ML_PARSER "collector.multiline.parser"
 
 struct containers_conf {
     char *docker_socket;
@@ -120,13 +130,22 @@ struct ctr {
     struct meta *meta[3];           /* per stream: stdout, stderr, other */
     const struct tag *tag;
     int known;                      /* info came from discovery */
+    int known_parsing;              /* its labels' parsing is settled */
     int wanted;
     int gone;                       /* destroyed: freed with its last file */
-    int nfiles;
+    struct tail_file **files;       /* its followed logs (the current one and rotations) */
+    int nfiles, capfiles;
     enum log_format fmt;
     struct pj_state pj[3];
     uint64_t pj_cookie[3];          /* file of the last piece */
     int64_t pj_ms[3];
+    /* collector.parser / collector.multiline.* labels */
+    enum fields_format parser;
+    int ml_on;
+    struct ml_rule ml_rule;
+    struct ml_state ml[3];          /* per stream: the pending multiline record */
+    int64_t ml_ts[3];               /* its first line's timestamp */
+    struct tail_file *ml_file[3];   /* the file of its last line (NULL: forgotten) */
     struct ctr *next;
 };
 
@@ -143,8 +162,10 @@ struct containers_ctx {
     struct loop_timer *timer;
     int engine_started;
     int64_t started_ms;
+    int64_t started_ns;             /* wall clock: containers started later are new */
     struct buf scratch;             /* decoded json-file line */
-    uint64_t unparsed, skipped;
+    struct buf fields_scratch;      /* decoded collector.parser values */
+    uint64_t unparsed, skipped, unparsed_fields;
 };
 
 /* ---------------------------------------------------------- containers */
@@ -157,6 +178,37 @@ static struct ctr *ctr_find(struct containers_ctx *c, const char *id)
     return NULL;
 }
 
+/* The parser and multiline rule its labels ask for (labels never change
+ * for a container, so this is settled at the first look). */
+static void ctr_parsing(struct containers_ctx *c, struct ctr *x)
+{
+    const char *name = cm_label(&x->info, LABEL_PARSER);
+    if (name && fields_format_of(name, &x->parser) < 0) {
+        log_msg(LOG_WARN, "containers", "[%s] %s (%.12s): label %s=%s: no such parser (json, "
+                "logfmt, none); its lines are kept as they are", c->in->name, x->info.dk.name,
+                x->id, LABEL_PARSER, name);
+        x->parser = FIELDS_NONE;
+    }
+    const char *regex = cm_label(&x->info, LABEL_ML_START);
+    const char *builtin = cm_label(&x->info, LABEL_ML_PARSER);
+    if (!regex && builtin && !(regex = ml_builtin(builtin)))
+        log_msg(LOG_WARN, "containers", "[%s] %s (%.12s): label %s=%s: no such rule (java, go, "
+                "python, ecs); no multiline", c->in->name, x->info.dk.name, x->id,
+                LABEL_ML_PARSER, builtin);
+    if (!regex || x->ml_on)
+        return;
+    char err[256];
+    if (ml_rule_init(&x->ml_rule, regex, err, sizeof(err)) < 0) {
+        log_msg(LOG_WARN, "containers", "[%s] %s (%.12s): label %s: %s; no multiline",
+                c->in->name, x->info.dk.name, x->id, LABEL_ML_START, err);
+        return;
+    }
+    x->ml_rule.timeout_ms = ML_TIMEOUT_MS;
+    x->ml_rule.max_lines = ML_MAX_LINES;
+    x->ml_rule.max_bytes = c->conf->max_line_size;
+    x->ml_on = 1;
+}
+
 static void ctr_apply(struct containers_ctx *c, struct ctr *x, const struct ctr_info *info)
 {
     x->info = *info;
@@ -167,6 +219,10 @@ static void ctr_apply(struct containers_ctx *c, struct ctr *x, const struct ctr_
         x->meta[s] = cm_meta(info, streams[s], &c->conf->labels);
     }
     x->tag = tag_intern(cm_is_ecs(info) ? c->conf->tag_ecs : c->conf->tag_docker);
+    if (!x->known_parsing) {
+        x->known_parsing = 1;
+        ctr_parsing(c, x);
+    }
     const char *why = NULL;
     int was = x->wanted;
     x->wanted = cm_wanted(&c->filter, info, &why);
@@ -183,8 +239,10 @@ static struct ctr *ctr_new(struct containers_ctx *c, const char *id)
 {
     struct ctr *x = xcalloc(1, sizeof(*x));
     snprintf(x->id, sizeof(x->id), "%s", id);
-    for (int s = 0; s < 3; s++)
+    for (int s = 0; s < 3; s++) {
         pj_init(&x->pj[s]);
+        ml_state_init(&x->ml[s]);
+    }
     x->next = c->ctrs;
     c->ctrs = x;
     c->nctrs++;
@@ -203,7 +261,11 @@ static void ctr_free(struct containers_ctx *c, struct ctr *x)
     for (int s = 0; s < 3; s++) {
         meta_unref(x->meta[s]);
         pj_free(&x->pj[s]);
+        ml_state_free(&x->ml[s]);
     }
+    if (x->ml_on)
+        ml_rule_free(&x->ml_rule);
+    free(x->files);
     free(x);
 }
 
@@ -225,6 +287,72 @@ static void emit(struct containers_ctx *c, struct ctr *x, struct tail_file *f, i
     ev.nfields = nfields;
     tail_engine_emitted(f, end_off, &ev.cookie_a, &ev.cookie_b);
     pipeline_emit_log(c->in, &ev);
+}
+
+/* A whole record: fields from collector.parser, then to the pipeline. */
+static void finish(struct containers_ctx *c, struct ctr *x, struct tail_file *f, int stream,
+                   const char *msg, size_t len, int64_t ts, uint64_t end_off,
+                   const struct field_ref *attrs, int nattrs)
+{
+    if (x->parser == FIELDS_NONE || len == 0) {
+        emit(c, x, f, stream, msg, len, ts, end_off, attrs, nattrs);
+        return;
+    }
+    struct fields_result r;
+    struct field_ref all[DJ_MAX_ATTRS + FIELDS_MAX];
+    int n = 0;
+    for (int i = 0; i < nattrs && i < DJ_MAX_ATTRS; i++)
+        all[n++] = attrs[i];
+    if (fields_parse(x->parser, msg, len, &c->fields_scratch, &r) < 0) {
+        c->unparsed_fields++;
+    } else {
+        for (int i = 0; i < r.n; i++)
+            all[n++] = (struct field_ref){r.fields[i].key, r.fields[i].value, r.fields[i].key_len,
+                                          r.fields[i].value_len};
+        if (r.time_ns)
+            ts = r.time_ns;
+    }
+    emit(c, x, f, stream, msg, len, ts, end_off, all, n);
+}
+
+struct ml_emit_ctx {
+    struct containers_ctx *c;
+    struct ctr *x;
+    struct tail_file *cur;          /* the file being read (or flushed) */
+    int stream;
+    const struct field_ref *attrs;
+    int nattrs;
+};
+
+/* A multiline record is complete: acknowledged against the file of its last
+ * line; if that file is gone, against the current one without moving it. */
+static void on_ml_record(void *arg, const char *msg, size_t len, uint64_t end_off)
+{
+    struct ml_emit_ctx *m = arg;
+    struct ctr *x = m->x;
+    struct tail_file *f = x->ml_file[m->stream];
+    if (!f) {
+        f = m->cur;
+        end_off = f->ack_off;
+    }
+    finish(m->c, x, f, m->stream, msg, len, x->ml_ts[m->stream], end_off, m->attrs, m->nattrs);
+}
+
+/* A whole line (pieces rejoined): to its multiline record, or finished. */
+static void deliver(struct containers_ctx *c, struct ctr *x, struct tail_file *f, int stream,
+                    const char *msg, size_t len, int64_t ts, uint64_t end_off,
+                    const struct field_ref *attrs, int nattrs)
+{
+    if (!x->ml_on) {
+        finish(c, x, f, stream, msg, len, ts, end_off, attrs, nattrs);
+        return;
+    }
+    struct ml_emit_ctx m = {c, x, f, stream, attrs, nattrs};
+    ml_feed(&x->ml_rule, &x->ml[stream], msg, len, end_off, tail_engine_now(c->engine),
+            on_ml_record, &m);
+    if (x->ml[stream].lines == 1)
+        x->ml_ts[stream] = ts;
+    x->ml_file[stream] = f;
 }
 
 static void on_line(void *arg, struct tail_file *f, const char *line, size_t len, uint64_t end_off,
@@ -273,14 +401,60 @@ static void on_line(void *arg, struct tail_file *f, const char *line, size_t len
         x->pj_ms[stream] = tail_engine_now(c->engine);
         return;
     }
-    emit(c, x, f, stream, out, olen, ots ? ots : read_ns, end_off, fields, nfields);
+    deliver(c, x, f, stream, out, olen, ots ? ots : read_ns, end_off, fields, nfields);
+}
+
+/* How old f is among its container's logs: 0 the current -json.log, N for
+ * -json.log.N, and older than all once its name is gone (Docker deleted it
+ * past max-file, or it is being drained after a rename we did not see). */
+static int file_age(const struct tail_file *f)
+{
+    char id[72];
+    int age = f->path ? cm_id_of_path(f->path, id) : -1;
+    return age < 0 ? INT_MAX : age;
+}
+
+/* The newest other file of f's container, if any is newer than f. */
+static struct tail_file *newer_sibling(const struct ctr *x, const struct tail_file *f)
+{
+    struct tail_file *best = NULL;
+    int age = file_age(f), best_age = age;
+    for (int i = 0; i < x->nfiles; i++) {
+        int a = file_age(x->files[i]);
+        if (x->files[i] != f && a < best_age) {
+            best = x->files[i];
+            best_age = a;
+        }
+    }
+    return best;
+}
+
+/* Read a container's logs oldest first: across a burst of Docker rotations
+ * its lines stay in order and a line's 16 KB pieces are joined in order. */
+static int on_defer(void *arg, struct tail_file *f)
+{
+    struct containers_ctx *c = arg;
+    const struct ctr *x = f->owner;
+    if (!x || x->nfiles < 2)
+        return 0;
+    int age = file_age(f), wait = 0;
+    for (int i = 0; i < x->nfiles; i++)
+        if (x->files[i] != f && file_age(x->files[i]) > age &&
+            tail_engine_unread(c->engine, x->files[i]))
+            wait = 1;
+    return wait;
 }
 
 static int on_held(void *arg, const struct tail_file *f)
 {
     (void)arg;
     const struct ctr *x = f->owner;
-    return x && (x->pj[0].pieces || x->pj[1].pieces || x->pj[2].pieces);
+    if (!x)
+        return 0;
+    for (int s = 0; s < 3; s++)
+        if (x->pj[s].pieces || x->ml[s].lines)
+            return 1;
+    return 0;
 }
 
 /* Emit the pieces of a line whose last piece came from f. */
@@ -290,28 +464,56 @@ static void on_flush(void *arg, struct tail_file *f)
     struct ctr *x = f->owner;
     if (!x)
         return;
+    /* A rotated-away file ends mid-line: the rest is in the newer file. */
+    struct tail_file *next = f->path ? NULL : newer_sibling(x, f);
     for (int s = 0; s < 3; s++) {
         const char *out;
         size_t n;
         int64_t ts;
+        if (next && x->pj[s].pieces && x->pj_cookie[s] == tail_cookie(f)) {
+            x->pj_cookie[s] = tail_cookie(next);
+            continue;
+        }
         if (x->pj[s].pieces && x->pj_cookie[s] == tail_cookie(f) &&
             pj_flush(&x->pj[s], &out, &n, &ts))
-            emit(c, x, f, s, out, n, ts ? ts : now_ns(), f->read_off, NULL, 0);
+            deliver(c, x, f, s, out, n, ts ? ts : now_ns(), f->read_off, NULL, 0);
+        if (x->ml[s].lines && x->ml_file[s] == f && !next) {
+            struct ml_emit_ctx m = {c, x, f, s, NULL, 0};
+            ml_flush(&x->ml[s], on_ml_record, &m);
+        }
     }
 }
 
-/* A line whose last piece is old (the container stopped mid-line). */
+/* A line whose last piece is old (the container stopped mid-line): timed
+ * from when its file has nothing more to read, so that a paused pipeline
+ * does not cut lines. */
 static void on_file_tick(void *arg, struct tail_file *f, int64_t now)
 {
     struct containers_ctx *c = arg;
     struct ctr *x = f->owner;
     if (!x)
         return;
+    if (!f->at_eof || f->in_ready) {
+        for (int s = 0; s < 3; s++) {
+            if (x->pj_cookie[s] == tail_cookie(f))
+                x->pj_ms[s] = now;
+            if (x->ml[s].lines && x->ml_file[s] == f)
+                x->ml[s].last_ms = now;
+        }
+        return;
+    }
     for (int s = 0; s < 3; s++) {
         if (x->pj[s].pieces && x->pj_cookie[s] == tail_cookie(f) &&
             now - x->pj_ms[s] >= PARTIAL_TIMEOUT_MS) {
             on_flush(c, f);
             return;
+        }
+    }
+    for (int s = 0; s < 3; s++) {
+        if (x->ml_on && x->ml[s].lines && x->ml_file[s] == f &&
+            ml_expired(&x->ml_rule, &x->ml[s], now)) {
+            struct ml_emit_ctx m = {c, x, f, s, NULL, 0};
+            ml_flush(&x->ml[s], on_ml_record, &m);
         }
     }
 }
@@ -350,8 +552,17 @@ static void on_opened(void *arg, struct tail_file *f)
     struct containers_ctx *c = arg;
     struct ctr *x = ctr_for_path(c, f->first_path, 1);
     f->owner = x;
-    if (x)
-        x->nfiles++;
+    if (!x)
+        return;
+    /* Started after the agent (or just before it): new, read from its first
+     * line even though the first scan, slowed by discovery, finds it. */
+    if (x->known && x->info.started_ns > c->started_ns - START_GRACE_NS)
+        f->start_at_head = 1;
+    if (x->nfiles == x->capfiles) {
+        x->capfiles = x->capfiles ? x->capfiles * 2 : 4;
+        x->files = xrealloc(x->files, sizeof(*x->files) * (size_t)x->capfiles);
+    }
+    x->files[x->nfiles++] = f;
 }
 
 static void on_forgotten(void *arg, struct tail_file *f)
@@ -361,7 +572,15 @@ static void on_forgotten(void *arg, struct tail_file *f)
     f->owner = NULL;
     if (!x)
         return;
-    x->nfiles--;
+    for (int i = 0; i < x->nfiles; i++) {
+        if (x->files[i] == f) {
+            x->files[i] = x->files[--x->nfiles];
+            break;
+        }
+    }
+    for (int s = 0; s < 3; s++)
+        if (x->ml_file[s] == f)
+            x->ml_file[s] = NULL;
     if (x->gone && x->nfiles <= 0)
         ctr_free(c, x);
 }
@@ -453,6 +672,7 @@ static int containers_init(struct input_instance *in, struct diag *diag)
     c->conf = conf;
     in->ctx = c;
     buf_init(&c->scratch);
+    buf_init(&c->fields_scratch);
     c->globs.items = xcalloc(1, sizeof(char *));
     c->globs.items[0] = xasprintf("%s/containers/*/*-json.log*", conf->docker_root);
     c->globs.count = 1;
@@ -480,8 +700,8 @@ static int containers_init(struct input_instance *in, struct diag *diag)
         .log_tag = "containers",
     };
     static const struct tail_engine_ops ops = {
-        .line = on_line,   .flush = on_flush,   .held = on_held,          .tick = on_file_tick,
-        .accept = on_accept, .opened = on_opened, .forgotten = on_forgotten,
+        .line = on_line,     .flush = on_flush,   .held = on_held,          .tick = on_file_tick,
+        .defer = on_defer,   .accept = on_accept, .opened = on_opened, .forgotten = on_forgotten,
     };
     c->engine = tail_engine_new(in, &ec, &ops, c);
     struct cdisc_conf dc = {
@@ -505,6 +725,7 @@ static int containers_start(struct input_instance *in)
         return -1;
     }
     c->started_ms = mono_ms();
+    c->started_ns = now_ns();
     c->timer = loop_timer_add(in->loop, CHANGES_MS, CHANGES_MS, on_timer, c);
     return 0;
 }
@@ -544,6 +765,7 @@ static void containers_destroy(struct input_instance *in)
     free(c->globs.items[0]);
     free(c->globs.items);
     buf_free(&c->scratch);
+    buf_free(&c->fields_scratch);
     free(c);
     in->ctx = NULL;
 }
@@ -555,8 +777,10 @@ static void containers_describe(struct input_instance *in, struct buf *out)
     for (struct ctr *x = c->ctrs; x; x = x->next)
         for (int s = 0; s < 3; s++)
             truncated += x->pj[s].truncated_lines;
-    buf_printf(out, "containers=%d docker_api=%s unparsed=%" PRIu64 " truncated=%" PRIu64 " ",
-               c->nctrs, cd_connected(c->disc) ? "connected" : "down", c->unparsed, truncated);
+    buf_printf(out, "containers=%d docker_api=%s unparsed=%" PRIu64 " truncated=%" PRIu64
+               " parser_mismatch=%" PRIu64 " ",
+               c->nctrs, cd_connected(c->disc) ? "connected" : "down", c->unparsed, truncated,
+               c->unparsed_fields);
     tail_engine_describe(c->engine, out);
 }
 

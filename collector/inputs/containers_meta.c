@@ -3,6 +3,7 @@
 
 #include "collector/pipeline/record.h"
 #include "collector/metrics/ecs.h"
+#include "parsers/docker_json.h"
 
 #include <fnmatch.h>
 #include <jansson.h>
@@ -39,6 +40,11 @@ int cm_parse(const char *json, size_t len, const char *id_hint, struct ctr_info 
         snprintf(info->dk.id, sizeof(info->dk.id), "%s", id ? id : id_hint ? id_hint : "");
     }
     add_labels(info, json_object_get(json_object_get(root, "Config"), "Labels"));
+    const char *started = json_string_value(json_object_get(json_object_get(root, "State"),
+                                                             "StartedAt"));
+    if (!started || rfc3339_ns(started, strlen(started), &info->started_ns) < 0 ||
+        info->started_ns < 0)
+        info->started_ns = 0; /* Docker says 0001-01-01T00:00:00Z for never */
     json_decref(root);
     return info->dk.id[0] ? 0 : -1;
 }
@@ -194,11 +200,22 @@ int cm_id_of_path(const char *path, char *out)
     const char *id = dir + 1;
     if (base - id != 64 || !is_hex64(id, base))
         return -1;
-    if (strncmp(base + 1, id, 64) != 0)
+    if (strncmp(base + 1, id, 64) != 0 || strncmp(base + 65, "-json.log", 9) != 0)
+        return -1;
+    /* -json.log, or a rotation -json.log.<N>; not a compressed .<N>.gz */
+    const char *rest = base + 74;
+    int age = 0;
+    if (*rest == '.') {
+        for (rest++; *rest >= '0' && *rest <= '9' && age < 1000000; rest++)
+            age = age * 10 + (*rest - '0');
+        if (age == 0)
+            return -1;
+    }
+    if (*rest)
         return -1;
     memcpy(out, id, 64);
     out[64] = '\0';
-    return 0;
+    return age;
 }
 
 int cm_parse_events(const char *json, size_t len,

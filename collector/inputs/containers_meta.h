@@ -20,6 +20,7 @@ struct ctr_info {
     struct dk_container dk;          /* id, name, image, ECS labels, running */
     char labels[CM_LABELS_MAX];      /* "key=value\0key=value\0...\0" */
     size_t labels_len;
+    int64_t started_ns;              /* State.StartedAt; 0 unknown or never started */
     /* From ECS introspection ("" when unknown). */
     char container_instance_id[128];
 };
@@ -54,8 +55,10 @@ struct meta *cm_meta(const struct ctr_info *info, const char *stream,
  * agent's own container), written to out[65]; 0 or -1. */
 int cm_self_id(const char *text, size_t len, char *out);
 
-/* The container id of a log path <root>/containers/<id>/<id>-json.log*,
- * written to out[65]; 0 or -1. */
+/* The container id of a log path <root>/containers/<id>/<id>-json.log or
+ * one of its rotations <id>-json.log.<N>, written to out[65]. Returns the
+ * file's age (0 the current log, N for .log.<N>), or -1 for any other name
+ * (Docker's compressed rotations .log.<N>.gz included). */
 int cm_id_of_path(const char *path, char *out);
 
 /* Docker events (GET /events: JSON objects one after another): fn(action,

@@ -34,6 +34,7 @@
 
 #define TICK_MS 100
 #define READ_BUDGET (8u << 20)   /* bytes per idle pass before yielding */
+#define DEFER_MAX_MS 2000        /* ops.defer holds a file back this long at most */
 
 struct problem {
     char *path;
@@ -394,8 +395,9 @@ static void found(void *arg, const char *path, const struct stat *st, int err)
             log_msg(LOG_INFO, c->conf->log_tag, "[%s] %s shrank while stopped (%" PRIu64 " < %" PRIu64
                     "): reading from the start", c->in->name, path, f->size, e->offset);
     } else {
-        int head = c->scan_done || !c->first_start ? c->conf->read_new_from_head
-                                                   : c->conf->read_from_head;
+        int head = c->scan_done || !c->first_start || f->start_at_head
+                       ? c->conf->read_new_from_head
+                       : c->conf->read_from_head;
         f->read_off = head ? 0 : f->size;
     }
     f->ack_off = f->read_off;
@@ -515,6 +517,22 @@ static int read_file(struct tail_engine *c, struct tail_file *f, size_t *budget)
     return 0;
 }
 
+/* Is f to wait for an older sibling (ops.defer)? Not beyond DEFER_MAX_MS. */
+static int deferred(struct tail_engine *c, struct tail_file *f)
+{
+    if (!c->ops.defer || !c->ops.defer(c->arg, f)) {
+        f->deferred_ms = 0;
+        return 0;
+    }
+    if (!f->deferred_ms)
+        f->deferred_ms = c->now_mono;
+    if (c->now_mono - f->deferred_ms < DEFER_MAX_MS)
+        return 1;
+    log_msg(LOG_DEBUG, c->conf->log_tag, "[%s] %s: an older file of the same source is not "
+            "progressing; reading it anyway", c->in->name, f->path ? f->path : f->first_path);
+    return 0;
+}
+
 static void on_idle(struct loop *loop, void *arg)
 {
     struct tail_engine *c = arg;
@@ -531,6 +549,12 @@ static void on_idle(struct loop *loop, void *arg)
             return;
         }
         struct tail_file *f = pop_ready(c);
+        if (deferred(c, f)) {
+            make_ready(c, f);
+            if (f == last)
+                break;
+            continue;
+        }
         int more = read_file(c, f, &budget);
         if (more)
             make_ready(c, f);
@@ -984,6 +1008,17 @@ void tail_engine_emitted(struct tail_file *f, uint64_t end_off, uint64_t *cookie
 int64_t tail_engine_now(const struct tail_engine *c)
 {
     return c->now_mono;
+}
+
+int tail_engine_unread(struct tail_engine *c, struct tail_file *f)
+{
+    if (f->in_ready)
+        return 1;
+    struct stat st;
+    if (f->dead || f->fd < 0 || fstat(f->fd, &st) < 0 || (uint64_t)st.st_size <= f->read_off)
+        return 0;
+    make_ready(c, f);
+    return f->in_ready;
 }
 
 void tail_engine_rescan_soon(struct tail_engine *c)

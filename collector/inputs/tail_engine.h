@@ -14,8 +14,13 @@
  *    then not closed, and its offset not acknowledged past them);
  *  - ops.flush asks the owner to emit what it holds for f (rotation end,
  *    truncation, stop);
+ *  - ops.defer (optional) holds a ready file back while an older file of
+ *    the same source still has bytes to read (a container's rotated logs
+ *    are read oldest first); tail_engine_unread() tells it. A file is held
+ *    back for DEFER_MAX_MS at most, so a stuck sibling cannot stall it;
  *  - ops.accept (optional) filters paths the globs match; ops.opened
- *    (optional) sees a newly followed file (to set f->meta and f->owner),
+ *    (optional) sees a newly followed file (to set f->meta and f->owner,
+ *    and f->start_at_head for a source that began after the agent did),
  *    ops.forgotten (optional) its end.
  *
  * Everything runs on the loop thread. */
@@ -60,6 +65,7 @@ struct tail_engine_ops {
     int (*held)(void *arg, const struct tail_file *f);
     /* Once per tick per file (multiline timeouts). */
     void (*tick)(void *arg, struct tail_file *f, int64_t now_mono);
+    int (*defer)(void *arg, struct tail_file *f);
     int (*accept)(void *arg, const char *path);
     void (*opened)(void *arg, struct tail_file *f);
     /* f is about to be freed (optional). */
@@ -81,6 +87,9 @@ void tail_engine_describe(struct tail_engine *e, struct buf *out);
 void tail_engine_emitted(struct tail_file *f, uint64_t end_off, uint64_t *cookie_a,
                          uint64_t *cookie_b);
 
+/* Does f have bytes not read yet? If so it is (or is now) queued for
+ * reading. For ops.defer, about f's older siblings. */
+int tail_engine_unread(struct tail_engine *e, struct tail_file *f);
 /* The monotonic ms of the current pass (for multiline feeding). */
 int64_t tail_engine_now(const struct tail_engine *e);
 /* Rescan the globs at the next tick (ops.accept changed its mind). */

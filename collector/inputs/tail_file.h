@@ -79,10 +79,12 @@ struct tail_file {
     unsigned check_path : 1;    /* a directory event says its name may have moved */
     unsigned at_eof : 1;
     unsigned wait_fd : 1;       /* over max_open_files: waiting for a descriptor */
+    unsigned start_at_head : 1; /* set by ops.opened: a source newer than the agent */
 
     int64_t last_data_ms;       /* monotonic: when data was last read */
     int64_t last_read_ms;       /* monotonic: when it was last read at all */
     int64_t rotated_ms;
+    int64_t deferred_ms;        /* monotonic: since when ops.defer holds it back (0 = not) */
     uint32_t seen_scan;         /* last rescan that matched it */
 
     struct ml_state ml;

@@ -14,7 +14,8 @@
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static const char inspect_json[] =
-    "{\"Id\":\"" ID "\",\"Name\":\"/web-1\",\"State\":{\"Running\":true,\"Pid\":42},"
+    "{\"Id\":\"" ID "\",\"Name\":\"/web-1\",\"State\":{\"Running\":true,\"Pid\":42,"
+    "\"StartedAt\":\"2026-11-22T07:45:09.123456789Z\"},"
     "\"Config\":{\"Image\":\"nginx:1\",\"Labels\":{"
     "\"com.amazonaws.ecs.cluster\":\"arn:aws:ecs:us-east-1:1:cluster/prod\","
     "\"com.amazonaws.ecs.task-arn\":\"arn:aws:ecs:us-east-1:1:task/prod/abc123\","
@@ -29,6 +30,7 @@ static void test_parse_and_meta(void **state)
     assert_int_equal(cm_parse(inspect_json, strlen(inspect_json), NULL, &info), 0);
     assert_string_equal(info.dk.id, ID);
     assert_string_equal(info.dk.name, "web-1");
+    assert_int_equal(info.started_ns, 1795333509123456789LL);
     assert_string_equal(cm_label(&info, "team"), "blue");
     assert_null(cm_label(&info, "tea"));
     assert_true(cm_is_ecs(&info));
@@ -51,6 +53,10 @@ static void test_parse_and_meta(void **state)
     assert_int_equal(cm_parse(cfg, strlen(cfg), NULL, &info), 0);
     assert_string_equal(info.dk.id, ID);
     assert_false(cm_is_ecs(&info));
+    assert_int_equal(info.started_ns, 0);
+    const char *never = "{\"Id\":\"" ID "\",\"State\":{\"StartedAt\":\"0001-01-01T00:00:00Z\"}}";
+    assert_int_equal(cm_parse(never, strlen(never), NULL, &info), 0);
+    assert_int_equal(info.started_ns, 0);
     assert_int_equal(cm_parse("nope", 4, NULL, &info), -1);
 }
 
@@ -90,8 +96,15 @@ static void test_ids(void **state)
 {
     (void)state;
     char id[72];
-    assert_int_equal(cm_id_of_path("/var/lib/docker/containers/" ID "/" ID "-json.log.3", id), 0);
+    assert_int_equal(cm_id_of_path("/var/lib/docker/containers/" ID "/" ID "-json.log.3", id), 3);
     assert_string_equal(id, ID);
+    assert_int_equal(cm_id_of_path("/var/lib/docker/containers/" ID "/" ID "-json.log", id), 0);
+    assert_int_equal(cm_id_of_path("/var/lib/docker/containers/" ID "/" ID "-json.log.12", id), 12);
+    assert_int_equal(cm_id_of_path("/d/containers/" ID "/" ID "-json.log.2.gz", id), -1);
+    assert_int_equal(cm_id_of_path("/d/containers/" ID "/" ID "-json.log.0", id), -1);
+    assert_int_equal(cm_id_of_path("/d/containers/" ID "/" ID "-json.logx", id), -1);
+    assert_int_equal(cm_id_of_path("/d/containers/" ID "/" ID "-json.log.", id), -1);
+    assert_int_equal(cm_id_of_path("/d/containers/" ID "/" ID "-config.v2.json", id), -1);
     assert_int_equal(cm_id_of_path("/var/lib/docker/containers/abc/abc-json.log", id), -1);
     const char *cg = "0::/system.slice/docker-" ID ".scope\n";
     assert_int_equal(cm_self_id(cg, strlen(cg), id), 0);

@@ -1,0 +1,18 @@
+/* Allocation-free JSON scanning primitives shared by the parsers that read
+ * JSON text in place (docker_json, fields): skip whitespace, decode a
+ * string into a caller's buffer, skip any value. */
+#ifndef COLLECTOR_PARSERS_JSON_SCAN_H
+#define COLLECTOR_PARSERS_JSON_SCAN_H
+
+const char *js_skip_ws(const char *p, const char *end);
+
+/* Decode the JSON string starting after its opening quote into *o
+ * (advanced; a decoded string is never longer than its escaped form).
+ * Returns the position after the closing quote, or NULL if malformed. */
+const char *js_string(const char *p, const char *end, char **o);
+
+/* Skip one JSON value starting at p; returns the position after it (at the
+ * ',' or closing bracket that follows), or NULL if malformed. */
+const char *js_skip_value(const char *p, const char *end);
+
+#endif
