@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CHANGES_MS 100
 #define FIRST_PASS_WAIT_MS 10000   /* start following even if discovery is slow */
@@ -43,6 +44,7 @@
 #define ML_TIMEOUT_MS 2000         /* a multiline record waits this long for more lines */
 #define ML_MAX_LINES 1000
 /* Per-container parsing, chosen by the container's labels. */
+#define ORIGIN_READ_MAX (64u << 10)  /* a first line's "time" follows its 16 KB piece */
 #define LABEL_PARSER "collector.parser"
 #define LABEL_ML_START "collector.multiline.start"
 #define LABEL_ML_PARSER "collector.multiline.parser"
@@ -165,6 +167,8 @@ struct containers_ctx {
     int64_t started_ns;             /* wall clock: containers started later are new */
     struct buf scratch;             /* decoded json-file line */
     struct buf fields_scratch;      /* decoded collector.parser values */
+    struct buf origin_line;         /* a log's first line (file_origin) */
+    struct buf origin_scratch;
     uint64_t unparsed, skipped, unparsed_fields;
 };
 
@@ -404,45 +408,80 @@ static void on_line(void *arg, struct tail_file *f, const char *line, size_t len
     deliver(c, x, f, stream, out, olen, ots ? ots : read_ns, end_off, fields, nfields);
 }
 
-/* How old f is among its container's logs: 0 the current -json.log, N for
- * -json.log.N, and older than all once its name is gone (Docker deleted it
- * past max-file, or it is being drained after a rename we did not see). */
-static int file_age(const struct tail_file *f)
+/* When f's first line was written (its Docker or CRI timestamp): a
+ * container's files in the order Docker wrote them, whatever their names
+ * are by now (in a burst of rotations the names we know lag behind).
+ * INT64_MAX while unknown (no complete first line yet). */
+static int64_t file_origin(struct containers_ctx *c, struct tail_file *f)
+{
+    if (f->origin_ns)
+        return f->origin_ns;
+    if (f->fd < 0)
+        return INT64_MAX;
+    buf_reserve(&c->origin_line, ORIGIN_READ_MAX);
+    ssize_t n = pread(f->fd, c->origin_line.data, ORIGIN_READ_MAX, 0);
+    const char *nl = n > 0 ? memchr(c->origin_line.data, '\n', (size_t)n) : NULL;
+    if (!nl)
+        return INT64_MAX;
+    size_t len = (size_t)(nl - c->origin_line.data);
+    struct dj_line dj;
+    struct cri_line cl;
+    int64_t ts = 0;
+    if (dj_parse(c->origin_line.data, len, &c->origin_scratch, &dj) == 0)
+        ts = dj.time_ns;
+    else if (cri_parse(c->origin_line.data, len, &cl) == 0)
+        ts = cl.time_ns;
+    f->origin_ns = ts > 0 ? ts : INT64_MAX - 1; /* no time: after the timed ones */
+    return f->origin_ns;
+}
+
+/* The age its name says: 0 for -json.log, N for .log.N, and older than
+ * all once the name is gone (deleted past max-file, being drained). */
+static int name_age(const struct tail_file *f)
 {
     char id[72];
     int age = f->path ? cm_id_of_path(f->path, id) : -1;
     return age < 0 ? INT_MAX : age;
 }
 
-/* The newest other file of f's container, if any is newer than f. */
-static struct tail_file *newer_sibling(const struct ctr *x, const struct tail_file *f)
+/* Was a written before b? By their first lines' timestamps; the pieces of
+ * one long line share a timestamp, so a tie goes by name. */
+static int older(struct containers_ctx *c, struct tail_file *a, struct tail_file *b)
+{
+    int64_t oa = file_origin(c, a), ob = file_origin(c, b);
+    return oa != ob ? oa < ob : name_age(a) > name_age(b);
+}
+
+/* The oldest other file of f's container that is newer than f, if any. */
+static struct tail_file *newer_sibling(struct containers_ctx *c, const struct ctr *x,
+                                       struct tail_file *f)
 {
     struct tail_file *best = NULL;
-    int age = file_age(f), best_age = age;
     for (int i = 0; i < x->nfiles; i++) {
-        int a = file_age(x->files[i]);
-        if (x->files[i] != f && a < best_age) {
-            best = x->files[i];
-            best_age = a;
-        }
+        struct tail_file *g = x->files[i];
+        if (g != f && older(c, f, g) && (!best || older(c, g, best)))
+            best = g;
     }
     return best;
 }
 
 /* Read a container's logs oldest first: across a burst of Docker rotations
- * its lines stay in order and a line's 16 KB pieces are joined in order. */
-static int on_defer(void *arg, struct tail_file *f)
+ * its lines stay in order and a line's 16 KB pieces are joined in order.
+ * Returns the oldest file older than f with bytes left to read. */
+static struct tail_file *on_defer(void *arg, struct tail_file *f)
 {
     struct containers_ctx *c = arg;
     const struct ctr *x = f->owner;
     if (!x || x->nfiles < 2)
-        return 0;
-    int age = file_age(f), wait = 0;
-    for (int i = 0; i < x->nfiles; i++)
-        if (x->files[i] != f && file_age(x->files[i]) > age &&
-            tail_engine_unread(c->engine, x->files[i]))
-            wait = 1;
-    return wait;
+        return NULL;
+    struct tail_file *blocker = NULL;
+    for (int i = 0; i < x->nfiles; i++) {
+        struct tail_file *g = x->files[i];
+        if (g != f && older(c, g, f) && (!blocker || older(c, g, blocker)) &&
+            tail_engine_unread(c->engine, g))
+            blocker = g;
+    }
+    return blocker;
 }
 
 static int on_held(void *arg, const struct tail_file *f)
@@ -465,7 +504,7 @@ static void on_flush(void *arg, struct tail_file *f)
     if (!x)
         return;
     /* A rotated-away file ends mid-line: the rest is in the newer file. */
-    struct tail_file *next = f->path ? NULL : newer_sibling(x, f);
+    struct tail_file *next = f->path ? NULL : newer_sibling(c, x, f);
     for (int s = 0; s < 3; s++) {
         const char *out;
         size_t n;
@@ -673,6 +712,8 @@ static int containers_init(struct input_instance *in, struct diag *diag)
     in->ctx = c;
     buf_init(&c->scratch);
     buf_init(&c->fields_scratch);
+    buf_init(&c->origin_line);
+    buf_init(&c->origin_scratch);
     c->globs.items = xcalloc(1, sizeof(char *));
     c->globs.items[0] = xasprintf("%s/containers/*/*-json.log*", conf->docker_root);
     c->globs.count = 1;
@@ -766,6 +807,8 @@ static void containers_destroy(struct input_instance *in)
     free(c->globs.items);
     buf_free(&c->scratch);
     buf_free(&c->fields_scratch);
+    buf_free(&c->origin_line);
+    buf_free(&c->origin_scratch);
     free(c);
     in->ctx = NULL;
 }

@@ -34,7 +34,7 @@
 
 #define TICK_MS 100
 #define READ_BUDGET (8u << 20)   /* bytes per idle pass before yielding */
-#define DEFER_MAX_MS 2000        /* ops.defer holds a file back this long at most */
+#define DEFER_MAX_PASSES 64      /* ops.defer's blocker read this often without moving */
 
 struct problem {
     char *path;
@@ -517,19 +517,26 @@ static int read_file(struct tail_engine *c, struct tail_file *f, size_t *budget)
     return 0;
 }
 
-/* Is f to wait for an older sibling (ops.defer)? Not beyond DEFER_MAX_MS. */
+/* Is f to wait for an older sibling (ops.defer)? The blocker is queued
+ * ahead of f, so every pass reads it first; one that does not move over
+ * DEFER_MAX_PASSES passes is stuck (an unterminated last line) and f goes
+ * ahead. Passes happen only while reading, never while paused. */
 static int deferred(struct tail_engine *c, struct tail_file *f)
 {
-    if (!c->ops.defer || !c->ops.defer(c->arg, f)) {
-        f->deferred_ms = 0;
+    struct tail_file *blocker = c->ops.defer ? c->ops.defer(c->arg, f) : NULL;
+    if (!blocker) {
+        f->defer_passes = 0;
         return 0;
     }
-    if (!f->deferred_ms)
-        f->deferred_ms = c->now_mono;
-    if (c->now_mono - f->deferred_ms < DEFER_MAX_MS)
+    if (blocker->read_off != f->defer_mark) {
+        f->defer_mark = blocker->read_off;
+        f->defer_passes = 0;
+    }
+    if (++f->defer_passes <= DEFER_MAX_PASSES)
         return 1;
-    log_msg(LOG_DEBUG, c->conf->log_tag, "[%s] %s: an older file of the same source is not "
-            "progressing; reading it anyway", c->in->name, f->path ? f->path : f->first_path);
+    f->defer_passes = 0;
+    log_msg(LOG_DEBUG, c->conf->log_tag, "[%s] %s: an older file of the same source does not "
+            "move; reading this one meanwhile", c->in->name, f->path ? f->path : f->first_path);
     return 0;
 }
 

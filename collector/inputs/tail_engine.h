@@ -16,8 +16,10 @@
  *    truncation, stop);
  *  - ops.defer (optional) holds a ready file back while an older file of
  *    the same source still has bytes to read (a container's rotated logs
- *    are read oldest first); tail_engine_unread() tells it. A file is held
- *    back for DEFER_MAX_MS at most, so a stuck sibling cannot stall it;
+ *    are read oldest first), returning that file; tail_engine_unread()
+ *    tells it. Only a blocker that does not move while it is read (its
+ *    last line never completed) is overtaken, after DEFER_MAX_PASSES
+ *    reading passes: time spent paused by backpressure does not count;
  *  - ops.accept (optional) filters paths the globs match; ops.opened
  *    (optional) sees a newly followed file (to set f->meta and f->owner,
  *    and f->start_at_head for a source that began after the agent did),
@@ -65,7 +67,7 @@ struct tail_engine_ops {
     int (*held)(void *arg, const struct tail_file *f);
     /* Once per tick per file (multiline timeouts). */
     void (*tick)(void *arg, struct tail_file *f, int64_t now_mono);
-    int (*defer)(void *arg, struct tail_file *f);
+    struct tail_file *(*defer)(void *arg, struct tail_file *f);
     int (*accept)(void *arg, const char *path);
     void (*opened)(void *arg, struct tail_file *f);
     /* f is about to be freed (optional). */

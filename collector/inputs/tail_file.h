@@ -84,7 +84,9 @@ struct tail_file {
     int64_t last_data_ms;       /* monotonic: when data was last read */
     int64_t last_read_ms;       /* monotonic: when it was last read at all */
     int64_t rotated_ms;
-    int64_t deferred_ms;        /* monotonic: since when ops.defer holds it back (0 = not) */
+    int64_t origin_ns;          /* owner's ordering key among related files (0 = not set) */
+    uint64_t defer_mark;        /* ops.defer: the blocking file's read_off last seen */
+    uint32_t defer_passes;      /* reading passes held back without the blocker moving */
     uint32_t seen_scan;         /* last rescan that matched it */
 
     struct ml_state ml;
