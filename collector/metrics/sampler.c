@@ -64,8 +64,11 @@ static void *run(void *arg)
         if (stop)
             break;
         int64_t ts = wall_ms();
-        /* the next wake-up on the interval grid */
-        next = (ts / s->interval_ms + 1) * s->interval_ms;
+        /* The next wake-up on the interval grid, at least half an interval
+         * away: a round that ran late must not be followed by one a few ms
+         * later, whose rates (over a /proc/stat delta of a jiffy or two)
+         * would be noise. */
+        next = ((ts + s->interval_ms / 2) / s->interval_ms + 1) * s->interval_ms;
         uint64_t c0 = thread_cpu_ns();
         mframe_reset(s->work);
         s->work->timestamp_ms = ts;

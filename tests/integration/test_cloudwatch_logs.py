@@ -385,7 +385,8 @@ class CloudWatchLogsTest(unittest.TestCase):
             self.assertEqual([e["message"] for e in streams[f"c{i:04d}.log"]["events"]],
                              [f"{i} first", f"{i} second"])
         self.assertEqual(a.stop(), 0)
-        self.assertLess(elapsed, 60)
+        # a figure, not an assertion: speed belongs to `make bench`
+        print(f"\n  2000 streams created and filled in {elapsed:.1f} s", flush=True)
         self.assert_no_duplicate_batch()
 
 
