@@ -515,7 +515,10 @@ class Robustness(unittest.TestCase):
     def test_sigterm_under_load_exits_within_the_grace_period(self):
         port = free_port()
         addr = ("127.0.0.1", port)
-        with Agent(conf(port, count=0, shutdown="3s")) as agent:
+        # 100,000 records/s without end, in one file (no rotation: the test
+        # reads every record back, and rotate_keep would drop the oldest)
+        with Agent(conf(port, count=0, rate=100000, shutdown="3s",
+                        extra_out="rotate_size = 0")) as agent:
             agent.start()
             self.assertEqual(get_retry(addr, "/health")[0], 200)
             agent.wait_for(lambda: len(read_file_output(agent.out_dir)) > 20000, timeout=30,
