@@ -2,6 +2,7 @@
 #include "parsers/docker_json.h"
 #include "parsers/json_scan.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static int key_is(const char *k, size_t klen, const char *want)
@@ -199,6 +200,8 @@ int rfc3339_ns(const char *s, size_t len, int64_t *ns)
     if (i != len)
         return -1;
     int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - off;
+    if (secs < -INT64_MAX / 1000000000LL || secs > INT64_MAX / 1000000000LL - 1)
+        return -1; /* outside 1677..2262 (Docker's "never": 0001-01-01) */
     *ns = secs * 1000000000LL + frac;
     return 0;
 }

@@ -42,7 +42,8 @@ struct dj_line {
 int dj_parse(const char *line, size_t len, struct buf *scratch, struct dj_line *out);
 
 /* RFC 3339 with up to 9 fraction digits (Docker's RFC3339Nano, which drops
- * trailing zeros and even the '.'), Z or +hh:mm. 0 with *ns, or -1. */
+ * trailing zeros and even the '.'), Z or +hh:mm. 0 with *ns, or -1 (also
+ * for a time nanoseconds since 1970 cannot hold: before 1677, after 2262). */
 int rfc3339_ns(const char *s, size_t len, int64_t *ns);
 
 /* "stdout" / "stderr" / anything else. */

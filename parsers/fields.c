@@ -3,6 +3,7 @@
 
 #include "parsers/json_scan.h"
 
+#include <stdint.h>
 #include <string.h>
 
 int fields_format_of(const char *name, enum fields_format *out)
@@ -46,14 +47,17 @@ static int epoch_ns(const char *s, size_t n, int64_t *ns)
     }
     if (i != n)
         return -1;
-    if (whole < 100000000000ULL)              /* seconds: until year 5138 */
+    /* By magnitude, each range chosen so that the result fits in int64 */
+    if (whole < 9000000000ULL)                /* seconds: until year 2255 */
         *ns = (int64_t)(whole * 1000000000ULL + frac * (1000000000ULL / scale));
-    else if (whole < 100000000000000ULL)      /* milliseconds */
+    else if (whole < 9000000000000ULL)        /* milliseconds */
         *ns = (int64_t)(whole * 1000000ULL);
-    else if (whole < 100000000000000000ULL)   /* microseconds */
+    else if (whole < 9000000000000000ULL)     /* microseconds */
         *ns = (int64_t)(whole * 1000ULL);
-    else
+    else if (whole <= (uint64_t)INT64_MAX)    /* nanoseconds */
         *ns = (int64_t)whole;
+    else
+        return -1;
     return 0;
 }
 

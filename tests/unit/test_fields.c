@@ -51,6 +51,9 @@ static void test_json(void **state)
         assert_int_equal(fields_parse(FIELDS_JSON, ep[i], strlen(ep[i]), &scratch, &r), 0);
         assert_true(r.time_ns == 1714564800250000000LL);
     }
+    const char *huge = "{\"ts\":99999999999999999999}";
+    assert_int_equal(fields_parse(FIELDS_JSON, huge, strlen(huge), &scratch, &r), 0);
+    assert_true(r.time_ns == 0);
     const char *nots = "{\"time\":\"yesterday\"}";
     assert_int_equal(fields_parse(FIELDS_JSON, nots, strlen(nots), &scratch, &r), 0);
     assert_true(r.time_ns == 0);
