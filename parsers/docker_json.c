@@ -10,48 +10,21 @@ static int key_is(const char *k, size_t klen, const char *want)
     return strlen(want) == klen && memcmp(k, want, klen) == 0;
 }
 
+static void on_attr(void *arg, const char *k, size_t klen, const char *v, size_t vlen,
+                    int is_string)
+{
+    struct dj_line *out = arg;
+    if (is_string && out->nattrs < DJ_MAX_ATTRS)
+        out->attrs[out->nattrs++] = (struct dj_attr){k, v, (uint32_t)klen, (uint32_t)vlen};
+}
+
+/* "attrs": string members become attributes; anything else is skipped. */
 static const char *parse_attrs(const char *p, const char *end, char **w, struct dj_line *out)
 {
     p = js_skip_ws(p, end);
     if (p >= end || *p != '{')
         return js_skip_value(p, end);
-    p = js_skip_ws(p + 1, end);
-    if (p < end && *p == '}')
-        return p + 1;
-    while (p < end) {
-        if (*p != '"')
-            return NULL;
-        char *k = *w;
-        p = js_string(p + 1, end, w);
-        if (!p)
-            return NULL;
-        size_t klen = (size_t)(*w - k);
-        p = js_skip_ws(p, end);
-        if (p >= end || *p != ':')
-            return NULL;
-        p = js_skip_ws(p + 1, end);
-        if (p < end && *p == '"') {
-            char *v = *w;
-            p = js_string(p + 1, end, w);
-            if (!p)
-                return NULL;
-            if (out->nattrs < DJ_MAX_ATTRS)
-                out->attrs[out->nattrs++] = (struct dj_attr){k, v, (uint32_t)klen, (uint32_t)(*w - v)};
-        } else {
-            p = js_skip_value(p, end);
-            if (!p)
-                return NULL;
-        }
-        p = js_skip_ws(p, end);
-        if (p < end && *p == ',') {
-            p = js_skip_ws(p + 1, end);
-            continue;
-        }
-        if (p < end && *p == '}')
-            return p + 1;
-        return NULL;
-    }
-    return NULL;
+    return js_object(p, end, w, on_attr, out);
 }
 
 int dj_parse(const char *line, size_t len, struct buf *scratch, struct dj_line *out)

@@ -70,55 +70,19 @@ static void add(struct fields_result *out, const char *k, size_t klen, const cha
         out->fields[out->n++] = (struct dj_attr){k, v, (uint32_t)klen, (uint32_t)vlen};
 }
 
+static void on_member(void *arg, const char *k, size_t klen, const char *v, size_t vlen,
+                      int is_string)
+{
+    (void)is_string;
+    add(arg, k, klen, v, vlen);
+}
+
 static int parse_json(const char *msg, size_t len, char *w, struct fields_result *out)
 {
-    const char *p = js_skip_ws(msg, msg + len), *end = msg + len;
-    if (p >= end || *p != '{')
-        return -1;
-    p = js_skip_ws(p + 1, end);
-    while (p < end && *p != '}') {
-        if (*p != '"')
-            return -1;
-        char *k = w;
-        p = js_string(p + 1, end, &w);
-        if (!p)
-            return -1;
-        size_t klen = (size_t)(w - k);
-        p = js_skip_ws(p, end);
-        if (p >= end || *p != ':')
-            return -1;
-        p = js_skip_ws(p + 1, end);
-        if (p >= end)
-            return -1;
-        const char *v;
-        size_t vlen;
-        if (*p == '"') {
-            char *d = w;
-            p = js_string(p + 1, end, &w);
-            v = d;
-            vlen = p ? (size_t)(w - d) : 0;
-        } else {
-            const char *q = js_skip_value(p, end);
-            v = p;
-            vlen = q ? (size_t)(q - p) : 0;
-            while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t' ||
-                                v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
-                vlen--;
-            p = q;
-        }
-        if (!p)
-            return -1;
-        add(out, k, klen, v, vlen);
-        p = js_skip_ws(p, end);
-        if (p < end && *p == ',')
-            p = js_skip_ws(p + 1, end);
-        else if (p < end && *p != '}')
-            return -1;
-    }
-    if (p >= end)
-        return -1;
-    /* nothing but whitespace after the object */
-    return js_skip_ws(p + 1, end) == end ? 0 : -1;
+    const char *end = msg + len;
+    const char *p = js_object(js_skip_ws(msg, end), end, &w, on_member, out);
+    /* one object, nothing but whitespace after it */
+    return p && js_skip_ws(p, end) == end ? 0 : -1;
 }
 
 static int parse_logfmt(const char *msg, size_t len, char *w, struct fields_result *out)

@@ -134,3 +134,50 @@ const char *js_skip_value(const char *p, const char *end)
     }
     return depth == 0 ? p : NULL;
 }
+
+const char *js_object(const char *p, const char *end, char **o, js_member_fn fn, void *arg)
+{
+    if (p >= end || *p != '{')
+        return NULL;
+    p = js_skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    while (p < end && *p == '"') {
+        char *k = *o;
+        p = js_string(p + 1, end, o);
+        if (!p)
+            return NULL;
+        size_t klen = (size_t)(*o - k);
+        p = js_skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        p = js_skip_ws(p + 1, end);
+        if (p >= end)
+            return NULL;
+        const char *v = p;
+        size_t vlen;
+        int is_string = *p == '"';
+        if (is_string) {
+            char *d = *o;
+            p = js_string(p + 1, end, o);
+            v = d;
+            vlen = (size_t)(*o - d);
+        } else {
+            p = js_skip_value(p, end);
+            vlen = p ? (size_t)(p - v) : 0;
+            while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t' ||
+                                v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+                vlen--;
+        }
+        if (!p)
+            return NULL;
+        fn(arg, k, klen, v, vlen, is_string);
+        p = js_skip_ws(p, end);
+        if (p < end && *p == '}')
+            return p + 1;
+        if (p >= end || *p != ',')
+            return NULL;
+        p = js_skip_ws(p + 1, end);
+    }
+    return NULL;
+}

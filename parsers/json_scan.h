@@ -4,6 +4,8 @@
 #ifndef COLLECTOR_PARSERS_JSON_SCAN_H
 #define COLLECTOR_PARSERS_JSON_SCAN_H
 
+#include <stddef.h>
+
 const char *js_skip_ws(const char *p, const char *end);
 
 /* Decode the JSON string starting after its opening quote into *o
@@ -14,5 +16,14 @@ const char *js_string(const char *p, const char *end, char **o);
 /* Skip one JSON value starting at p; returns the position after it (at the
  * ',' or closing bracket that follows), or NULL if malformed. */
 const char *js_skip_value(const char *p, const char *end);
+
+/* One member of an object: the key (decoded), the value (a string decoded,
+ * anything else as written, whitespace trimmed). */
+typedef void (*js_member_fn)(void *arg, const char *key, size_t key_len, const char *value,
+                             size_t value_len, int is_string);
+
+/* Walk the object at p (its '{'): fn for each member, strings decoded into
+ * *o (advanced). Returns the position after its '}', or NULL if malformed. */
+const char *js_object(const char *p, const char *end, char **o, js_member_fn fn, void *arg);
 
 #endif

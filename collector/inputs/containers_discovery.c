@@ -73,6 +73,22 @@ static struct entry *find_locked(struct cdisc *d, const char *id)
     return NULL;
 }
 
+/* The entry of id, added (unknown yet) if there is none. */
+static struct entry *entry_locked(struct cdisc *d, const char *id)
+{
+    struct entry *e = find_locked(d, id);
+    if (e)
+        return e;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 16;
+        d->entries = xrealloc(d->entries, sizeof(*d->entries) * (size_t)d->cap);
+    }
+    e = xcalloc(1, sizeof(*e));
+    snprintf(e->info.dk.id, sizeof(e->info.dk.id), "%s", id);
+    d->entries[d->n++] = e;
+    return e;
+}
+
 static void push_change_locked(struct cdisc *d, const char *id, enum cd_change kind)
 {
     if (d->nchanges == d->capc) {
@@ -102,15 +118,7 @@ static void fill_from_ecs(struct cdisc *d, struct ctr_info *info)
 static void store(struct cdisc *d, const struct ctr_info *info)
 {
     pthread_mutex_lock(&d->lock);
-    struct entry *e = find_locked(d, info->dk.id);
-    if (!e) {
-        if (d->n == d->cap) {
-            d->cap = d->cap ? d->cap * 2 : 16;
-            d->entries = xrealloc(d->entries, sizeof(*d->entries) * (size_t)d->cap);
-        }
-        e = xcalloc(1, sizeof(*e));
-        d->entries[d->n++] = e;
-    }
+    struct entry *e = entry_locked(d, info->dk.id);
     if (e->exists != 1 || memcmp(&e->info, info, sizeof(*info)) != 0) {
         e->info = *info;
         e->exists = 1;
@@ -122,16 +130,7 @@ static void store(struct cdisc *d, const struct ctr_info *info)
 static void store_missing(struct cdisc *d, const char *id)
 {
     pthread_mutex_lock(&d->lock);
-    struct entry *e = find_locked(d, id);
-    if (!e) {
-        if (d->n == d->cap) {
-            d->cap = d->cap ? d->cap * 2 : 16;
-            d->entries = xrealloc(d->entries, sizeof(*d->entries) * (size_t)d->cap);
-        }
-        e = xcalloc(1, sizeof(*e));
-        snprintf(e->info.dk.id, sizeof(e->info.dk.id), "%s", id);
-        d->entries[d->n++] = e;
-    }
+    struct entry *e = entry_locked(d, id);
     if (e->exists == 1)
         push_change_locked(d, id, CD_DESTROYED);
     e->exists = -1;
