@@ -249,7 +249,12 @@ class Containers(unittest.TestCase):
                               "next line\\n'; sleep 3600",
                          labels={"collector.multiline.start": "^[^ ]"})
             self.run_ctr("u", "echo plain; sleep 3600", labels={"collector.parser": "xml"})
-            a.wait_for(lambda: len(records(a)) >= 6, timeout=30, what="6 records")
+            # a regex that does not compile, a rule that does not exist: said, lines kept
+            self.run_ctr("r", "printf 'a\\n b\\n'; sleep 3600",
+                         labels={"collector.multiline.start": "(unclosed"})
+            self.run_ctr("p", "printf 'c\\n d\\n'; sleep 3600",
+                         labels={"collector.multiline.parser": "cobol"})
+            a.wait_for(lambda: len(records(a)) >= 10, timeout=30, what="10 records")
             time.sleep(0.5)
             by = collections.defaultdict(list)
             for r in records(a):
@@ -265,8 +270,13 @@ class Containers(unittest.TestCase):
             self.assertEqual([r["message"] for r in by["m"]],
                              ["Exception in main\n  at a.b(C.java:1)\n  at d.e(F.java:2)", "next line"])
             self.assertEqual([r["message"] for r in by["u"]], ["plain"])
+            self.assertEqual([r["message"] for r in by["r"]], ["a", " b"])
+            self.assertEqual([r["message"] for r in by["p"]], ["c", " d"])
             self.assertEqual(a.stop(), 0)
-            self.assertIn("label collector.parser=xml: no such parser", a.stderr())
+            err = a.stderr()
+            self.assertIn("label collector.parser=xml: no such parser", err)
+            self.assertIn("label collector.multiline.start:", err)
+            self.assertIn("label collector.multiline.parser=cobol: no such rule", err)
 
     def test_started_and_removed_while_running(self):
         with Agent(conf(self.d, self.prefix)) as a:
