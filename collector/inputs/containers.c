@@ -28,12 +28,14 @@
 #include "parsers/multiline.h"
 #include "parsers/partial_join.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHANGES_MS 100
@@ -412,14 +414,10 @@ static void on_line(void *arg, struct tail_file *f, const char *line, size_t len
  * container's files in the order Docker wrote them, whatever their names
  * are by now (in a burst of rotations the names we know lag behind).
  * INT64_MAX while unknown (no complete first line yet). */
-static int64_t file_origin(struct containers_ctx *c, struct tail_file *f)
+static int64_t fd_origin(struct containers_ctx *c, int fd)
 {
-    if (f->origin_ns)
-        return f->origin_ns;
-    if (f->fd < 0)
-        return INT64_MAX;
     buf_reserve(&c->origin_line, ORIGIN_READ_MAX);
-    ssize_t n = pread(f->fd, c->origin_line.data, ORIGIN_READ_MAX, 0);
+    ssize_t n = pread(fd, c->origin_line.data, ORIGIN_READ_MAX, 0);
     const char *nl = n > 0 ? memchr(c->origin_line.data, '\n', (size_t)n) : NULL;
     if (!nl)
         return INT64_MAX;
@@ -431,8 +429,19 @@ static int64_t file_origin(struct containers_ctx *c, struct tail_file *f)
         ts = dj.time_ns;
     else if (cri_parse(c->origin_line.data, len, &cl) == 0)
         ts = cl.time_ns;
-    f->origin_ns = ts > 0 ? ts : INT64_MAX - 1; /* no time: after the timed ones */
-    return f->origin_ns;
+    return ts > 0 ? ts : INT64_MAX - 1; /* no time: after the timed ones */
+}
+
+static int64_t file_origin(struct containers_ctx *c, struct tail_file *f)
+{
+    if (f->origin_ns)
+        return f->origin_ns;
+    if (f->fd < 0)
+        return INT64_MAX;
+    int64_t o = fd_origin(c, f->fd);
+    if (o != INT64_MAX)
+        f->origin_ns = o;
+    return o;
 }
 
 /* The age its name says: 0 for -json.log, N for .log.N, and older than
@@ -465,6 +474,49 @@ static struct tail_file *newer_sibling(struct containers_ctx *c, const struct ct
     return best;
 }
 
+/* Follow the logs of f's container that are on disk, older than f, and
+ * not followed yet. In a burst of Docker rotations a file can be created
+ * and renamed away between two batches of directory events: its successor
+ * is found first, and the file itself only by a later event or rescan.
+ * Asked before f's first byte is read: stat <id>-json.log, .log.1, .log.2
+ * ... (numbered without gaps) and ask the engine to look at an unknown one
+ * whose first line is older than f's. */
+static void follow_older_siblings(struct containers_ctx *c, struct tail_file *f)
+{
+    const char *p = f->first_path;
+    const char *base = strrchr(p, '/');
+    size_t stem = base ? (size_t)(base - p) + 1 + 64 + 9 : 0; /* ".../<id>-json.log" */
+    char path[PATH_MAX];
+    if (!base || strlen(p) < stem || stem + 12 >= sizeof(path))
+        return;
+    int64_t mine = file_origin(c, f);
+    memcpy(path, p, stem);
+    for (int age = 0; age < 100000; age++) {
+        if (age == 0)
+            path[stem] = '\0';
+        else
+            snprintf(path + stem, sizeof(path) - stem, ".%d", age);
+        struct stat st;
+        if (stat(path, &st) < 0) {
+            if (age == 0)
+                continue; /* between Docker's rename and its create */
+            return;
+        }
+        if (tail_engine_follows(c->engine, (uint64_t)st.st_dev, (uint64_t)st.st_ino))
+            continue;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* renamed on: a later name has it */
+        int64_t theirs = fd_origin(c, fd);
+        close(fd);
+        if (theirs < mine) {
+            log_msg(LOG_DEBUG, "containers", "[%s] %s: found before it, an older log %s",
+                    c->in->name, f->path ? f->path : f->first_path, path);
+            tail_engine_look(c->engine, path);
+        }
+    }
+}
+
 /* Read a container's logs oldest first: across a burst of Docker rotations
  * its lines stay in order and a line's 16 KB pieces are joined in order.
  * Returns the oldest file older than f with bytes left to read. */
@@ -472,7 +524,11 @@ static struct tail_file *on_defer(void *arg, struct tail_file *f)
 {
     struct containers_ctx *c = arg;
     const struct ctr *x = f->owner;
-    if (!x || x->nfiles < 2)
+    if (!x)
+        return NULL;
+    if (f->read_off == 0)
+        follow_older_siblings(c, f);
+    if (x->nfiles < 2)
         return NULL;
     struct tail_file *blocker = NULL;
     for (int i = 0; i < x->nfiles; i++) {

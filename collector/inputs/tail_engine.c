@@ -64,6 +64,7 @@ struct tail_engine {
 
     struct loop_idle idle;
     struct tail_file *ready_head, *ready_tail;
+    size_t nready;
     struct tail_file *lru_head, *lru_tail;     /* open files, most recent first */
     int open_count;
     int said_open_cap;
@@ -144,6 +145,7 @@ static void make_ready(struct tail_engine *c, struct tail_file *f)
     if (f->in_ready || f->dead)
         return;
     f->in_ready = 1;
+    c->nready++;
     f->ready_next = NULL;
     if (c->ready_tail)
         c->ready_tail->ready_next = f;
@@ -163,6 +165,7 @@ static struct tail_file *pop_ready(struct tail_engine *c)
     if (!c->ready_head)
         c->ready_tail = NULL;
     f->in_ready = 0;
+    c->nready--;
     return f;
 }
 
@@ -180,6 +183,7 @@ static void unready(struct tail_engine *c, struct tail_file *f)
             c->ready_head = p->ready_next;
         if (c->ready_tail == p)
             c->ready_tail = prev;
+        c->nready--;
         break;
     }
     f->in_ready = 0;
@@ -309,10 +313,11 @@ static int fingerprint_fits(int fd, const struct tail_file *f)
     return tail_fingerprint_matches(fd, f->fp_len, f->fp_hash);
 }
 
-/* A path matching the globs was seen (scan or inotify). */
-static void found(void *arg, const char *path, const struct stat *st, int err)
+/* A path matching the globs was seen (scan or inotify), with what stat()
+ * said of it. */
+static void found_try(struct tail_engine *c, const char *path, const struct stat *st, int err,
+                      int tries)
 {
-    struct tail_engine *c = arg;
     if (c->stopped)
         return;
     if (c->ops.accept && !c->ops.accept(c->arg, path))
@@ -370,6 +375,14 @@ static void found(void *arg, const char *path, const struct stat *st, int err)
         problem(c, path, errno, "cannot open");
         return;
     }
+    if (ost.st_dev != st->st_dev || ost.st_ino != st->st_ino) {
+        /* Renamed over since the stat (a burst of rotations): this may be
+         * a file we follow under its previous name. Start again with it. */
+        close(fd);
+        if (tries < 3)
+            found_try(c, path, &ost, 0, tries + 1);
+        return;
+    }
     problem_clear(c, path);
     f = tail_file_new(path);
     f->owner = c;
@@ -408,9 +421,14 @@ static void found(void *arg, const char *path, const struct stat *st, int err)
     else
         file_opened(c, f);
     c->dirty = 1;
-    log_msg(LOG_DEBUG, c->conf->log_tag, "[%s] following %s from offset %" PRIu64, c->in->name, path,
-            f->read_off);
+    log_msg(LOG_DEBUG, c->conf->log_tag, "[%s] following %s (inode %" PRIu64 ") from offset %" PRIu64,
+            c->in->name, path, f->ino, f->read_off);
     make_ready(c, f);
+}
+
+static void found(void *arg, const char *path, const struct stat *st, int err)
+{
+    found_try(arg, path, st, err, 0);
 }
 
 /* Verify f's name still leads to it; handle rotation if not. */
@@ -517,27 +535,30 @@ static int read_file(struct tail_engine *c, struct tail_file *f, size_t *budget)
     return 0;
 }
 
-/* Is f to wait for an older sibling (ops.defer)? The blocker is queued
- * ahead of f, so every pass reads it first; one that does not move over
- * DEFER_MAX_PASSES passes is stuck (an unterminated last line) and f goes
- * ahead. Passes happen only while reading, never while paused. */
-static int deferred(struct tail_engine *c, struct tail_file *f)
+/* Is f to wait for an older sibling (ops.defer)? Returns the blocker, read
+ * in f's turn; one that does not move over DEFER_MAX_PASSES of f's turns
+ * is stuck (an unterminated last line) and f goes ahead. Turns happen only
+ * while reading, never while paused. */
+static struct tail_file *deferred(struct tail_engine *c, struct tail_file *f)
 {
     struct tail_file *blocker = c->ops.defer ? c->ops.defer(c->arg, f) : NULL;
     if (!blocker) {
         f->defer_passes = 0;
-        return 0;
+        return NULL;
     }
-    if (blocker->read_off != f->defer_mark) {
+    /* Progress: the blocker moved, or it is another file (the one before
+     * was read to its end; a backlog of rotations drains one by one). */
+    if (blocker->read_off != f->defer_mark || blocker->cookie != f->defer_cookie) {
         f->defer_mark = blocker->read_off;
+        f->defer_cookie = blocker->cookie;
         f->defer_passes = 0;
     }
     if (++f->defer_passes <= DEFER_MAX_PASSES)
-        return 1;
+        return blocker;
     f->defer_passes = 0;
     log_msg(LOG_DEBUG, c->conf->log_tag, "[%s] %s: an older file of the same source does not "
             "move; reading this one meanwhile", c->in->name, f->path ? f->path : f->first_path);
-    return 0;
+    return NULL;
 }
 
 static void on_idle(struct loop *loop, void *arg)
@@ -549,24 +570,28 @@ static void on_idle(struct loop *loop, void *arg)
     c->now_mono = mono_ms();
     size_t budget = READ_BUDGET;
     /* One pass over the files ready now; those with more go to the back. */
-    struct tail_file *last = c->ready_tail;
-    while (c->ready_head && budget > 0) {
+    for (size_t n = c->nready; n > 0 && c->ready_head && budget > 0; n--) {
         if (pipeline_input_paused(c->in)) {
             c->paused = 1;
             return;
         }
-        struct tail_file *f = pop_ready(c);
-        if (deferred(c, f)) {
+        struct tail_file *f = pop_ready(c), *blocker;
+        /* A deferred file's turn goes to its blocker (the oldest of its
+         * siblings with bytes left): a backlog of rotated files drains in
+         * one pass, whatever order they were found in. */
+        for (int depth = 0; f && (blocker = deferred(c, f)) != NULL; depth++) {
             make_ready(c, f);
-            if (f == last)
-                break;
-            continue;
+            f = NULL;
+            if (blocker->in_ready && depth < 8) {
+                unready(c, blocker);
+                f = blocker;
+            }
         }
+        if (!f)
+            continue;
         int more = read_file(c, f, &budget);
         if (more)
             make_ready(c, f);
-        if (f == last)
-            break;
     }
     if (c->ready_head)
         loop_idle_arm(c->in->loop, &c->idle);
@@ -1026,6 +1051,20 @@ int tail_engine_unread(struct tail_engine *c, struct tail_file *f)
         return 0;
     make_ready(c, f);
     return f->in_ready;
+}
+
+int tail_engine_follows(struct tail_engine *c, uint64_t dev, uint64_t ino)
+{
+    return tail_table_by_inode(&c->table, dev, ino) != NULL;
+}
+
+int tail_engine_look(struct tail_engine *c, const char *path)
+{
+    struct stat st;
+    if (c->stopped || !tw_matches(c->watch, path) || stat(path, &st) < 0)
+        return 0;
+    found(c, path, &st, 0);
+    return tail_table_by_inode(&c->table, (uint64_t)st.st_dev, (uint64_t)st.st_ino) != NULL;
 }
 
 void tail_engine_rescan_soon(struct tail_engine *c)

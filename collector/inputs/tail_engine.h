@@ -94,6 +94,11 @@ void tail_engine_emitted(struct tail_file *f, uint64_t end_off, uint64_t *cookie
 int tail_engine_unread(struct tail_engine *e, struct tail_file *f);
 /* The monotonic ms of the current pass (for multiline feeding). */
 int64_t tail_engine_now(const struct tail_engine *e);
+/* Is the file (dev, ino) followed? */
+int tail_engine_follows(struct tail_engine *e, uint64_t dev, uint64_t ino);
+/* Look at path now, as an event naming it would (a file the owner knows is
+ * there before the events or the rescan say so); 1 if it is followed. */
+int tail_engine_look(struct tail_engine *e, const char *path);
 /* Rescan the globs at the next tick (ops.accept changed its mind). */
 void tail_engine_rescan_soon(struct tail_engine *e);
 /* Read every followed file whose path starts with prefix to its current

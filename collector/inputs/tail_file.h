@@ -86,6 +86,7 @@ struct tail_file {
     int64_t rotated_ms;
     int64_t origin_ns;          /* owner's ordering key among related files (0 = not set) */
     uint64_t defer_mark;        /* ops.defer: the blocking file's read_off last seen */
+    uint64_t defer_cookie;      /* and which file that was */
     uint32_t defer_passes;      /* reading passes held back without the blocker moving */
     uint32_t seen_scan;         /* last rescan that matched it */
 
