@@ -3,6 +3,7 @@
 
 #include "collector/core/log.h"
 #include "collector/core/util.h"
+#include "collector/inputs/docker_events.h"
 #include "collector/metrics/ecs.h"
 #include "collector/metrics/http_get.h"
 
@@ -17,7 +18,7 @@
 
 #define DOCKER_TIMEOUT_MS 5000
 #define ECS_TIMEOUT_MS 2000
-#define EVENTS_EVERY_MS 500
+#define WAKE_EVERY_MS 500         /* lookups, ECS refresh, the stream's end */
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
 #define EVENTS_OVERLAP_NS 2000000000LL
@@ -32,6 +33,12 @@ struct entry {
 struct change {
     char id[72];
     enum cd_change kind;
+};
+
+struct ev_batch {
+    char (*ids)[72];
+    char *actions;              /* 'u' update, 'd' died, 'x' destroyed */
+    int n, cap;
 };
 
 struct cdisc {
@@ -50,6 +57,7 @@ struct cdisc {
     int nwanted, capw;
     struct change *changes;
     int nchanges, capc;
+    struct ev_batch events;      /* from the stream, not handled yet */
     _Atomic int connected;
     _Atomic int ready;           /* the first pass is over */
 
@@ -59,7 +67,8 @@ struct cdisc {
     struct ecs_info ecs;
     int ecs_ok;
     int64_t ecs_next_ms;
-    int64_t since_ns;
+    int64_t since_ns;            /* a little before the last list: where a stream starts */
+    struct docker_events *stream;
     int said_down;
 };
 
@@ -236,12 +245,6 @@ static int list_all(struct cdisc *d)
     return 0;
 }
 
-struct ev_batch {
-    char (*ids)[72];
-    char *actions;              /* 'u' update, 'd' died, 'x' destroyed */
-    int n, cap;
-};
-
 static void on_event(void *arg, const char *action, const char *id)
 {
     struct ev_batch *b = arg;
@@ -265,31 +268,33 @@ static void on_event(void *arg, const char *action, const char *id)
     b->actions[b->n++] = kind;
 }
 
-static int poll_events(struct cdisc *d)
+/* Stream thread: queue the event for the discovery thread and wake it. */
+static void on_stream_event(void *arg, const char *action, const char *id)
 {
-    int64_t until = now_ns();
-    int64_t since = d->since_ns - EVENTS_OVERLAP_NS;
-    char path[256], err[256];
-    snprintf(path, sizeof(path),
-             "/events?since=%lld.%09lld&until=%lld.%09lld&filters=%%7B%%22type%%22%%3A%%5B%%22"
-             "container%%22%%5D%%7D",
-             (long long)(since / 1000000000), (long long)(since % 1000000000),
-             (long long)(until / 1000000000), (long long)(until % 1000000000));
-    int status = docker_get(d, path, err, sizeof(err));
-    if (status != 200) {
+    struct cdisc *d = arg;
+    pthread_mutex_lock(&d->lock);
+    int before = d->events.n;
+    on_event(&d->events, action, id);
+    if (d->events.n != before)
+        pthread_cond_signal(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void start_stream(struct cdisc *d)
+{
+    d->stream = de_start(d->socket, d->since_ns - EVENTS_OVERLAP_NS, on_stream_event, d);
+    if (!d->stream)
         atomic_store(&d->connected, 0);
-        log_msg(LOG_WARN, "containers", "[%s] Docker events: %s; reconnecting", d->name,
-                status < 0 ? err : "bad status");
-        d->said_down = 1;
-        return -1;
-    }
-    d->since_ns = until;
-    struct ev_batch b = {0};
-    struct buf copy;
-    buf_init(&copy);
-    buf_append(&copy, d->body.data, d->body.len);
-    cm_parse_events(copy.data, copy.len, on_event, &b);
-    buf_free(&copy);
+}
+
+/* Handle what the stream brought; -1 once it has ended (dockerd stopped or
+ * restarted): the caller relists and starts a new one. */
+static int take_events(struct cdisc *d)
+{
+    pthread_mutex_lock(&d->lock);
+    struct ev_batch b = d->events;
+    memset(&d->events, 0, sizeof(d->events));
+    pthread_mutex_unlock(&d->lock);
     for (int i = 0; i < b.n; i++) {
         if (b.actions[i] == 'u') {
             inspect(d, b.ids[i]);
@@ -304,7 +309,16 @@ static int poll_events(struct cdisc *d)
     }
     free(b.ids);
     free(b.actions);
-    return 0;
+    char why[256];
+    if (!d->stream || !de_ended(d->stream, why, sizeof(why)))
+        return 0;
+    de_stop(d->stream);
+    d->stream = NULL;
+    atomic_store(&d->connected, 0);
+    d->said_down = 1;
+    log_msg(LOG_WARN, "containers", "[%s] Docker events stream ended (%s); reconnecting", d->name,
+            why);
+    return -1;
 }
 
 static void refresh_ecs(struct cdisc *d)
@@ -372,6 +386,8 @@ static void *run(void *arg)
     if (!have_api || list_all(d) < 0) {
         scan_root(d);
         next_connect = mono_ms() + backoff;
+    } else {
+        start_stream(d);
     }
     atomic_store(&d->ready, 1);
     for (;;) {
@@ -380,11 +396,12 @@ static void *run(void *arg)
             if (!atomic_load(&d->connected) && mono_ms() >= next_connect) {
                 if (list_all(d) == 0) {
                     backoff = BACKOFF_MIN_MS;
+                    start_stream(d);
                 } else {
                     next_connect = mono_ms() + backoff;
                     backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
                 }
-            } else if (atomic_load(&d->connected) && poll_events(d) < 0) {
+            } else if (atomic_load(&d->connected) && take_events(d) < 0) {
                 next_connect = mono_ms() + backoff;
             } else if (atomic_load(&d->connected) && mono_ms() >= next_relist) {
                 next_relist = mono_ms() + RELIST_EVERY_MS;
@@ -393,10 +410,10 @@ static void *run(void *arg)
         }
         serve_wanted(d);
         pthread_mutex_lock(&d->lock);
-        if (!d->stop && d->nwanted == 0) {
+        if (!d->stop && d->nwanted == 0 && d->events.n == 0) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += EVENTS_EVERY_MS * 1000000L;
+            ts.tv_nsec += WAKE_EVERY_MS * 1000000L;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
@@ -448,6 +465,9 @@ void cd_free(struct cdisc *d)
         pthread_mutex_unlock(&d->lock);
         pthread_join(d->thread, NULL);
     }
+    de_stop(d->stream);
+    free(d->events.ids);
+    free(d->events.actions);
     mh_free(d->http);
     mh_free(d->ecs_http);
     for (int i = 0; i < d->n; i++)

@@ -3,9 +3,11 @@
  * agent's introspection API), never on the loop.
  *
  * At start and after every reconnection it lists every container (GET
- * /containers/json?all=1) and inspects each; then it follows GET /events
- * (start, die, destroy, rename), asked every 500 ms for the events since
- * the last ask (a window that overlaps: the handling is idempotent). When
+ * /containers/json?all=1) and inspects each; then it follows the event
+ * stream, GET /events held open (docker_events.h: start, die, destroy,
+ * rename), from a little before the list (a window that overlaps: the
+ * handling is idempotent). When the stream ends (dockerd restarted) it
+ * relists and follows a new one; a relist every 30 s is the safety net. When
  * the socket cannot be reached it says so once, retries with backoff (1 s
  * doubling to 30 s), and meanwhile reads <docker_root>/containers/<id>/
  * config.v2.json for the containers the loop asks about (the fallback).
