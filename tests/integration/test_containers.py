@@ -411,14 +411,9 @@ flush_interval = 200ms
                     d.docker("rm", "-f", cid, check=False)
 
 
-class WithoutTheSocket(unittest.TestCase):
-    """No Docker API (docker_socket = ""): containers are found from
-    <docker_root>/containers/<id>/config.v2.json. The files are written here
-    exactly as Docker's json-file driver writes and rotates them, so these
-    cases need no dockerd."""
-
-    def setUp(self):
-        self.agent = Agent(f"""
+def local_conf(socket, root):
+    """The containers input over a docker_root the test writes itself."""
+    return f"""
 [agent]
 data_dir = {{data_dir}}
 http_listen = {{tmp}}/status.sock
@@ -426,8 +421,8 @@ shutdown_timeout = 20s
 
 [input c]
 type = containers
-docker_socket =
-docker_root = {{tmp}}/docker
+docker_socket = {socket}
+docker_root = {root}
 refresh_interval = 1s
 rotate_wait = 2s
 
@@ -437,7 +432,17 @@ match = *
 path = {{out_dir}}
 flush_interval = 200ms
 rotate_size = 4GiB
-""")
+"""
+
+
+class WithoutTheSocket(unittest.TestCase):
+    """No Docker API (docker_socket = ""): containers are found from
+    <docker_root>/containers/<id>/config.v2.json. The files are written here
+    exactly as Docker's json-file driver writes and rotates them, so these
+    cases need no dockerd."""
+
+    def setUp(self):
+        self.agent = Agent(local_conf("", "{tmp}/docker"))
         self.addCleanup(self.agent.cleanup)
 
     def container(self, name, labels=None):
@@ -511,6 +516,7 @@ class ScriptedDockerAPI:
         import http.server
         import threading
         self.cid, self.name, self.requests = cid, name, []
+        self.fail_events = 0  # answer this many GET /events with a 500
         self.streams, self.lock = [], threading.Lock()
         api = self
 
@@ -523,6 +529,14 @@ class ScriptedDockerAPI:
             def do_GET(self):
                 with api.lock:
                     api.requests.append(self.path)
+                if self.path.startswith("/events") and api.fail_events > 0:
+                    api.fail_events -= 1
+                    data = b'{"message":"scripted failure"}'
+                    self.send_response(500)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 if self.path.startswith("/events"):
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
@@ -575,9 +589,12 @@ class ScriptedDockerAPI:
     def event(self, action):
         ev = {"Type": "container", "Action": action, "Actor": {"ID": self.cid, "Attributes": {}},
               "time": int(time.time()), "timeNano": time.time_ns()}
+        self.raw(json.dumps(ev).encode() + b"\n")
+
+    def raw(self, data):
         with self.lock:
             for q in self.streams:
-                q.append(json.dumps(ev).encode() + b"\n")
+                q.append(data)
 
     def end_streams(self):
         with self.lock:
@@ -610,24 +627,7 @@ class EventStream(unittest.TestCase):
         os.makedirs(cdir)
         log = os.path.join(cdir, cid + "-json.log")
         open(log, "w").close()
-        a = Agent(f"""
-[agent]
-data_dir = {{data_dir}}
-http_listen = {{tmp}}/status.sock
-shutdown_timeout = 20s
-
-[input c]
-type = containers
-docker_socket = {tmp}/docker.sock
-docker_root = {tmp}/docker
-refresh_interval = 1s
-
-[output out]
-type = file
-match = *
-path = {{out_dir}}
-flush_interval = 200ms
-""")
+        a = Agent(local_conf(f"{tmp}/docker.sock", f"{tmp}/docker"))
         self.addCleanup(a.cleanup)
         a.start()
         a.wait_for(lambda: api.count("/events") == 1, timeout=30, what="GET /events")
@@ -653,7 +653,11 @@ flush_interval = 200ms
         time.sleep(2)  # a poller would have asked several times by now
         self.assertEqual(api.count("/events"), 1, api.requests)
 
-        # A rename arrives over the open stream and is acted on.
+        # Garbage on the stream (binary, a cut object, an event of another
+        # type) is skipped; a rename that follows it over the same stream
+        # is acted on.
+        api.raw(b"\x00\xff not json\n" + b'{"Type": "container", "Action": "st\n' +
+                b'{"Type": "network", "Action": "connect", "Actor": {"ID": "x"}}\n')
         api.name = "after"
         api.event("rename")
         a.wait_for(lambda: api.count(f"/containers/{cid}/json") >= 2, timeout=30,
@@ -661,11 +665,14 @@ flush_interval = 200ms
         self.assertTrue(renamed_line("two", "after"))
         self.assertEqual(api.count("/events"), 1, api.requests)
 
-        # The stream ends (dockerd restarting): relist, then a new stream
-        # that starts a little before the relist.
+        # The stream ends (dockerd restarting) and the next ask is answered
+        # with an error: said, retried; relist, then a new stream that
+        # starts a little before the relist.
         lists = api.count("/containers/json")
+        api.fail_events = 1
         api.end_streams()
-        a.wait_for(lambda: api.count("/events") == 2, timeout=30, what="a second GET /events")
+        a.wait_for(lambda: api.count("/events") == 3, timeout=30, what="a third GET /events")
+        self.assertIn("status 500", a.stderr())
         self.assertGreater(api.count("/containers/json"), lists)
         self.assertIn("since=", [r for r in api.requests if r.startswith("/events")][-1])
         self.assertIn("Docker events stream ended", a.stderr())
