@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -225,4 +226,58 @@ int loop_run(struct loop *loop)
 void loop_stop(struct loop *loop)
 {
     loop->running = 0;
+}
+
+struct loop_async {
+    struct loop *loop;
+    int fd;
+    loop_fn fn;
+    void *arg;
+};
+
+static void on_async(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+    struct loop_async *async = arg;
+    uint64_t n;
+    (void)events;
+    /* Reading resets the counter: sends made before this read are all
+     * served by the run below; a send after it wakes the loop again. */
+    if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        log_msg(LOG_ERROR, "loop", "eventfd read: %s", strerror(errno));
+    async->fn(loop, async->arg);
+}
+
+struct loop_async *loop_async_new(struct loop *loop, loop_fn fn, void *arg)
+{
+    struct loop_async *async = xcalloc(1, sizeof *async);
+    async->loop = loop;
+    async->fn = fn;
+    async->arg = arg;
+    async->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (async->fd < 0 || loop_add_fd(loop, async->fd, EPOLLIN, on_async, async) < 0) {
+        int saved = errno;
+        if (async->fd >= 0)
+            close(async->fd);
+        free(async);
+        errno = saved;
+        return NULL;
+    }
+    return async;
+}
+
+void loop_async_send(struct loop_async *async)
+{
+    uint64_t one = 1;
+    /* EAGAIN means the counter is saturated: a wake-up is pending anyway. */
+    if (write(async->fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        log_msg(LOG_ERROR, "loop", "eventfd write: %s", strerror(errno));
+}
+
+void loop_async_free(struct loop_async *async)
+{
+    if (!async)
+        return;
+    loop_del_fd(async->loop, async->fd);
+    close(async->fd);
+    free(async);
 }

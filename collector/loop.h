@@ -41,6 +41,16 @@ void loop_idle_arm(struct loop *loop, struct loop_idle *idle);
 /* Must be called before the idle's owner is freed. */
 void loop_idle_cancel(struct loop *loop, struct loop_idle *idle);
 
+/* A thread-to-loop handoff: any thread calls loop_async_send(); the loop
+ * thread then runs fn once (several sends before it runs coalesce into one
+ * run). One eventfd per handle. loop_async_new() returns NULL (errno) when
+ * the eventfd cannot be made or registered; loop_async_free() must run on
+ * the loop thread after the sending threads are done. */
+struct loop_async;
+struct loop_async *loop_async_new(struct loop *loop, loop_fn fn, void *arg);
+void loop_async_send(struct loop_async *async);
+void loop_async_free(struct loop_async *async);
+
 /* Run until loop_stop(); returns 0, or -1 on an epoll failure. */
 int loop_run(struct loop *loop);
 void loop_stop(struct loop *loop);

@@ -9,8 +9,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,7 +18,7 @@ struct sampler {
     sampler_fill_fn fill;
     sampler_emit_fn emit;
     void *arg;
-    int efd;
+    struct loop_async *ready_async; /* sampler thread -> loop */
     pthread_t thread;
     int thread_started;
     pthread_mutex_t lock;
@@ -83,21 +81,15 @@ static void *run(void *arg)
             s->skipped++;
         s->ready_full = 1;
         pthread_mutex_unlock(&s->lock);
-        uint64_t one = 1;
-        if (write(s->efd, &one, sizeof one) < 0 && errno != EAGAIN)
-            log_msg(LOG_WARN, "metrics", "sampler: eventfd write failed: %s", strerror(errno));
+        loop_async_send(s->ready_async);
     }
     return NULL;
 }
 
-static void on_ready(struct loop *loop, int fd, uint32_t events, void *arg)
+static void on_ready(struct loop *loop, void *arg)
 {
     struct sampler *s = arg;
     (void)loop;
-    (void)events;
-    uint64_t v;
-    if (read(fd, &v, sizeof v) < 0)
-        return;
     pthread_mutex_lock(&s->lock);
     int have = s->ready_full;
     if (have) {
@@ -130,8 +122,8 @@ struct sampler *sampler_start(struct loop *loop, int64_t interval_ms, sampler_fi
     pthread_condattr_init(&ca);
     pthread_cond_init(&s->cond, &ca);
     pthread_condattr_destroy(&ca);
-    s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (s->efd < 0 || loop_add_fd(loop, s->efd, EPOLLIN, on_ready, s) < 0) {
+    s->ready_async = loop_async_new(loop, on_ready, s);
+    if (!s->ready_async) {
         log_msg(LOG_ERROR, "metrics", "sampler: eventfd: %s", strerror(errno));
         sampler_stop(s);
         return NULL;
@@ -155,10 +147,7 @@ void sampler_stop(struct sampler *s)
     pthread_mutex_unlock(&s->lock);
     if (s->thread_started)
         pthread_join(s->thread, NULL);
-    if (s->efd >= 0) {
-        loop_del_fd(s->loop, s->efd);
-        close(s->efd);
-    }
+    loop_async_free(s->ready_async);
     for (int i = 0; i < 3; i++)
         mframe_free(&s->frames[i]);
     pthread_mutex_destroy(&s->lock);

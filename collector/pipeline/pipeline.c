@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #define DEST_IDLE_FREE_MS (5 * 60 * 1000)
@@ -80,7 +79,7 @@ struct pipeline {
     uint64_t pending;               /* records emitted, not yet committed */
     unsigned char *paused;          /* per input: told to pause, waiting for resume */
 
-    int done_fd;                    /* eventfd: sender threads -> loop */
+    struct loop_async *done;        /* sender threads -> loop */
     pthread_mutex_t done_lock;
     struct batch *done_head;
 
@@ -696,14 +695,10 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
     dest_dispatch(rt, d, now);
 }
 
-static void on_done(struct loop *loop, int fd, uint32_t events, void *arg)
+static void on_done(struct loop *loop, void *arg)
 {
     struct pipeline *p = arg;
-    uint64_t n;
     (void)loop;
-    (void)events;
-    if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
-        log_msg(LOG_ERROR, "pipeline", "eventfd read: %s", strerror(errno));
     pthread_mutex_lock(&p->done_lock);
     struct batch *list = p->done_head;
     p->done_head = NULL;
@@ -765,9 +760,7 @@ static void *worker_main(void *arg)
         b->next = p->done_head;
         p->done_head = b;
         pthread_mutex_unlock(&p->done_lock);
-        uint64_t one = 1;
-        if (write(p->done_fd, &one, sizeof one) < 0)
-            log_msg(LOG_ERROR, "pipeline", "eventfd write: %s", strerror(errno));
+        loop_async_send(p->done);
     }
     if (out->plugin->worker_free)
         out->plugin->worker_free(out, state);
@@ -866,7 +859,6 @@ struct pipeline *pipeline_new(struct loop *loop, struct input_instance **inputs,
     p->limits.data_dir = p->data_dir;
     p->route_gen = ++route_generation;
     p->paused = xcalloc((size_t)ninputs + 1, 1);
-    p->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&p->done_lock, NULL);
 
     int64_t min_flush = 1000;
@@ -909,7 +901,8 @@ struct pipeline *pipeline_new(struct loop *loop, struct input_instance **inputs,
 
 int pipeline_start(struct pipeline *p)
 {
-    if (p->done_fd < 0 || loop_add_fd(p->loop, p->done_fd, EPOLLIN, on_done, p) < 0) {
+    p->done = loop_async_new(p->loop, on_done, p);
+    if (!p->done) {
         log_msg(LOG_ERROR, "pipeline", "cannot set up the completion eventfd: %s", strerror(errno));
         return -1;
     }
@@ -952,10 +945,8 @@ void pipeline_free(struct pipeline *p)
             pthread_join(rt->threads[t], NULL);
         free(rt->threads);
     }
-    if (p->done_fd >= 0) {
-        loop_del_fd(p->loop, p->done_fd);
-        close(p->done_fd);
-    }
+    loop_async_free(p->done);
+    p->done = NULL;
     /* Batches that finished after the last loop pass, and ones never sent:
      * their records are not committed, so inputs read them again next run. */
     for (struct batch *b = p->done_head, *next; b; b = next) {
