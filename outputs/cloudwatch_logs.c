@@ -28,6 +28,7 @@
 #include "collector/cloudwatch/names.h"
 #include "collector/core/config.h"
 #include "collector/core/log.h"
+#include "collector/pipeline/batch.h"
 #include "collector/plugin.h"
 
 #include <jansson.h>

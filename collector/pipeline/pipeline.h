@@ -13,6 +13,7 @@
 #ifndef COLLECTOR_PIPELINE_H
 #define COLLECTOR_PIPELINE_H
 
+#include "collector/pipeline/record.h"
 #include "collector/plugin.h"
 
 #include <stdint.h>

@@ -1,4 +1,5 @@
 #include "collector/pipeline/spool.h"
+#include "collector/pipeline/pipeline_internal.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 
@@ -593,4 +594,179 @@ uint64_t spool_count(const struct spool *s)
     uint64_t v = s->count;
     pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
     return v;
+}
+
+/* ------------------------------------------------ glue to the pipeline */
+
+void spool_update_gauges(struct output_runtime *rt)
+{
+    rt->out->stats.buffer_bytes = spool_bytes(rt->spool);
+    rt->out->stats.buffer_chunks = spool_count(rt->spool);
+    rt->out->stats.buffer_full = spool_bytes(rt->spool) >= rt->spool_max;
+}
+
+/* Make room for one more chunk by dropping the oldest queued (not in flight)
+ * chunks of the given kind (0: any): for metrics, which cannot wait in their
+ * source as files can. Returns -1 if there is nothing of that kind to drop. */
+static int drop_oldest_chunks(struct output_runtime *rt, enum batch_kind kind)
+{
+    while (spool_bytes(rt->spool) >= rt->spool_max) {
+        struct dest *best_dest = NULL;
+        struct batch **best = NULL;
+        for (struct dest *d = rt->dests; d; d = d->list_next)
+            for (struct batch **pp = &d->queue_head; *pp; pp = &(*pp)->next)
+                if ((*pp)->spool_id && (!kind || (*pp)->kind == kind) &&
+                    (!best || (*pp)->spool_id < (*best)->spool_id)) {
+                    best = pp;
+                    best_dest = d;
+                }
+        if (!best)
+            return -1;
+        struct batch *victim = *best;
+        *best = victim->next;
+        if (best_dest->queue_tail == victim) {
+            best_dest->queue_tail = NULL;
+            for (struct batch *q = best_dest->queue_head; q; q = q->next)
+                best_dest->queue_tail = q;
+        }
+        spool_remove(rt->spool, victim->spool_id);
+        output_count_drop(rt->out, DROP_BUFFER_FULL, victim->count);
+        log_every(&rt->spool_limit, 10000, LOG_WARN, "pipeline",
+                  "output %s: disk buffer full (buffer.max_size): dropped the oldest chunk of %u "
+                  "records", rt->out->name, victim->count);
+        rt->batches_pending--;
+        if (victim->unloaded == BATCH_IN_MEMORY)
+            rt->pipeline->memory -= victim->payload_bytes;
+        batch_free(victim);
+    }
+    return 0;
+}
+
+/* Write a sealed batch to the disk buffer. Once it is there its records are
+ * safe: they are acknowledged to their inputs now, and when memory is tight
+ * the batch is kept on disk only, to be read back when its turn comes. If it
+ * cannot be written (disk full, buffer full with policy pause) it stays an
+ * ordinary in-memory batch, acknowledged when delivered. */
+void spool_batch(struct output_runtime *rt, struct batch *b)
+{
+    struct pipeline *p = rt->pipeline;
+    if (spool_bytes(rt->spool) >= rt->spool_max) {
+        /* auto: metrics make room among metrics (never at the cost of logs,
+         * which are already acknowledged to their files); logs wait */
+        int drop = rt->full_policy == FULL_DROP_OLDEST ||
+                   (rt->full_policy == FULL_AUTO && b->kind == BATCH_METRICS);
+        enum batch_kind only = rt->full_policy == FULL_DROP_OLDEST ? 0 : BATCH_METRICS;
+        if (!drop || drop_oldest_chunks(rt, only) < 0) {
+            spool_update_gauges(rt);
+            log_every(&rt->spool_limit, 10000, LOG_WARN, "pipeline",
+                      "output %s: disk buffer full (%llu bytes, buffer.max_size); keeping batches "
+                      "in memory, inputs pause at memory_limit",
+                      rt->out->name, (unsigned long long)spool_bytes(rt->spool));
+            return;
+        }
+    }
+    uint64_t id = spool_write(rt->spool, b);
+    if (!id) {
+        rt->out->stats.buffer_write_errors++;
+        log_every(&rt->spool_limit, 10000, LOG_ERROR, "pipeline",
+                  "output %s: cannot write to the disk buffer: %s; keeping the batch in memory",
+                  rt->out->name, strerror(errno));
+        return;
+    }
+    b->spool_id = id;
+    sender_ack_batch(p, b);           /* records are durable: inputs may commit */
+    p->memory += b->payload_bytes; /* ack_batch uncounted it; it is still in memory */
+    p->commit_due = 1;
+    if (p->limits.memory_limit && p->memory > p->limits.memory_limit / 2) {
+        p->memory -= b->payload_bytes;
+        batch_unload(b);       /* keep the shell and the chunk id */
+    }
+    spool_update_gauges(rt);
+}
+
+/* The chunk is damaged or missing: already moved aside and logged. */
+int spool_reload_batch(struct output_runtime *rt, struct batch *b)
+{
+    int corrupt = 0;
+    struct batch *loaded = spool_read(rt->spool, b->spool_id, &corrupt);
+    if (!loaded) {
+        if (corrupt)
+            rt->out->stats.chunks_corrupt++;
+        return -1;
+    }
+    /* Move the loaded contents into the queued shell. */
+    free(b->logs);
+    free(b->metrics);
+    free(b->arena);
+    b->logs = loaded->logs;
+    b->metrics = loaded->metrics;
+    b->cap = loaded->cap;
+    b->count = loaded->count;
+    b->arena = loaded->arena;
+    b->arena_len = loaded->arena_len;
+    b->arena_cap = loaded->arena_cap;
+    loaded->logs = NULL;
+    loaded->metrics = NULL;
+    loaded->arena = NULL;
+    loaded->count = 0;
+    batch_free(loaded);
+    b->unloaded = BATCH_RELOADED;
+    return 0;
+}
+
+/* Queue what a previous run left in the disk buffer, oldest first, before
+ * anything new: per destination, order is kept across restarts. */
+int spool_start_output(struct pipeline *p, struct output_runtime *rt)
+{
+    struct output_instance *out = rt->out;
+    char *dir = xasprintf("%s/buffer/%s", p->data_dir, out->name);
+    char *corrupt = xasprintf("%s/corrupt/%s", p->data_dir, out->name);
+    const char *sync = out->common.buffer_sync ? out->common.buffer_sync : "interval";
+    enum spool_sync mode = strcmp(sync, "batch") == 0 ? SPOOL_SYNC_BATCH
+                           : strcmp(sync, "off") == 0 ? SPOOL_SYNC_OFF
+                                                      : SPOOL_SYNC_INTERVAL;
+    struct spool_entry *entries;
+    int n;
+    rt->spool = spool_open(dir, corrupt, mode, &entries, &n);
+    if (!rt->spool) {
+        log_msg(LOG_ERROR, "pipeline", "output %s: cannot open the disk buffer %s: %s", out->name,
+                dir, strerror(errno));
+        free(dir);
+        free(corrupt);
+        return -1;
+    }
+    rt->spool_max = out->common.buffer_max_size ? out->common.buffer_max_size : (1ULL << 30);
+    const char *policy = out->common.buffer_full_policy ? out->common.buffer_full_policy : "auto";
+    rt->full_policy = strcmp(policy, "drop_oldest") == 0 ? FULL_DROP_OLDEST
+                      : strcmp(policy, "pause") == 0     ? FULL_PAUSE
+                                                         : FULL_AUTO;
+    uint64_t records = 0;
+    for (int i = 0; i < n; i++) {
+        struct batch *b = batch_new(entries[i].kind);
+        b->output = out;
+        b->spool_id = entries[i].id;
+        b->count = entries[i].count;
+        b->payload_bytes = entries[i].payload_bytes;
+        b->unloaded = BATCH_ON_DISK;
+        struct dest *d = dest_by_key(rt, entries[i].key, strlen(entries[i].key));
+        b->dest = d;
+        b->dest_key = d->key;
+        d->last_used_ms = mono_ms();
+        if (d->queue_tail)
+            d->queue_tail->next = b;
+        else
+            d->queue_head = b;
+        d->queue_tail = b;
+        rt->batches_pending++;
+        records += entries[i].count;
+    }
+    if (n)
+        log_msg(LOG_INFO, "pipeline", "output %s: %d chunks (%llu records) left in the disk buffer "
+                "by the last run will be sent first", out->name, n, (unsigned long long)records);
+    out->stats.batches_pending = rt->batches_pending;
+    spool_update_gauges(rt);
+    spool_entries_free(entries, n);
+    free(dir);
+    free(corrupt);
+    return 0;
 }

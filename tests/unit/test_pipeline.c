@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/pipeline/batch.h"
 #include "collector/core/util.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
