@@ -15,7 +15,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define CHUNK_MAGIC "CLCHUNK1"
+#include "collector/core/gzip.h"
+
+#define CHUNK_MAGIC "CLCHUNK2"
+#define CHUNK_MAGIC_V1 "CLCHUNK1" /* zlib bodies (releases up to 0.x): still read */
+#define CHUNK_GZIP 1u             /* flags: the body is a gzip member */
+#define HEADER_MAX (64 + 65536)   /* the fixed fields and the longest key */
 #define NO_INDEX UINT32_MAX
 #define MAX_BODY (256u << 20) /* refuse absurd sizes from a damaged header */
 
@@ -29,7 +34,9 @@ struct spool {
     uint64_t bytes;
     uint64_t count;
     int64_t last_sync_ms;
-    struct buf raw, packed;  /* reused by spool_write (loop thread only) */
+    int compress;            /* gzip bodies: the output compresses what it sends */
+    struct gzip_encoder *gzip;
+    struct buf raw, packed, head; /* reused by spool_write (loop thread only) */
 };
 
 /* ------------------------------------------------------------ encoding */
@@ -260,6 +267,8 @@ struct chunk_header {
     uint32_t key_len;
     char *key;
     uint32_t raw_len, packed_len;
+    uint32_t flags;      /* CHUNK_GZIP */
+    int v1;              /* CLCHUNK1: packed with zlib */
     size_t header_len;   /* bytes up to and including header_crc */
 };
 
@@ -273,7 +282,11 @@ static int parse_header(const char *data, size_t len, struct chunk_header *h)
 {
     struct reader r = {data, data + len, 0};
     memset(h, 0, sizeof *h);
-    if (len < 8 || memcmp(data, CHUNK_MAGIC, 8) != 0)
+    if (len < 8)
+        return -1;
+    if (memcmp(data, CHUNK_MAGIC_V1, 8) == 0)
+        h->v1 = 1;
+    else if (memcmp(data, CHUNK_MAGIC, 8) != 0)
         return -1;
     r.p += 8;
     h->kind = get_u32(&r);
@@ -287,35 +300,61 @@ static int parse_header(const char *data, size_t len, struct chunk_header *h)
     r.p += h->key_len;
     h->raw_len = get_u32(&r);
     h->packed_len = get_u32(&r);
+    if (!h->v1)
+        h->flags = get_u32(&r);
     size_t crc_len = (size_t)(r.p - data);
     uint32_t crc = get_u32(&r);
     if (r.bad || (h->kind != BATCH_LOGS && h->kind != BATCH_METRICS) || h->raw_len > MAX_BODY ||
         h->packed_len > MAX_BODY)
         return -1;
-    if (crc != (uint32_t)crc32(0, (const Bytef *)data, (uInt)crc_len))
+    if (crc != gzip_crc32(0, data, crc_len))
         return -1;
     h->key = xstrndup(key, h->key_len);
     h->header_len = (size_t)(r.p - data);
     return 0;
 }
 
-static int read_file(const char *path, struct buf *out)
+/* Open a chunk for reading without blocking and without following a link:
+ * anything but a regular file (a FIFO, a device someone named *.chunk) is
+ * refused with errno EINVAL. The fd, or -1. */
+static int open_chunk(const char *path, struct stat *st)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ELOOP)
+        errno = EINVAL; /* a symlink */
     if (fd < 0)
         return -1;
-    char tmp[65536];
-    ssize_t n;
-    while ((n = read(fd, tmp, sizeof tmp)) > 0)
-        buf_append(out, tmp, (size_t)n);
-    int err = n < 0 ? errno : 0;
-    close(fd);
-    errno = err;
-    return n < 0 ? -1 : 0;
+    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+        int err = S_ISREG(st->st_mode) ? errno : EINVAL;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+/* Up to len bytes at offset 0 into out (shorter at the end of the file). */
+static int read_head(int fd, size_t len, struct buf *out)
+{
+    buf_reset(out);
+    buf_reserve(out, len);
+    while (out->len < len) {
+        ssize_t n = pread(fd, out->data + out->len, len - out->len, (off_t)out->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        out->len += (size_t)n;
+    }
+    return 0;
 }
 
 static void move_aside(struct spool *s, uint64_t id, const char *why)
 {
+    /* (a chunk that is not a regular file is moved the same way: rename
+     * does not open it) */
     char from[4200], to[4200];
     chunk_path(s, id, "chunk", from, sizeof from);
     if (mkdir_p(s->corrupt_dir) == 0) {
@@ -353,7 +392,7 @@ static int cmp_entry(const void *a, const void *b)
 }
 
 struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sync sync,
-                         struct spool_entry **entries, int *nentries)
+                         int compress, struct spool_entry **entries, int *nentries)
 {
     *entries = NULL;
     *nentries = 0;
@@ -376,12 +415,16 @@ struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sy
     s->sync = sync;
     s->dir_fd = dfd;
     s->next_id = 1;
+    s->compress = compress;
     pthread_mutex_init(&s->lock, NULL);
     buf_init(&s->raw);
     buf_init(&s->packed);
+    buf_init(&s->head);
 
     struct dirent *de;
-    int cap = 0;
+    int cap = 0, v1 = 0;
+    struct buf head;
+    buf_init(&head);
     while ((de = readdir(d)) != NULL) {
         uint64_t id;
         if ((id = parse_id(de->d_name, "tmp")) != 0) {
@@ -394,17 +437,26 @@ struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sy
             s->next_id = id + 1;
         char path[4200];
         chunk_path(s, id, "chunk", path, sizeof path);
-        struct buf data;
-        buf_init(&data);
         struct chunk_header h;
         struct stat st;
-        if (read_file(path, &data) < 0 || stat(path, &st) < 0 ||
-            parse_header(data.data ? data.data : "", data.len, &h) < 0) {
-            buf_free(&data);
-            move_aside(s, id, "bad header");
+        /* the header only: a chunk is read whole when its turn comes */
+        int fd = open_chunk(path, &st);
+        const char *why = fd < 0 && errno == EINVAL ? "not a regular file" : "bad header";
+        if (fd < 0 || read_head(fd, HEADER_MAX, &head) < 0 ||
+            parse_header(head.data ? head.data : "", head.len, &h) < 0) {
+            if (fd >= 0)
+                close(fd);
+            move_aside(s, id, why);
             continue;
         }
-        buf_free(&data);
+        close(fd);
+        if ((uint64_t)st.st_size != h.header_len + h.packed_len + 4) {
+            free(h.key);
+            move_aside(s, id, "size does not match its header");
+            continue;
+        }
+        if (h.v1)
+            v1++;
         if (*nentries == cap) {
             cap = cap ? cap * 2 : 16;
             *entries = xrealloc(*entries, sizeof **entries * (size_t)cap);
@@ -416,6 +468,10 @@ struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sy
         s->count++;
     }
     closedir(d);
+    buf_free(&head);
+    if (v1)
+        log_msg(LOG_INFO, "spool", "%s: %d chunks written by an earlier version (format CLCHUNK1, "
+                "zlib) are read and sent as usual", dir, v1);
     if (*nentries > 1)
         qsort(*entries, (size_t)*nentries, sizeof **entries, cmp_entry);
     return s;
@@ -437,6 +493,8 @@ void spool_close(struct spool *s)
     close(s->dir_fd);
     buf_free(&s->raw);
     buf_free(&s->packed);
+    buf_free(&s->head);
+    gzip_encoder_free(s->gzip);
     pthread_mutex_destroy(&s->lock);
     free(s->dir);
     free(s->corrupt_dir);
@@ -447,35 +505,32 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
 {
     buf_reset(&s->raw);
     encode_body(&s->raw, b);
-    uLong bound = compressBound((uLong)s->raw.len);
-    buf_reset(&s->packed);
-    /* header first, then the compressed body straight into the same buffer */
-    buf_append(&s->packed, CHUNK_MAGIC, 8);
-    put_u32(&s->packed, (uint32_t)b->kind);
-    put_u32(&s->packed, b->count);
-    put_u64(&s->packed, b->payload_bytes);
-    put_u64(&s->packed, (uint64_t)now_ms());
-    const char *key = b->dest_key ? b->dest_key : "";
-    put_str(&s->packed, key);
-    put_u32(&s->packed, (uint32_t)s->raw.len);
-    size_t packed_len_at = s->packed.len;
-    put_u32(&s->packed, 0);
-    size_t body_at = s->packed.len + 4;
-    buf_reserve(&s->packed, 4 + bound + 4);
-    uLongf packed = bound;
-    /* level 1: the buffer is about durability, not size; speed matters more */
-    if (compress2((Bytef *)s->packed.data + body_at, &packed, (const Bytef *)s->raw.data,
-                  (uLong)s->raw.len, 1) != Z_OK) {
-        errno = EIO;
-        return 0;
+    const struct buf *body = &s->raw;
+    uint32_t flags = 0;
+    if (s->compress) {
+        /* the output gzips what it sends: the chunk costs what the wire does */
+        if (!s->gzip)
+            s->gzip = gzip_encoder_new(1);
+        if (gzip_encode(s->gzip, s->raw.data, s->raw.len, &s->packed) == 0 &&
+            s->packed.len < s->raw.len) {
+            flags = CHUNK_GZIP;
+            body = &s->packed;
+        }
     }
-    uint32_t plen = (uint32_t)packed;
-    memcpy(s->packed.data + packed_len_at, &plen, 4);
-    uint32_t hcrc = (uint32_t)crc32(0, (const Bytef *)s->packed.data, (uInt)(body_at - 4));
-    memcpy(s->packed.data + body_at - 4, &hcrc, 4);
-    s->packed.len = body_at + packed;
-    uint32_t bcrc = (uint32_t)crc32(0, (const Bytef *)s->packed.data + body_at, (uInt)packed);
-    put_u32(&s->packed, bcrc);
+    struct buf *head = &s->head;
+    buf_reset(head);
+    buf_append(head, CHUNK_MAGIC, 8);
+    put_u32(head, (uint32_t)b->kind);
+    put_u32(head, b->count);
+    put_u64(head, b->payload_bytes);
+    put_u64(head, (uint64_t)now_ms());
+    put_str(head, b->dest_key ? b->dest_key : "");
+    put_u32(head, (uint32_t)s->raw.len);
+    put_u32(head, (uint32_t)body->len);
+    put_u32(head, flags);
+    put_u32(head, gzip_crc32(0, head->data, head->len));
+    uint32_t body_crc = gzip_crc32(0, body->data, body->len);
+    uint64_t file_len = head->len + body->len + 4;
 
     pthread_mutex_lock(&s->lock);
     uint64_t id = s->next_id++;
@@ -486,8 +541,8 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0)
         return 0;
-    if (write_all(fd, s->packed.data, s->packed.len) < 0 ||
-        (s->sync == SPOOL_SYNC_BATCH && fdatasync(fd) < 0)) {
+    if (write_all(fd, head->data, head->len) < 0 || write_all(fd, body->data, body->len) < 0 ||
+        write_all(fd, &body_crc, 4) < 0 || (s->sync == SPOOL_SYNC_BATCH && fdatasync(fd) < 0)) {
         int err = errno;
         close(fd);
         unlink(tmp);
@@ -508,10 +563,33 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
         s->last_sync_ms = mono_ms();
     }
     pthread_mutex_lock(&s->lock);
-    s->bytes += s->packed.len;
+    s->bytes += file_len;
     s->count++;
     pthread_mutex_unlock(&s->lock);
     return id;
+}
+
+/* The body's encoded batch: in place when stored plain, else inflated into
+ * *raw (zlib for CLCHUNK1, gzip for CHUNK_GZIP). NULL if it does not inflate
+ * to the size the header says. */
+static const char *unpack_body(const struct chunk_header *h, const char *body, char **raw)
+{
+    *raw = NULL;
+    if (!h->v1 && !(h->flags & CHUNK_GZIP))
+        return h->packed_len == h->raw_len ? body : NULL;
+    *raw = xmalloc(h->raw_len + 1);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, h->v1 ? 15 : 15 + 16) != Z_OK)
+        return NULL;
+    zs.next_in = (Bytef *)body;
+    zs.avail_in = h->packed_len;
+    zs.next_out = (Bytef *)*raw;
+    zs.avail_out = h->raw_len + 1;
+    int rc = inflate(&zs, Z_FINISH);
+    int ok = rc == Z_STREAM_END && zs.total_out == h->raw_len;
+    inflateEnd(&zs);
+    return ok ? *raw : NULL;
 }
 
 struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt)
@@ -521,34 +599,46 @@ struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt)
     *corrupt = 0;
     struct buf data;
     buf_init(&data);
-    if (read_file(path, &data) < 0) {
+    struct stat st;
+    int fd = open_chunk(path, &st);
+    const char *why = "bad header";
+    if (fd < 0 && errno == EINVAL) {
+        why = "not a regular file";
+    } else if (fd < 0) {
         log_msg(LOG_ERROR, "spool", "cannot read chunk %s: %s", path, strerror(errno));
+        return NULL;
+    } else if ((uint64_t)st.st_size > (uint64_t)HEADER_MAX + MAX_BODY + 4) {
+        why = "larger than any chunk";
+    } else if (read_head(fd, (size_t)st.st_size, &data) < 0) {
+        log_msg(LOG_ERROR, "spool", "cannot read chunk %s: %s", path, strerror(errno));
+        close(fd);
         buf_free(&data);
         return NULL;
     }
+    if (fd >= 0)
+        close(fd);
     struct chunk_header h;
     struct batch *b = NULL;
-    const char *why = "bad header";
-    if (parse_header(data.data ? data.data : "", data.len, &h) == 0) {
+    if (data.len && parse_header(data.data, data.len, &h) == 0) {
         why = "truncated or bad checksum";
         size_t need = h.header_len + h.packed_len + 4;
         uint32_t bcrc;
         if (data.len == need) {
-            memcpy(&bcrc, data.data + h.header_len + h.packed_len, 4);
-            if (bcrc == (uint32_t)crc32(0, (const Bytef *)data.data + h.header_len, h.packed_len)) {
+            const char *body = data.data + h.header_len;
+            memcpy(&bcrc, body + h.packed_len, 4);
+            if (bcrc == gzip_crc32(0, body, h.packed_len)) {
                 why = "undecodable body";
-                char *raw = xmalloc(h.raw_len + 1);
-                uLongf raw_len = h.raw_len;
-                if (uncompress((Bytef *)raw, &raw_len, (const Bytef *)data.data + h.header_len,
-                               h.packed_len) == Z_OK &&
-                    raw_len == h.raw_len)
-                    b = decode_body(raw, raw_len, (enum batch_kind)h.kind, h.count, h.payload_bytes);
+                char *raw;
+                const char *enc = unpack_body(&h, body, &raw);
+                if (enc)
+                    b = decode_body(enc, h.raw_len, (enum batch_kind)h.kind, h.count,
+                                    h.payload_bytes);
                 free(raw);
             }
         }
         free(h.key);
     }
-    uint64_t size = data.len;
+    uint64_t size = fd >= 0 ? (uint64_t)st.st_size : 0;
     buf_free(&data);
     if (!b) {
         *corrupt = 1;
@@ -727,7 +817,8 @@ int spool_start_output(struct pipeline *p, struct output_runtime *rt)
                                                       : SPOOL_SYNC_INTERVAL;
     struct spool_entry *entries;
     int n;
-    rt->spool = spool_open(dir, corrupt, mode, &entries, &n);
+    int compress = out->plugin->compresses && out->plugin->compresses(out);
+    rt->spool = spool_open(dir, corrupt, mode, compress, &entries, &n);
     if (!rt->spool) {
         log_msg(LOG_ERROR, "pipeline", "output %s: cannot open the disk buffer %s: %s", out->name,
                 dir, strerror(errno));
