@@ -190,9 +190,6 @@ struct output_plugin {
      * and sent in order, one batch in flight per key. */
     void (*dest_key)(struct output_instance *out, const struct tag *tag, const struct meta *meta,
                      struct buf *key);
-    /* Optional: 1 if this output compresses what it sends; its disk buffer
-     * then stores compressed chunks too (else plain: no compression twice). */
-    int (*compresses)(struct output_instance *out);
     /* Per sender thread state (optional). */
     void *(*worker_init)(struct output_instance *out);
     void (*worker_free)(struct output_instance *out, void *worker);

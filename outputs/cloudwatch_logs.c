@@ -592,12 +592,6 @@ static void fill_events(struct cwl_worker *w, const struct batch *b)
     }
 }
 
-static int cwl_compresses(struct output_instance *out)
-{
-    struct cwl_ctx *ctx = out->ctx;
-    return strcmp(ctx->conf->compress, "off") != 0;
-}
-
 static enum output_result cwl_send(struct output_instance *out, void *worker, struct batch *b)
 {
     struct cwl_ctx *ctx = out->ctx;
@@ -713,7 +707,6 @@ const struct output_plugin cloudwatch_logs_output = {
     .init = cwl_init,
     .available = cwl_available,
     .dest_key = cwl_dest_key,
-    .compresses = cwl_compresses,
     .worker_init = cwl_worker_init,
     .worker_free = cwl_worker_free,
     .send = cwl_send,

@@ -19,7 +19,6 @@
 
 #define CHUNK_MAGIC "CLCHUNK2"
 #define CHUNK_MAGIC_V1 "CLCHUNK1" /* zlib bodies (releases up to 0.x): still read */
-#define CHUNK_GZIP 1u             /* flags: the body is a gzip member */
 #define HEADER_MAX (64 + 65536)   /* the fixed fields and the longest key */
 #define NO_INDEX UINT32_MAX
 #define MAX_BODY (256u << 20) /* refuse absurd sizes from a damaged header */
@@ -34,9 +33,7 @@ struct spool {
     uint64_t bytes;
     uint64_t count;
     int64_t last_sync_ms;
-    int compress;            /* gzip bodies: the output compresses what it sends */
-    struct gzip_encoder *gzip;
-    struct buf raw, packed, head; /* reused by spool_write (loop thread only) */
+    struct buf raw, head;    /* reused by spool_write (loop thread only) */
 };
 
 /* ------------------------------------------------------------ encoding */
@@ -159,8 +156,11 @@ static char *get_str(struct reader *r)
     return s;
 }
 
+/* own: if it points to the malloc'ed block holding data, the arena is moved
+ * to its start and the block becomes the batch's (*own is then NULL): a
+ * chunk read back costs one buffer, not two. */
 static struct batch *decode_body(const char *data, size_t len, enum batch_kind kind, uint32_t count,
-                                 uint64_t payload_bytes)
+                                 uint64_t payload_bytes, char **own)
 {
     struct reader r = {data, data + len, 0};
     uint32_t ntags = get_u32(&r);
@@ -232,8 +232,14 @@ static struct batch *decode_body(const char *data, size_t len, enum batch_kind k
     }
     uint32_t arena_len = get_u32(&r);
     if (!r.bad && (uint64_t)(r.end - r.p) == arena_len) {
-        b->arena = xmalloc(arena_len + 1);
-        memcpy(b->arena, r.p, arena_len);
+        if (own && *own) {
+            memmove(*own, r.p, arena_len);
+            b->arena = xrealloc(*own, arena_len + 1);
+            *own = NULL;
+        } else {
+            b->arena = xmalloc(arena_len + 1);
+            memcpy(b->arena, r.p, arena_len);
+        }
         b->arena_len = b->arena_cap = arena_len;
     } else {
         r.bad = 1;
@@ -267,7 +273,7 @@ struct chunk_header {
     uint32_t key_len;
     char *key;
     uint32_t raw_len, packed_len;
-    uint32_t flags;      /* CHUNK_GZIP */
+    uint32_t flags;      /* 0 (none defined yet) */
     int v1;              /* CLCHUNK1: packed with zlib */
     size_t header_len;   /* bytes up to and including header_crc */
 };
@@ -304,7 +310,7 @@ static int parse_header(const char *data, size_t len, struct chunk_header *h)
         h->flags = get_u32(&r);
     size_t crc_len = (size_t)(r.p - data);
     uint32_t crc = get_u32(&r);
-    if (r.bad || (h->kind != BATCH_LOGS && h->kind != BATCH_METRICS) || h->raw_len > MAX_BODY ||
+    if (r.bad || h->flags != 0 || (h->kind != BATCH_LOGS && h->kind != BATCH_METRICS) || h->raw_len > MAX_BODY ||
         h->packed_len > MAX_BODY)
         return -1;
     if (crc != gzip_crc32(0, data, crc_len))
@@ -392,7 +398,7 @@ static int cmp_entry(const void *a, const void *b)
 }
 
 struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sync sync,
-                         int compress, struct spool_entry **entries, int *nentries)
+                         struct spool_entry **entries, int *nentries)
 {
     *entries = NULL;
     *nentries = 0;
@@ -415,10 +421,8 @@ struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sy
     s->sync = sync;
     s->dir_fd = dfd;
     s->next_id = 1;
-    s->compress = compress;
     pthread_mutex_init(&s->lock, NULL);
     buf_init(&s->raw);
-    buf_init(&s->packed);
     buf_init(&s->head);
 
     struct dirent *de;
@@ -492,9 +496,7 @@ void spool_close(struct spool *s)
         syncfs(s->dir_fd);
     close(s->dir_fd);
     buf_free(&s->raw);
-    buf_free(&s->packed);
     buf_free(&s->head);
-    gzip_encoder_free(s->gzip);
     pthread_mutex_destroy(&s->lock);
     free(s->dir);
     free(s->corrupt_dir);
@@ -507,16 +509,6 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
     encode_body(&s->raw, b);
     const struct buf *body = &s->raw;
     uint32_t flags = 0;
-    if (s->compress) {
-        /* the output gzips what it sends: the chunk costs what the wire does */
-        if (!s->gzip)
-            s->gzip = gzip_encoder_new(1);
-        if (gzip_encode(s->gzip, s->raw.data, s->raw.len, &s->packed) == 0 &&
-            s->packed.len < s->raw.len) {
-            flags = CHUNK_GZIP;
-            body = &s->packed;
-        }
-    }
     struct buf *head = &s->head;
     buf_reset(head);
     buf_append(head, CHUNK_MAGIC, 8);
@@ -569,18 +561,17 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
     return id;
 }
 
-/* The body's encoded batch: in place when stored plain, else inflated into
- * *raw (zlib for CLCHUNK1, gzip for CHUNK_GZIP). NULL if it does not inflate
- * to the size the header says. */
+/* The body's encoded batch: in place (CLCHUNK2), or inflated into *raw
+ * (CLCHUNK1's zlib). NULL if it does not inflate to the size the header says. */
 static const char *unpack_body(const struct chunk_header *h, const char *body, char **raw)
 {
     *raw = NULL;
-    if (!h->v1 && !(h->flags & CHUNK_GZIP))
+    if (!h->v1)
         return h->packed_len == h->raw_len ? body : NULL;
     *raw = xmalloc(h->raw_len + 1);
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, h->v1 ? 15 : 15 + 16) != Z_OK)
+    if (inflateInit2(&zs, 15) != Z_OK)
         return NULL;
     zs.next_in = (Bytef *)body;
     zs.avail_in = h->packed_len;
@@ -632,7 +623,7 @@ struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt)
                 const char *enc = unpack_body(&h, body, &raw);
                 if (enc)
                     b = decode_body(enc, h.raw_len, (enum batch_kind)h.kind, h.count,
-                                    h.payload_bytes);
+                                    h.payload_bytes, raw ? &raw : &data.data);
                 free(raw);
             }
         }
@@ -767,7 +758,12 @@ void spool_batch(struct output_runtime *rt, struct batch *b)
     sender_ack_batch(p, b);           /* records are durable: inputs may commit */
     p->memory += b->payload_bytes; /* ack_batch uncounted it; it is still in memory */
     p->commit_due = 1;
-    if (p->limits.memory_limit && p->memory > p->limits.memory_limit / 2) {
+    /* A batch that will wait for its turn waits on disk (the kernel's page
+     * cache keeps it cheap to read back): memory holds the open batches and
+     * the ones about to be sent, not a backlog. */
+    struct dest *d = b->dest;
+    if (d->inflight || d->queue_head ||
+        (p->limits.memory_limit && p->memory > p->limits.memory_limit / 2)) {
         p->memory -= b->payload_bytes;
         batch_unload(b);       /* keep the shell and the chunk id */
     }
@@ -817,8 +813,7 @@ int spool_start_output(struct pipeline *p, struct output_runtime *rt)
                                                       : SPOOL_SYNC_INTERVAL;
     struct spool_entry *entries;
     int n;
-    int compress = out->plugin->compresses && out->plugin->compresses(out);
-    rt->spool = spool_open(dir, corrupt, mode, compress, &entries, &n);
+    rt->spool = spool_open(dir, corrupt, mode, &entries, &n);
     if (!rt->spool) {
         log_msg(LOG_ERROR, "pipeline", "output %s: cannot open the disk buffer %s: %s", out->name,
                 dir, strerror(errno));

@@ -10,15 +10,18 @@
  *   u64 payload_bytes, i64 created_ms
  *   u32 key_len, key bytes            the destination key
  *   u32 raw_len, u32 stored_len       body sizes: encoded, and as stored
- *   u32 flags                         1 = the body is gzip
+ *   u32 flags                         0 (none defined yet)
  *   u32 header_crc                    CRC-32 of everything above
  *   body                              (tags, metas, records, arena), plain or gzip
  *   u32 body_crc                      CRC-32 of the body as stored
  *
- * The body is gzip (ISA-L, level 1) only when the output compresses what it
- * sends, so a chunk costs what the wire does and compress = off compresses
- * nothing. Chunks of the earlier format "CLCHUNK1" (no flags field, a zlib
- * body) are still read, and sent as usual (logged once at start).
+ * The body is stored plain: nothing on the way to the wire is compressed
+ * twice (the output gzips what it sends, once). Compressing chunks cost ~10
+ * CPU-s/GB on the shipped default path (deflate, then inflate when a batch
+ * waiting on disk is read back); the price is disk space: a chunk holds the
+ * records' bytes uncompressed. Chunks of the earlier format "CLCHUNK1" (no
+ * flags field, a zlib body) are still read, and sent as usual (logged once
+ * at start).
  *
  * The body keeps the batch's arena verbatim (records refer to it by offset)
  * and replaces the tag and meta pointers by indexes into small tables, so
@@ -51,12 +54,11 @@ struct spool_entry {
     char *key;
 };
 
-/* Open (creating) dir; corrupt chunks go to corrupt_dir; compress: gzip the
- * bodies of new chunks. Existing chunks
+/* Open (creating) dir; corrupt chunks go to corrupt_dir. Existing chunks
  * are listed in *entries (caller frees with spool_entries_free). Returns
  * NULL with errno set if dir cannot be created. */
 struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sync sync,
-                         int compress, struct spool_entry **entries, int *nentries);
+                         struct spool_entry **entries, int *nentries);
 void spool_entries_free(struct spool_entry *entries, int n);
 void spool_close(struct spool *s);
 
