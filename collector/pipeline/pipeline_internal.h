@@ -84,7 +84,7 @@ struct pipeline {
     uint32_t route_gen;
     uint64_t logs_mask, metrics_mask;
 
-    uint64_t memory;                /* payload bytes in batches */
+    uint64_t memory;                /* bytes batches hold in memory (pipeline_count_batch) */
     uint64_t pending;               /* records emitted, not yet committed */
     unsigned char *paused;          /* per input: told to pause, waiting for resume */
 
@@ -97,6 +97,21 @@ struct pipeline {
     int commit_due;                 /* acknowledgements to hand to inputs at the next pass */
     char *data_dir;
 };
+
+/* The pipeline's memory figure (memory_limit) counts what batches hold:
+ * their records' and arena's capacity, not only the payload. */
+static inline void pipeline_count_batch(struct pipeline *p, struct batch *b)
+{
+    uint64_t m = batch_memory(b);
+    p->memory += m - b->counted;
+    b->counted = m;
+}
+
+static inline void pipeline_uncount_batch(struct pipeline *p, struct batch *b)
+{
+    p->memory -= b->counted;
+    b->counted = 0;
+}
 
 /* route.c */
 void route_commit_acked(struct pipeline *p, struct input_instance *in);

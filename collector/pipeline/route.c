@@ -77,12 +77,11 @@ static void emit_common(struct input_instance *in, const struct tag *tag, uint64
         struct dest *d = dest_for(rt, tag, lev ? lev->meta : mev->meta);
         uint32_t add = lev ? bytes + rt->overhead : 64;
         struct batch *b = dest_open_batch(rt, d, lev ? BATCH_LOGS : BATCH_METRICS, add);
-        uint64_t before = b->payload_bytes;
         if (lev)
             batch_add_log(b, lev, tag, in->index, seq, rt->overhead);
         else
             batch_add_metric(b, mev, tag, in->index, seq);
-        p->memory += b->payload_bytes - before;
+        pipeline_count_batch(p, b);
         if (b->count >= rt->max_records || b->payload_bytes >= rt->max_bytes)
             dest_seal(rt, d, mono_ms());
     }

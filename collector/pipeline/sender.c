@@ -45,7 +45,7 @@ void sender_ack_batch(struct pipeline *p, struct batch *b)
         for (uint32_t i = 0; i < b->count; i++)
             ack_tracker_done(p->inputs[b->metrics[i].input_index]->acks, b->metrics[i].seq);
     }
-    p->memory -= b->payload_bytes;
+    pipeline_uncount_batch(p, b);
 }
 
 static void complete(struct pipeline *p, struct batch *b, int64_t now)
@@ -93,8 +93,7 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
     if (b->spool_id) {
         /* acknowledged to inputs when written; now the chunk can go */
         spool_remove(rt->spool, b->spool_id);
-        if (b->unloaded == BATCH_IN_MEMORY)
-            p->memory -= b->payload_bytes;
+        pipeline_uncount_batch(p, b);
         spool_update_gauges(rt);
         batch_free(b); /* not recycled: a reloaded batch's sizes are arbitrary */
     } else {

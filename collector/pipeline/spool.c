@@ -716,8 +716,7 @@ static int drop_oldest_chunks(struct output_runtime *rt, enum batch_kind kind)
                   "output %s: disk buffer full (buffer.max_size): dropped the oldest chunk of %u "
                   "records", rt->out->name, victim->count);
         rt->batches_pending--;
-        if (victim->unloaded == BATCH_IN_MEMORY)
-            rt->pipeline->memory -= victim->payload_bytes;
+        pipeline_uncount_batch(rt->pipeline, victim);
         batch_free(victim);
     }
     return 0;
@@ -756,7 +755,7 @@ void spool_batch(struct output_runtime *rt, struct batch *b)
     }
     b->spool_id = id;
     sender_ack_batch(p, b);           /* records are durable: inputs may commit */
-    p->memory += b->payload_bytes; /* ack_batch uncounted it; it is still in memory */
+    pipeline_count_batch(p, b); /* ack_batch uncounted it; it is still in memory */
     p->commit_due = 1;
     /* A batch that will wait for its turn waits on disk (the kernel's page
      * cache keeps it cheap to read back): memory holds the open batches and
@@ -764,7 +763,7 @@ void spool_batch(struct output_runtime *rt, struct batch *b)
     struct dest *d = b->dest;
     if (d->inflight || d->queue_head ||
         (p->limits.memory_limit && p->memory > p->limits.memory_limit / 2)) {
-        p->memory -= b->payload_bytes;
+        pipeline_uncount_batch(p, b);
         batch_unload(b);       /* keep the shell and the chunk id */
     }
     spool_update_gauges(rt);
