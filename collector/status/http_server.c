@@ -360,6 +360,17 @@ static int listen_tcp(const struct http_addr *addr, char *err, size_t errlen)
     return fd;
 }
 
+int http_server_probe(const struct http_addr *addr, char *err, size_t errlen)
+{
+    if (addr->kind != HTTP_ADDR_TCP)
+        return 0;
+    int fd = listen_tcp(addr, err, errlen);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
 struct http_server *http_server_new(struct loop *loop, const struct http_addr *addr,
                                     const struct http_server_limits *limits,
                                     http_handler_fn handler, void *arg, char *err, size_t errlen)

@@ -49,6 +49,10 @@ struct http_server_counters {
 struct http_server *http_server_new(struct loop *loop, const struct http_addr *addr,
                                     const struct http_server_limits *limits,
                                     http_handler_fn handler, void *arg, char *err, size_t errlen);
+/* Could a server listen on addr now? Binds a TCP address and closes it
+ * again (0, or -1 with the reason in err); a unix path is not tried. For a
+ * reload's check before the running configuration is retired. */
+int http_server_probe(const struct http_addr *addr, char *err, size_t errlen);
 /* Close every connection and the listening socket (a unix socket file is removed). */
 void http_server_free(struct http_server *s);
 void http_server_counters(const struct http_server *s, struct http_server_counters *out);
