@@ -6,7 +6,11 @@
  *     max_head bytes; a longer head gets 431, garbage gets 400;
  *   - each connection has a deadline (timeout_ms from accept); a timer
  *     sweep closes the ones past it, however slowly they drip bytes;
- *   - at most max_conns connections; more are accepted and closed at once;
+ *   - at most max_conns connections; when full, a newcomer takes the slot
+ *     of the oldest one that has not sent a complete request (idle first),
+ *     so a flood of idle connections cannot lock out /health; only when
+ *     every connection is being answered is a newcomer closed at once;
+ *   - a unix socket is created with mode 0660 whatever the umask;
  *   - when the process runs out of descriptors, accepting pauses until the
  *     next sweep instead of spinning. */
 #ifndef COLLECTOR_STATUS_HTTP_SERVER_H
