@@ -64,7 +64,7 @@ class BlackHole:
         self.thread.join(5)
 
 
-def cw_conf(lines_path, extra_agent="", shutdown="2s"):
+def cw_conf(lines_path, extra_agent="", shutdown="2s", extra_out=""):
     return f"""
     [agent]
     data_dir = {{data_dir}}
@@ -84,6 +84,7 @@ def cw_conf(lines_path, extra_agent="", shutdown="2s"):
     log_group = {GROUP}
     log_stream = {STREAM}
     flush_interval = 200ms
+    {extra_out}
     """
 
 
@@ -140,7 +141,9 @@ class StopAndReload(unittest.TestCase):
     def test_second_sigterm_stops_at_once(self):
         with Agent(env=dict(AWS_ENV, AWS_ENDPOINT_URL=self.hole.url)) as a:
             write_lines(os.path.join(a.tmp, "app.log"), 10)
-            a.write_config(cw_conf("{tmp}/app.log", shutdown="120s"))
+            # a memory buffer: the drain waits for the (never answered) request
+            # instead of ending once the batch is on disk
+            a.write_config(cw_conf("{tmp}/app.log", shutdown="120s", extra_out="buffer = memory"))
             self.start_stuck(a)
             a.send_signal(signal.SIGTERM)
             a.wait_log("stopping; delivering what is buffered")

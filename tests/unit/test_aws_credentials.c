@@ -381,6 +381,7 @@ static void test_full_uri_hosts(void **state)
     assert_null(ctx);
     assert_null(strstr(err, "Secr3t"));
     unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    aws_settings_free(&s);
 }
 
 static void test_chain_errors(void **state)
