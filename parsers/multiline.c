@@ -113,6 +113,7 @@ void ml_flush(struct ml_state *st, ml_emit_fn emit, void *arg)
         return;
     emit(arg, st->buf.data, st->buf.len, st->end_off);
     st->lines = 0;
+    st->sealed = 0;
     /* Keep small capacity for reuse, give back what a huge record took. */
     if (st->buf.cap > 256 * 1024)
         buf_free(&st->buf);
@@ -123,25 +124,27 @@ void ml_flush(struct ml_state *st, ml_emit_fn emit, void *arg)
 void ml_discard(struct ml_state *st)
 {
     st->lines = 0;
+    st->sealed = 0;
     buf_reset(&st->buf);
 }
 
 void ml_feed(const struct ml_rule *r, struct ml_state *st, const char *line, size_t len,
              uint64_t end_off, int64_t now_ms, ml_emit_fn emit, void *arg)
 {
-    if (st->lines > 0) {
+    int sealed = 0;
+    if (st->lines > 0 && st->sealed) {
+        ml_flush(st, emit, arg);
+    } else if (st->lines > 0) {
         int over = (r->max_lines && st->lines >= r->max_lines) ||
                    (r->max_bytes && st->buf.len + 1 + len > r->max_bytes);
         int start = ml_is_start(r, line, len);
         if (start < 0) {
-            /* Undecidable within the limit: neither joined nor lost. */
+            /* Undecidable within the limit: neither joined nor lost, a
+             * record of its own (sealed: the next line starts another). */
             st->limited++;
+            sealed = 1;
             ml_flush(st, emit, arg);
-            st->last_ms = now_ms;
-            emit(arg, line, len, end_off);
-            return;
-        }
-        if (start) {
+        } else if (start) {
             ml_flush(st, emit, arg);
         } else if (over) {
             st->capped++;
@@ -152,6 +155,7 @@ void ml_feed(const struct ml_rule *r, struct ml_state *st, const char *line, siz
     }
     buf_append(&st->buf, line, len);
     st->lines++;
+    st->sealed = sealed;
     st->last_ms = now_ms;
     st->end_off = end_off;
 }

@@ -40,6 +40,7 @@ struct ml_rule {
 struct ml_state {
     struct buf buf;       /* the pending record */
     uint32_t lines;       /* lines in it; 0 = nothing pending */
+    int sealed;           /* it is a line the regex gave up on: nothing joins it */
     int64_t last_ms;      /* when its last line arrived */
     uint64_t end_off;     /* source position just past its last line */
     uint64_t capped;      /* records cut by a cap */
@@ -66,8 +67,8 @@ void ml_state_init(struct ml_state *st);
 void ml_state_free(struct ml_state *st);
 
 /* Feed one line (without its newline) ending at source offset end_off. A
- * line whose match gives up at a limit is emitted as a record of its own
- * (after what was pending), and counted in st->limited. */
+ * line whose match gives up at a limit is a record of its own (what was
+ * pending is emitted, nothing is joined to it), counted in st->limited. */
 void ml_feed(const struct ml_rule *r, struct ml_state *st, const char *line, size_t len,
              uint64_t end_off, int64_t now_ms, ml_emit_fn emit, void *arg);
 /* Emit what is pending, if anything. */
