@@ -217,6 +217,17 @@ static void test_options_errors(void **state)
     diag_free(&d);
 }
 
+/* What check-config would list for s (the caller frees it). */
+static char *listing(const struct sample *s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    options_print(f, sample_options, s);
+    fclose(f);
+    return text;
+}
+
 static void test_options_print_masks_secrets(void **state)
 {
     (void)state;
@@ -224,11 +235,7 @@ static void test_options_print_masks_secrets(void **state)
     struct diag d = {0};
     struct sample s;
     assert_int_equal(apply("[input x]\nname = n\nsecret = hunter2\n", &s, &d, &cfg), 0);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    options_print(f, sample_options, &s);
-    fclose(f);
+    char *text = listing(&s);
     assert_null(strstr(text, "hunter2"));
     assert_non_null(strstr(text, "****"));
     assert_non_null(strstr(text, "wait                   = 5s"));
@@ -247,11 +254,7 @@ static void test_userinfo_masked_and_controls_escaped(void **state)
     struct diag d = {0};
     struct sample s;
     assert_int_equal(apply("[input x]\nname = http://alice:S3cr3t@host:3128/p\n", &s, &d, &cfg), 0);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    options_print(f, sample_options, &s);
-    fclose(f);
+    char *text = listing(&s);
     assert_null(strstr(text, "S3cr3t"));
     assert_null(strstr(text, "alice"));
     assert_non_null(strstr(text, "http://***@host:3128/p"));
