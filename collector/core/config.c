@@ -15,11 +15,15 @@
 
 void diag_add(struct diag *d, const char *file, int line, const char *fmt, ...)
 {
-    char text[1024];
+    char raw[1024], text[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* Whatever a message quotes (a module's error naming a value): URL
+     * userinfo masked, control characters escaped. conf_echo is idempotent,
+     * so values already passed through it are unchanged. */
+    conf_echo(raw, text, sizeof text);
     d->messages = xrealloc(d->messages, sizeof(char *) * (size_t)(d->count + 1));
     d->pos = xrealloc(d->pos, sizeof *d->pos * (size_t)(d->count + 1));
     d->pos[d->count] = (struct diag_pos){file ? xstrdup(file) : NULL, line};

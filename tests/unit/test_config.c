@@ -274,6 +274,11 @@ static void test_userinfo_masked_and_controls_escaped(void **state)
     config_free(&cfg);
     diag_free(&d);
 
+    /* any message, whatever a module quotes in it */
+    diag_add(&d, "m.conf", 3, "unknown type '%s' via %s", "x\ny\x1b", "https://u:p4ss@h/");
+    assert_string_equal(d.messages[0], "m.conf:3: unknown type 'x\\ny\\x1b' via https://***@h/");
+    diag_free(&d);
+
     /* a line without '=' is echoed by its first word only */
     config_load_string(&cfg, "l.conf", "[input x]\nsecret_access_key wJalrXUtnFEMI\n", &d);
     assert_true(has_message(&d, "l.conf:2: expected 'key = value'"));
