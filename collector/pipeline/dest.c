@@ -160,6 +160,17 @@ void dest_dispatch(struct output_runtime *rt, struct dest *d, int64_t now)
     sender_push(rt, b);
 }
 
+void dest_enqueue(struct output_runtime *rt, struct dest *d, struct batch *b)
+{
+    b->next = NULL;
+    if (d->queue_tail)
+        d->queue_tail->next = b;
+    else
+        d->queue_head = b;
+    d->queue_tail = b;
+    rt->batches_pending++;
+}
+
 void dest_seal(struct output_runtime *rt, struct dest *d, int64_t now)
 {
     struct batch *b = d->open;
@@ -168,13 +179,7 @@ void dest_seal(struct output_runtime *rt, struct dest *d, int64_t now)
     d->open = NULL;
     if (rt->spool)
         spool_batch(rt, b);
-    b->next = NULL;
-    if (d->queue_tail)
-        d->queue_tail->next = b;
-    else
-        d->queue_head = b;
-    d->queue_tail = b;
-    rt->batches_pending++;
+    dest_enqueue(rt, d, b);
     rt->out->stats.batches_pending = rt->batches_pending;
     dest_dispatch(rt, d, now);
 }

@@ -125,6 +125,8 @@ void dest_free(struct dest *d);
 void dest_collect_idle(struct output_runtime *rt, int64_t now);
 /* Send the next sealed batch of d if none is in flight and its time came. */
 void dest_dispatch(struct output_runtime *rt, struct dest *d, int64_t now);
+/* Append a sealed batch to d's queue (counted as pending). */
+void dest_enqueue(struct output_runtime *rt, struct dest *d, struct batch *b);
 /* Close d's open batch and queue it (through the disk buffer if there is one). */
 void dest_seal(struct output_runtime *rt, struct dest *d, int64_t now);
 /* The batch of d records of this kind and size go in, sealing a full one. */

@@ -837,12 +837,7 @@ int spool_start_output(struct pipeline *p, struct output_runtime *rt)
         b->dest = d;
         b->dest_key = d->key;
         d->last_used_ms = mono_ms();
-        if (d->queue_tail)
-            d->queue_tail->next = b;
-        else
-            d->queue_head = b;
-        d->queue_tail = b;
-        rt->batches_pending++;
+        dest_enqueue(rt, d, b);
         records += entries[i].count;
     }
     if (n)
