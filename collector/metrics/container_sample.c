@@ -2,10 +2,10 @@
 #include "collector/metrics/container_sample.h"
 
 #include "collector/core/log.h"
+#include "collector/docker/local_http.h"
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/dockerstats.h"
 #include "collector/metrics/emf.h"
-#include "collector/metrics/http_get.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +30,7 @@ void cs_init(struct cs_state *s, const struct cs_conf *conf)
     cg_reader_init(&s->cg, conf->cgroup_root);
     cc_init(&s->cc, conf->docker_socket, conf->proc_root, conf->use_docker_api ? NULL : &s->cg);
     if (conf->introspection_url && *conf->introspection_url)
-        s->ecs_http = mh_new();
+        s->ecs_http = local_http_new();
     agg_out_init(&s->out);
     buf_init(&s->scratch);
 }
@@ -39,7 +39,7 @@ void cs_free(struct cs_state *s)
 {
     cg_reader_free(&s->cg);
     cc_free(&s->cc);
-    mh_free(s->ecs_http);
+    local_http_free(s->ecs_http);
     ecs_info_free(&s->ecs);
     free(s->agg);
     agg_out_free(&s->out);
@@ -53,7 +53,7 @@ static double rate(uint64_t prev, uint64_t cur, double secs)
     return cur >= prev && secs > 0 ? (double)(cur - prev) / secs : 0.0;
 }
 
-static double cpu_reserved_units(const struct dk_container *c, const struct cg_stats *st)
+static double cpu_reserved_units(const struct docker_container *c, const struct cg_stats *st)
 {
     if (c->cpu_shares > 0)
         return (double)c->cpu_shares;
@@ -66,7 +66,7 @@ static double cpu_reserved_units(const struct dk_container *c, const struct cg_s
     return 0.0;
 }
 
-static double mem_reserved_bytes(const struct dk_container *c)
+static double mem_reserved_bytes(const struct docker_container *c)
 {
     if (c->memory_reservation > 0)
         return (double)c->memory_reservation;
@@ -178,7 +178,7 @@ static int read_container(struct cs_state *s, struct cc_entry *e, struct cg_stat
         snprintf(path, sizeof path, "/containers/%s/stats?stream=false&one-shot=true", e->c.id);
         unsigned cpus;
         if (cc_docker_get(&s->cc, path) != 200 ||
-            dk_parse_stats(s->cc.body.data, s->cc.body.len, st, net, sys_ns, &cpus) != 0)
+            ds_parse_api_stats(s->cc.body.data, s->cc.body.len, st, net, sys_ns, &cpus) != 0)
             return -1;
         if (cpus)
             s->online_cpus = cpus;
@@ -196,13 +196,13 @@ static int read_container(struct cs_state *s, struct cc_entry *e, struct cg_stat
 
 static void fill_identity(struct cs_state *s, const struct cc_entry *e, struct agg_container *a)
 {
-    const struct dk_container *c = &e->c;
+    const struct docker_container *c = &e->c;
     snprintf(a->id, sizeof a->id, "%s", c->id);
     snprintf(a->name, sizeof a->name, "%s", c->name);
     snprintf(a->image, sizeof a->image, "%s", c->image);
     snprintf(a->ecs_name, sizeof a->ecs_name, "%s", c->ecs_name);
     snprintf(a->task_arn, sizeof a->task_arn, "%s", c->task_arn);
-    snprintf(a->task_id, sizeof a->task_id, "%s", c->task_arn[0] ? dk_task_id(c->task_arn) : "");
+    snprintf(a->task_id, sizeof a->task_id, "%s", c->task_arn[0] ? docker_task_id(c->task_arn) : "");
     snprintf(a->family, sizeof a->family, "%s", c->family);
     snprintf(a->revision, sizeof a->revision, "%s", c->revision);
     a->service[0] = '\0';

@@ -7,10 +7,10 @@
 #ifndef COLLECTOR_METRICS_CONTAINER_SAMPLE_H
 #define COLLECTOR_METRICS_CONTAINER_SAMPLE_H
 
+#include "collector/docker/ecs_agent.h"
 #include "collector/metrics/aggregate.h"
 #include "collector/metrics/cgroup.h"
 #include "collector/metrics/ctr_cache.h"
-#include "collector/metrics/ecs.h"
 #include "collector/metrics/frame.h"
 
 #include <stdint.h>
@@ -36,7 +36,7 @@ struct cs_state {
     const struct cs_conf *conf;
     struct cg_reader cg;
     struct cc cc;
-    struct mh_client *ecs_http;
+    struct local_http *ecs_http;
     struct ecs_info ecs;
     int64_t ecs_next_ms;
     int ecs_ok;

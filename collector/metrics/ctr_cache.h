@@ -7,16 +7,16 @@
 #define COLLECTOR_METRICS_CTR_CACHE_H
 
 #include "collector/core/util.h"
+#include "collector/docker/engine.h"
 #include "collector/metrics/cgroup.h"
-#include "collector/metrics/docker.h"
 #include "collector/metrics/netdev.h"
 
 #include <stdint.h>
 
-struct mh_client;
+struct local_http;
 
 struct cc_entry {
-    struct dk_container c;
+    struct docker_container c;
     int version;                     /* cgroup version; 0 = not resolved */
     char *dirs[CG_CTRL_COUNT];       /* resolved cgroup directories (owned) */
     unsigned gen;
@@ -35,7 +35,7 @@ struct cc {
     const char *socket;              /* Docker API unix socket */
     const char *proc_root;
     struct cg_reader *cg;            /* resolve cgroups when set */
-    struct mh_client *http;
+    struct local_http *http;
     struct buf body;
     char err[256];                   /* why the last refresh failed */
     uint64_t inspects;               /* containers inspected (new ones) */

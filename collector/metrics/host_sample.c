@@ -2,8 +2,8 @@
 #include "collector/metrics/host_sample.h"
 
 #include "collector/core/options.h"
+#include "collector/docker/local_http.h"
 #include "collector/metrics/ci_names.h"
-#include "collector/metrics/http_get.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +29,7 @@ void hs_init(struct hs_state *s, const struct hs_conf *conf)
     s->docker = conf->docker_socket && *conf->docker_socket;
     cc_init(&s->cc, conf->docker_socket, conf->proc_root, NULL);
     if (conf->introspection_url && *conf->introspection_url)
-        s->ecs_http = mh_new();
+        s->ecs_http = local_http_new();
     buf_init(&s->scratch);
 }
 
@@ -37,7 +37,7 @@ void hs_free(struct hs_state *s)
 {
     cg_reader_free(&s->rd);
     cc_free(&s->cc);
-    mh_free(s->ecs_http);
+    local_http_free(s->ecs_http);
     ecs_info_free(&s->ecs);
     free(s->devs);
     buf_free(&s->scratch);
@@ -315,7 +315,7 @@ void hs_sample(struct hs_state *s, struct mframe *f)
     if (s->docker) {
         ncontainers = cc_refresh(&s->cc);
         for (int i = 0; i < s->cc.n && ncontainers >= 0; i++) {
-            const struct dk_container *c = &s->cc.e[i].c;
+            const struct docker_container *c = &s->cc.e[i].c;
             int first = c->task_arn[0] != 0;
             for (int k = 0; k < i && first; k++)
                 if (strcmp(s->cc.e[k].c.task_arn, c->task_arn) == 0)

@@ -8,9 +8,9 @@
 #ifndef COLLECTOR_METRICS_HOST_SAMPLE_H
 #define COLLECTOR_METRICS_HOST_SAMPLE_H
 
+#include "collector/docker/ecs_agent.h"
 #include "collector/metrics/cgroup.h"
 #include "collector/metrics/ctr_cache.h"
-#include "collector/metrics/ecs.h"
 #include "collector/metrics/emf.h"
 #include "collector/metrics/frame.h"
 #include "collector/metrics/host.h"
@@ -44,7 +44,7 @@ struct hs_state {
     struct cg_reader rd;
     struct cc cc;
     int docker;
-    struct mh_client *ecs_http;
+    struct local_http *ecs_http;
     struct ecs_info ecs;
     int64_t ecs_next_ms;
     int has_prev;
