@@ -38,7 +38,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHANGES_MS 100
 #define FIRST_PASS_WAIT_MS 10000   /* start following even if discovery is slow */
 #define PARTIAL_TIMEOUT_MS 5000
 #define START_GRACE_NS 5000000000LL /* started this shortly before the agent: new */
@@ -163,9 +162,9 @@ struct containers_ctx {
     char self_id[72];
     struct ctr *ctrs;
     int nctrs;
-    struct loop_timer *timer;
+    struct loop_timer *first_pass_timer; /* starts following if discovery is slow */
     int engine_started;
-    int64_t started_ms;
+    int stopped;
     int64_t started_ns;             /* wall clock: containers started later are new */
     struct buf scratch;             /* decoded json-file line */
     struct buf fields_scratch;      /* decoded collector.parser values */
@@ -705,16 +704,20 @@ static void on_change(void *arg, const char *id, enum cd_change kind)
     }
 }
 
-static void on_timer(struct loop *loop, void *arg)
+/* Discovery's news (loop_async), and the first pass's deadline. */
+static void take_news(struct containers_ctx *c, int first_pass_over)
 {
-    struct containers_ctx *c = arg;
-    (void)loop;
+    if (c->stopped)
+        return;
     if (!c->engine_started) {
         /* The first scan waits for the first discovery pass, so that the
          * containers running at start are "present at start" (read_from_head
          * or their checkpoint), not "new". */
-        if (!cd_ready(c->disc) && mono_ms() - c->started_ms < FIRST_PASS_WAIT_MS)
+        if (!cd_ready(c->disc) && !first_pass_over)
             return;
+        if (c->first_pass_timer)
+            loop_timer_del(c->in->loop, c->first_pass_timer);
+        c->first_pass_timer = NULL;
         cd_take_changes(c->disc, on_change, c);
         c->engine_started = 1;
         if (tail_engine_start(c->engine) < 0)
@@ -722,6 +725,20 @@ static void on_timer(struct loop *loop, void *arg)
         return;
     }
     cd_take_changes(c->disc, on_change, c);
+}
+
+static void on_news(struct loop *loop, void *arg)
+{
+    (void)loop;
+    take_news(arg, 0);
+}
+
+static void on_first_pass_deadline(struct loop *loop, void *arg)
+{
+    struct containers_ctx *c = arg;
+    (void)loop;
+    c->first_pass_timer = NULL; /* a one-shot timer is gone once it has run */
+    take_news(c, 1);
 }
 
 /* ---------------------------------------------------------- callbacks */
@@ -817,13 +834,13 @@ static int containers_start(struct input_instance *in)
     struct containers_ctx *c = in->ctx;
     if (c->conf->skip_self)
         find_self(c);
-    if (cd_start(c->disc) < 0) {
+    c->started_ns = now_ns();
+    c->first_pass_timer = loop_timer_add(in->loop, FIRST_PASS_WAIT_MS, 0,
+                                         on_first_pass_deadline, c);
+    if (cd_start(c->disc, in->loop, on_news, c) < 0) {
         log_msg(LOG_ERROR, "containers", "[%s] cannot start the discovery thread", in->name);
         return -1;
     }
-    c->started_ms = mono_ms();
-    c->started_ns = now_ns();
-    c->timer = loop_timer_add(in->loop, CHANGES_MS, CHANGES_MS, on_timer, c);
     return 0;
 }
 
@@ -842,9 +859,10 @@ static void containers_commit(struct input_instance *in, uint64_t cookie_a, uint
 static void containers_stop(struct input_instance *in)
 {
     struct containers_ctx *c = in->ctx;
-    if (c->timer)
-        loop_timer_del(in->loop, c->timer);
-    c->timer = NULL;
+    if (c->first_pass_timer)
+        loop_timer_del(in->loop, c->first_pass_timer);
+    c->first_pass_timer = NULL;
+    c->stopped = 1;
     tail_engine_stop(c->engine);
 }
 
@@ -853,8 +871,8 @@ static void containers_destroy(struct input_instance *in)
     struct containers_ctx *c = in->ctx;
     if (!c)
         return;
-    if (c->timer && in->loop)
-        loop_timer_del(in->loop, c->timer);
+    if (c->first_pass_timer && in->loop)
+        loop_timer_del(in->loop, c->first_pass_timer);
     cd_free(c->disc);
     tail_engine_free(c->engine);
     while (c->ctrs)

@@ -57,6 +57,7 @@ struct cdisc {
     struct change *changes;
     int nchanges, capc;
     struct ev_batch events;      /* from the stream, not handled yet */
+    struct loop_async *news;     /* wakes the loop: changes to take */
     _Atomic int connected;
     _Atomic int ready;           /* the first pass is over */
 
@@ -99,6 +100,8 @@ static struct entry *entry_locked(struct cdisc *d, const char *id)
 
 static void push_change_locked(struct cdisc *d, const char *id, enum cd_change kind)
 {
+    if (d->nchanges == 0)
+        loop_async_send(d->news); /* later ones join this wake-up until taken */
     if (d->nchanges == d->capc) {
         d->capc = d->capc ? d->capc * 2 : 16;
         d->changes = xrealloc(d->changes, sizeof(*d->changes) * (size_t)d->capc);
@@ -387,6 +390,7 @@ static void *run(void *arg)
         start_stream(d);
     }
     atomic_store(&d->ready, 1);
+    loop_async_send(d->news);
     for (;;) {
         refresh_ecs(d);
         if (have_api) {
@@ -441,8 +445,11 @@ struct cdisc *cd_new(const struct cdisc_conf *conf)
     return d;
 }
 
-int cd_start(struct cdisc *d)
+int cd_start(struct cdisc *d, struct loop *loop, loop_fn news, void *arg)
 {
+    d->news = loop_async_new(loop, news, arg);
+    if (!d->news)
+        return -1;
     d->http = local_http_new();
     d->ecs_http = local_http_new();
     if (pthread_create(&d->thread, NULL, run, d) != 0)
@@ -463,6 +470,7 @@ void cd_free(struct cdisc *d)
         pthread_join(d->thread, NULL);
     }
     docker_events_stop(d->stream);
+    loop_async_free(d->news);
     free(d->events.ids);
     free(d->events.actions);
     local_http_free(d->http);
