@@ -1,6 +1,7 @@
 /* Container cache: see ctr_cache.h. */
 #include "collector/metrics/ctr_cache.h"
 
+#include "collector/docker/ecs_agent.h"
 #include "collector/docker/local_http.h"
 
 #include <stdio.h>
@@ -132,4 +133,21 @@ int cc_refresh(struct cc *cc)
     }
     cc->n = w;
     return w;
+}
+
+void cc_identity(const struct cc *cc, const struct sample_conf *conf, const struct ecs_info *ecs,
+                 char *cluster, size_t cluster_cap, char *ci_id, size_t ci_cap)
+{
+    const char *c = conf->cluster && *conf->cluster ? conf->cluster : NULL;
+    if (!c && ecs->cluster[0])
+        c = ecs->cluster;
+    for (int i = 0; !c && i < cc->n; i++)
+        if (cc->e[i].c.cluster[0])
+            c = cc->e[i].c.cluster;
+    if (c)
+        ecs_cluster_name(c, cluster, cluster_cap);
+    else
+        snprintf(cluster, cluster_cap, "%s", conf->hostname);
+    snprintf(ci_id, ci_cap, "%s",
+             ecs->container_instance_id[0] ? ecs->container_instance_id : conf->instance_id);
 }

@@ -8,6 +8,7 @@
 
 #include "collector/core/util.h"
 #include "collector/docker/engine.h"
+#include "collector/metrics/sample_source.h"
 #include "collector/metrics/cgroup.h"
 #include "collector/metrics/netdev.h"
 
@@ -51,5 +52,13 @@ int cc_refresh(struct cc *cc);
 
 /* GET path on the Docker socket into cc->body; HTTP status or -1. */
 int cc_docker_get(struct cc *cc, const char *path);
+
+/* The ClusterName and container instance id the samplers publish: the
+ * configured cluster, else ECS introspection's, else a container's ECS
+ * label, else the hostname; the instance id from introspection, else
+ * the EC2 instance id. */
+struct ecs_info;
+void cc_identity(const struct cc *cc, const struct sample_conf *conf, const struct ecs_info *ecs,
+                 char *cluster, size_t cluster_cap, char *ci_id, size_t ci_cap);
 
 #endif

@@ -13,24 +13,15 @@
 #include "collector/metrics/ctr_cache.h"
 #include "collector/metrics/emf.h"
 #include "collector/metrics/frame.h"
+#include "collector/metrics/sample_source.h"
 #include "collector/metrics/host.h"
 #include "collector/metrics/netdev.h"
 
 struct hs_conf {
-    const char *proc_root;
+    struct sample_conf common;       /* the settings both inputs share */
     const char *host_root;            /* prefix for statvfs of mount points ("" = /) */
-    const char *docker_socket;        /* "" = no container counts */
-    const char *introspection_url;
-    int64_t introspection_refresh_ms;
-    const char *cluster;
-    const char *hostname;
-    const char *instance_id;
     const struct strlist *fs_types;   /* filesystem types to report */
     int per_device;
-    int metrics;
-    int emf;
-    const char *emf_namespace;
-    int storage_resolution;
 };
 
 struct hs_dev_prev {
@@ -40,6 +31,7 @@ struct hs_dev_prev {
 };
 
 struct hs_state {
+    struct sample_source source;      /* first: the wrapper's handle */
     const struct hs_conf *conf;
     struct cg_reader rd;
     struct cc cc;
@@ -62,8 +54,7 @@ struct hs_state {
     char last_error[512];
 };
 
-void hs_init(struct hs_state *s, const struct hs_conf *conf);
-void hs_free(struct hs_state *s);
-void hs_sample(struct hs_state *s, struct mframe *f);
+/* A host sampler reading conf (kept by the caller). */
+struct sample_source *hs_new(const struct hs_conf *conf);
 
 #endif
