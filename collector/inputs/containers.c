@@ -64,12 +64,8 @@ struct containers_conf {
     int read_from_head;
     int skip_self;
     uint64_t max_line_size;
-    int64_t refresh_interval_ms;
-    int64_t rotate_wait_ms;
-    int64_t close_inactive_ms;
-    int64_t max_open_files;
-    int64_t read_interval_ms;
-    int64_t checkpoint_interval_ms;
+
+    struct tail_engine_settings engine;   /* tail_engine_options and close_inactive */
 };
 
 static const struct option_def containers_options[] = {
@@ -110,20 +106,9 @@ static const struct option_def containers_options[] = {
      "leave out the agent's own container"},
     {"max_line_size", OPT_SIZE, "1MiB", 0, offsetof(struct containers_conf, max_line_size), NULL,
      "longest line kept whole once Docker's 16 KB pieces are rejoined (then truncated)"},
-    {"refresh_interval", OPT_DURATION, "10s", 0,
-     offsetof(struct containers_conf, refresh_interval_ms), NULL,
-     "rescan the log directories this often (inotify and Docker events are immediate)"},
-    {"rotate_wait", OPT_DURATION, "5s", 0, offsetof(struct containers_conf, rotate_wait_ms), NULL,
-     "keep reading a rotated-away or deleted log this long after its last write"},
-    {"close_inactive", OPT_DURATION, "1m", 0, offsetof(struct containers_conf, close_inactive_ms),
+    OPT_INCLUDE_ROW(offsetof(struct containers_conf, engine), tail_engine_options),
+    {"close_inactive", OPT_DURATION, "1m", 0, offsetof(struct containers_conf, engine.close_inactive_ms),
      NULL, "close a log not written to for this long (a stopped container's is released)"},
-    {"max_open_files", OPT_INT, "1024", 0, offsetof(struct containers_conf, max_open_files),
-     "1..1000000", "open log files at most"},
-    {"read_interval", OPT_DURATION, "250ms", 0, offsetof(struct containers_conf, read_interval_ms),
-     NULL, "as tail's: poll sizes this often when writes are very frequent"},
-    {"checkpoint_interval", OPT_DURATION, "500ms", 0,
-     offsetof(struct containers_conf, checkpoint_interval_ms), NULL,
-     "save acknowledged offsets this often when they changed (and at stop)"},
     {0},
 };
 
@@ -796,16 +781,11 @@ static int containers_init(struct input_instance *in, struct diag *diag)
     struct tail_engine_conf ec = {
         .path = &c->globs,
         .exclude_path = NULL,
-        .refresh_interval_ms = conf->refresh_interval_ms,
+        .settings = conf->engine,
         .poll_interval_ms = 1000,
         .read_from_head = conf->read_from_head,
         .read_new_from_head = 1,
-        .rotate_wait_ms = conf->rotate_wait_ms,
-        .close_inactive_ms = conf->close_inactive_ms,
-        .max_open_files = conf->max_open_files,
         .max_watches = 4096,
-        .read_interval_ms = conf->read_interval_ms,
-        .checkpoint_interval_ms = conf->checkpoint_interval_ms,
         .buffer_size = 256u << 10,
         .max_line_size = FILE_LINE_MAX,
         .long_mode = TAIL_LONG_TRUNCATE,
