@@ -103,8 +103,10 @@ static int cm_init(struct input_instance *in, struct diag *diag)
     }
     if (bad)
         return -1;
+    const struct agent_conf *ac = in->agent ? &in->agent->conf : NULL;
     struct cm_state *st = sampler_input_new(in, sizeof *st, &cm_ops, &conf->base,
-                                            "metrics.container");
+                                            "metrics.container", ac ? ac->aws : NULL,
+                                            ac ? ac->hostname : NULL);
     st->conf = conf;
     struct cs_conf *c = &st->cs_conf;
     sampler_input_sampling(&st->si, &conf->base, &c->common);

@@ -70,7 +70,9 @@ static int hm_init(struct input_instance *in, struct diag *diag)
     struct hm_conf *conf = in->conf;
     if (sampler_input_check(in, diag, &conf->base))
         return -1;
-    struct hm_state *st = sampler_input_new(in, sizeof *st, &hm_ops, &conf->base, "metrics.host");
+    const struct agent_conf *ac = in->agent ? &in->agent->conf : NULL;
+    struct hm_state *st = sampler_input_new(in, sizeof *st, &hm_ops, &conf->base, "metrics.host",
+                                            ac ? ac->aws : NULL, ac ? ac->hostname : NULL);
     st->conf = conf;
     struct hs_conf *c = &st->hs_conf;
     sampler_input_sampling(&st->si, &conf->base, &c->common);

@@ -1,11 +1,11 @@
 /* The sampler inputs' shared wrapper: see sampler_input.h. */
 #include "collector/metrics/sampler_input.h"
 
-#include "collector/agent.h"
 #include "collector/cloudwatch/host_info.h"
 #include "collector/core/config.h"
 #include "collector/metrics/sampler.h"
 #include "collector/pipeline/pipeline.h"
+#include "collector/plugin.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,15 +35,15 @@ int sampler_input_check(struct input_instance *in, struct diag *diag,
 }
 
 void *sampler_input_new(struct input_instance *in, size_t size, const struct sampler_input_ops *ops,
-                        const struct sample_conf *conf, const char *default_tag)
+                        const struct sample_conf *conf, const char *default_tag,
+                        const struct aws_settings *aws, const char *hostname)
 {
     struct sampler_input *si = xcalloc(1, size);
     si->ops = ops;
     si->in = in;
     si->interval_ms = conf->interval_ms;
-    si->aws = in->agent ? in->agent->conf.aws : NULL;
-    snprintf(si->hostname, sizeof si->hostname, "%s",
-             in->agent && in->agent->conf.hostname ? in->agent->conf.hostname : "localhost");
+    si->aws = aws;
+    snprintf(si->hostname, sizeof si->hostname, "%s", hostname ? hostname : "localhost");
     snprintf(si->instance_id, sizeof si->instance_id, "%s", si->hostname);
     si->fe.metric_tag = frame_default_tag(in, default_tag);
     si->fe.emf_tag = tag_intern(conf->emf_tag);

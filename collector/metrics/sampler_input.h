@@ -53,9 +53,11 @@ int sampler_input_error(struct input_instance *in, struct diag *diag, const char
                         const char *msg);
 
 /* Allocate the module's state (size bytes, zeroed, a struct sampler_input
- * first) as in->ctx and fill the shared part. */
+ * first) as in->ctx and fill the shared part. aws: the agent's settings
+ * (NULL: the instance id stays the hostname). */
 void *sampler_input_new(struct input_instance *in, size_t size, const struct sampler_input_ops *ops,
-                        const struct sample_conf *conf, const char *default_tag);
+                        const struct sample_conf *conf, const char *default_tag,
+                        const struct aws_settings *aws, const char *hostname);
 /* The sampler's copy of conf (into the module's cs_conf / hs_conf), with
  * the host's name and instance id. */
 void sampler_input_sampling(const struct sampler_input *si, const struct sample_conf *conf,
