@@ -32,6 +32,9 @@ int ecs_parse_metadata(const char *json, size_t len, struct ecs_info *e)
     const char *ci = json_string_value(json_object_get(root, "ContainerInstanceArn"));
     if (cl)
         ecs_cluster_name(cl, e->cluster, sizeof e->cluster);
+    const char *version = json_string_value(json_object_get(root, "Version"));
+    if (version)
+        snprintf(e->agent_version, sizeof e->agent_version, "%s", version);
     if (ci) {
         const char *slash = strrchr(ci, '/');
         snprintf(e->container_instance_id, sizeof e->container_instance_id, "%s",

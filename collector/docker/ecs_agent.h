@@ -23,14 +23,15 @@ struct ecs_task_info {
 struct ecs_info {
     char cluster[ECS_STR];
     char container_instance_id[128];
+    char agent_version[128];     /* /v1/metadata "Version" */
     struct ecs_task_info *tasks;
     int ntasks, cap;
 };
 
 void ecs_info_free(struct ecs_info *e);
 
-/* /v1/metadata: Cluster (name, or the name part of an ARN) and
- * ContainerInstanceArn (its id part). 0 or -1. */
+/* /v1/metadata: Cluster (name, or the name part of an ARN),
+ * ContainerInstanceArn (its id part) and Version. 0 or -1. */
 int ecs_parse_metadata(const char *json, size_t len, struct ecs_info *e);
 /* /v1/tasks: replaces e->tasks. 0 or -1. */
 int ecs_parse_tasks(const char *json, size_t len, struct ecs_info *e);

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void copy_str(char *dst, size_t cap, json_t *v)
@@ -44,6 +45,27 @@ int docker_parse_list(const char *json, size_t len, void (*fn)(const char *id, v
     return n;
 }
 
+/* {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, ...], ...}: each
+ * host port once (IPv4 and IPv6 bindings name the same one). */
+static void host_ports(json_t *ports, struct docker_container *c)
+{
+    const char *k;
+    json_t *list;
+    json_object_foreach(ports, k, list) {
+        size_t i;
+        json_t *b;
+        json_array_foreach(list, i, b) {
+            const char *hp = json_string_value(json_object_get(b, "HostPort"));
+            int port = hp ? atoi(hp) : 0;
+            int seen = port <= 0 || port > 65535;
+            for (int j = 0; j < c->nhost_ports && !seen; j++)
+                seen = c->host_ports[j] == port;
+            if (!seen && c->nhost_ports < DOCKER_MAX_PORTS)
+                c->host_ports[c->nhost_ports++] = port;
+        }
+    }
+}
+
 int docker_parse_inspect(const char *json, size_t len, struct docker_container *c)
 {
     memset(c, 0, sizeof *c);
@@ -77,6 +99,7 @@ int docker_parse_inspect(const char *json, size_t len, struct docker_container *
     c->cpu_period = int_of(hc, "CpuPeriod");
     c->memory = int_of(hc, "Memory");
     c->memory_reservation = int_of(hc, "MemoryReservation");
+    host_ports(json_object_get(json_object_get(root, "NetworkSettings"), "Ports"), c);
     json_decref(root);
     return c->id[0] ? 0 : -1;
 }

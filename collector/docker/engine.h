@@ -22,6 +22,7 @@ struct local_http;
 #define DOCKER_API_TIMEOUT_MS 5000
 
 #define DOCKER_STR 256
+#define DOCKER_MAX_PORTS 16
 
 struct docker_container {
     char id[72];
@@ -42,6 +43,9 @@ struct docker_container {
     int64_t cpu_period;
     int64_t memory;              /* bytes; 0 = unlimited */
     int64_t memory_reservation;
+    /* Host ports bound (NetworkSettings.Ports), the first DOCKER_MAX_PORTS */
+    int host_ports[DOCKER_MAX_PORTS];
+    int nhost_ports;
 };
 
 /* Ids of /containers/json: fn(id, arg) for each. Number of ids, or -1. */

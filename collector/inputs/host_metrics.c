@@ -4,9 +4,11 @@
  * runs on its own thread (collector/metrics/sampler.h); frames are emitted
  * here on the loop thread. See docs/metrics.md. */
 #include "collector/agent.h"
+#include "collector/core/log.h"
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/host_sample.h"
 #include "collector/metrics/sampler_input.h"
+#include "collector/status/health.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -20,6 +22,10 @@ struct hm_conf {
     char *host_root;
     struct strlist fs_types;
     int per_device;
+    int capacity;
+    int64_t ecs_agent_unhealthy_ms;
+    char *ecs_config;
+    struct strlist task_sizes;
 };
 
 static const struct option_def hm_options[] = {
@@ -44,6 +50,18 @@ static const struct option_def hm_options[] = {
      offsetof(struct hm_conf, fs_types), NULL, "filesystem types reported"},
     {"per_device", OPT_BOOL, "true", 0, offsetof(struct hm_conf, per_device), NULL,
      "also report each filesystem (MountPath), disk (Device) and interface (InterfaceName)"},
+    {"capacity", OPT_BOOL, "false", 0, offsetof(struct hm_conf, capacity), NULL,
+     "publish cluster capacity: registered, reserved and free CPU and memory, SchedulableTasks "
+     "and ReservationThreshold per task size, EcsAgentConnected (docs/metrics.md)"},
+    {"schedulable_task_sizes", OPT_LIST, NULL, OPT_MULTI, offsetof(struct hm_conf, task_sizes),
+     NULL, "task sizes NAME:CPU_UNITS:MEMORY_MIB[:PORT...] (static host ports) whose "
+     "SchedulableTasks are published with capacity = true"},
+    {"ecs_agent_unhealthy_after", OPT_DURATION, "0", 0,
+     offsetof(struct hm_conf, ecs_agent_unhealthy_ms), NULL,
+     "with capacity = true: /health fails when the ECS agent has not answered /v1/metadata "
+     "for this long; 0 = never"},
+    {"ecs_config", OPT_STRING, "/etc/ecs/ecs.config", 0, offsetof(struct hm_conf, ecs_config),
+     NULL, "the ECS agent's configuration: ECS_RESERVED_MEMORY is not registered capacity"},
     {"metrics", OPT_BOOL, "true", 0, offsetof(struct hm_conf, base.metrics), NULL,
      "emit metric records (for cloudwatch_metrics, stdout, file)"},
     {"emf", OPT_BOOL, "false", 0, offsetof(struct hm_conf, base.emf), NULL,
@@ -61,6 +79,12 @@ struct hm_state {
     struct sampler_input si;   /* first: in->ctx is both */
     struct hm_conf *conf;
     struct hs_conf hs_conf;
+    struct capacity_size sizes[16];
+    /* loop thread, from the frames: the ECS agent */
+    int ecs_agent;                  /* 1 answers, -1 does not, 0 not asked yet */
+    int64_t ecs_agent_seen_ms;      /* last answer (or the start) */
+    char ecs_agent_version[128];
+    int health_registered;
 };
 
 static const struct sampler_input_ops hm_ops;
@@ -68,7 +92,22 @@ static const struct sampler_input_ops hm_ops;
 static int hm_init(struct input_instance *in, struct diag *diag)
 {
     struct hm_conf *conf = in->conf;
-    if (sampler_input_check(in, diag, &conf->base))
+    int bad = sampler_input_check(in, diag, &conf->base);
+    struct capacity_size sizes[16];
+    int nsizes = conf->task_sizes.count;
+    char err[256];
+    if (nsizes > 16) {
+        bad |= sampler_input_error(in, diag, "schedulable_task_sizes", "at most 16 task sizes");
+        nsizes = 16;
+    }
+    for (int i = 0; i < nsizes; i++) {
+        if (capacity_parse_size(conf->task_sizes.items[i], &sizes[i], err, sizeof err) < 0) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "schedulable_task_sizes: %s", err);
+            bad |= sampler_input_error(in, diag, "schedulable_task_sizes", msg);
+        }
+    }
+    if (bad)
         return -1;
     const struct agent_conf *ac = in->agent ? &in->agent->conf : NULL;
     struct hm_state *st = sampler_input_new(in, sizeof *st, &hm_ops, &conf->base, "metrics.host",
@@ -79,6 +118,11 @@ static int hm_init(struct input_instance *in, struct diag *diag)
     c->host_root = conf->host_root;
     c->fs_types = &conf->fs_types;
     c->per_device = conf->per_device;
+    c->capacity = conf->capacity;
+    c->ecs_config = conf->ecs_config;
+    memcpy(st->sizes, sizes, sizeof sizes);
+    c->sizes = st->sizes;
+    c->nsizes = nsizes;
     st->si.source = hs_new(c);
     return 0;
 }
@@ -92,7 +136,77 @@ static void hm_describe(struct input_instance *in, struct buf *out)
                (unsigned long long)st->si.fe.logs_emitted);
 }
 
-static const struct sampler_input_ops hm_ops = {.mod = MOD};
+static void hm_emitted(struct input_instance *in, const struct mframe *f)
+{
+    struct hm_state *st = in->ctx;
+    if (!f->ecs_agent)
+        return;
+    if (f->ecs_agent > 0) {
+        st->ecs_agent_seen_ms = mono_ms();
+        snprintf(st->ecs_agent_version, sizeof st->ecs_agent_version, "%s",
+                 f->ecs_agent_version);
+    }
+    if (f->ecs_agent != st->ecs_agent)
+        log_msg(f->ecs_agent > 0 ? LOG_INFO : LOG_WARN, MOD, "input %s: the ECS agent at %s %s",
+                in->name, st->conf->base.introspection_url,
+                f->ecs_agent > 0 ? "answers" : "does not answer /v1/metadata");
+    st->ecs_agent = f->ecs_agent;
+}
+
+static void hm_status(struct input_instance *in, json_t *obj)
+{
+    struct hm_state *st = in->ctx;
+    if (!st->conf->capacity)
+        return;
+    json_t *agent = json_object();
+    json_object_set_new(agent, "connected",
+                        st->ecs_agent ? json_boolean(st->ecs_agent > 0) : json_null());
+    if (st->ecs_agent_version[0])
+        json_object_set_new(agent, "version", json_string(st->ecs_agent_version));
+    json_object_set_new(obj, "ecs_agent", agent);
+}
+
+/* /health: the ECS agent stopped answering for ecs_agent_unhealthy_after. */
+static int ecs_agent_check(void *arg, struct buf *reason)
+{
+    struct hm_state *st = arg;
+    int64_t quiet = mono_ms() - st->ecs_agent_seen_ms;
+    if (st->ecs_agent >= 0 || quiet < st->conf->ecs_agent_unhealthy_ms)
+        return 0;
+    buf_printf(reason, "the ECS agent at %s has not answered for %llds",
+               st->conf->base.introspection_url, (long long)(quiet / 1000));
+    return 1;
+}
+
+static int hm_start(struct input_instance *in)
+{
+    struct hm_state *st = in->ctx;
+    st->ecs_agent_seen_ms = mono_ms();
+    if (st->conf->capacity && st->conf->ecs_agent_unhealthy_ms > 0 &&
+        health_register("ecs_agent", ecs_agent_check, st) == 0)
+        st->health_registered = 1;
+    return sampler_input_start(in);
+}
+
+static void hm_stop(struct input_instance *in)
+{
+    struct hm_state *st = in->ctx;
+    if (st->health_registered)
+        health_unregister("ecs_agent", st);
+    st->health_registered = 0;
+    sampler_input_stop(in);
+}
+
+static void hm_destroy(struct input_instance *in)
+{
+    if (in->ctx)
+        hm_stop(in);
+    sampler_input_destroy(in);
+}
+
+static const struct sampler_input_ops hm_ops = {
+    .mod = MOD, .status = hm_status, .emitted = hm_emitted,
+};
 
 const struct input_plugin host_metrics_input = {
     .name = "host_metrics",
@@ -101,9 +215,9 @@ const struct input_plugin host_metrics_input = {
     .options = hm_options,
     .conf_size = sizeof(struct hm_conf),
     .init = hm_init,
-    .start = sampler_input_start,
-    .stop = sampler_input_stop,
-    .destroy = sampler_input_destroy,
+    .start = hm_start,
+    .stop = hm_stop,
+    .destroy = hm_destroy,
     .describe = hm_describe,
     .status = sampler_input_status,
 };

@@ -402,11 +402,14 @@ static void sample(struct hs_state *s, struct mframe *f)
     }
     struct hs_event ev = {s, f, "Instance", NULL, NULL};
     flush(&ev);
+    host_capacity(s, f, cpu.ncpu ? cpu.ncpu : 1, mem.total, ncontainers >= 0);
 }
 
 static void hs_sample(struct sample_source *src, struct mframe *f)
 {
     struct hs_state *s = (struct hs_state *)src;
+    f->ecs_agent = 0;
+    f->ecs_agent_version[0] = '\0';
     sample(s, f);
     f->errors = s->errors;
     snprintf(f->error, sizeof f->error, "%s", s->last_error);

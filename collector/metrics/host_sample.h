@@ -9,6 +9,7 @@
 #define COLLECTOR_METRICS_HOST_SAMPLE_H
 
 #include "collector/docker/ecs_agent.h"
+#include "collector/metrics/capacity.h"
 #include "collector/metrics/cgroup.h"
 #include "collector/metrics/ctr_cache.h"
 #include "collector/metrics/emf.h"
@@ -22,6 +23,11 @@ struct hs_conf {
     const char *host_root;            /* prefix for statvfs of mount points ("" = /) */
     const struct strlist *fs_types;   /* filesystem types to report */
     int per_device;
+    /* Cluster capacity (host_capacity.c) */
+    int capacity;
+    const char *ecs_config;           /* ECS_RESERVED_MEMORY from here */
+    const struct capacity_size *sizes;
+    int nsizes;
 };
 
 struct hs_dev_prev {
@@ -52,7 +58,15 @@ struct hs_state {
     struct buf scratch;
     uint64_t samples, errors;
     char last_error[512];
+    int agent_connected;              /* the last /v1/metadata probe named a cluster */
 };
+
+/* Capacity figures of one sample (host_capacity.c): registered CPU and
+ * memory and EcsAgentConnected, and when the Docker API answered (tasks
+ * known) reserved and free CPU and memory, SchedulableTasks and
+ * ReservationThreshold per task size. ncpu and mem_total from /proc. */
+void host_capacity(struct hs_state *s, struct mframe *f, unsigned ncpu, uint64_t mem_total,
+                   int tasks_known);
 
 /* A host sampler reading conf (kept by the caller). */
 struct sample_source *hs_new(const struct hs_conf *conf);

@@ -85,6 +85,8 @@ static void emit(void *arg, const struct mframe *f)
     si->containers = f->containers;
     si->samples = f->samples;
     frame_emit(&si->fe, si->in, f);
+    if (si->ops->emitted)
+        si->ops->emitted(si->in, f);
 }
 
 int sampler_input_start(struct input_instance *in)

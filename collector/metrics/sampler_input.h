@@ -26,6 +26,8 @@ struct sampler_input_ops {
     const char *mod;             /* log tag: the module's name */
     /* Loop thread: the module's own status keys (optional). */
     void (*status)(struct input_instance *in, json_t *obj);
+    /* Loop thread: f was just emitted (optional). */
+    void (*emitted)(struct input_instance *in, const struct mframe *f);
 };
 
 struct sampler_input {

