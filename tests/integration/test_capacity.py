@@ -31,8 +31,9 @@ import unittest
 import urllib.error
 import urllib.request
 
+from tests.fakes.fake_aws_ctl import FakeAWS
 from tests.integration import dockerd
-from tests.integration.harness import Agent, read_file_output
+from tests.integration.harness import Agent, read_file_output, run_cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLUSTER = "prod"
@@ -317,6 +318,67 @@ flush_interval = 200ms
             agent.wait_for(lambda: http_get(f"http://{listen}/health")[0] == 200, timeout=20,
                            interval=0.3, what="/health 200 again")
             self.assertEqual(agent.stop(), 0, agent.stderr()[-3000:])
+
+
+class Dashboard(unittest.TestCase):
+    """`collector dashboard` and `--put NAME` against the strict fake."""
+
+    def setUp(self):
+        self.aws = FakeAWS(region="eu-west-1").__enter__()
+        self.tmp = tempfile.mkdtemp(prefix="collector-dashboard-")
+        self.conf = os.path.join(self.tmp, "collector.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""
+[agent]
+region = eu-west-1
+data_dir = {self.tmp}/data
+
+[input host]
+type = host_metrics
+cluster = {CLUSTER}
+capacity = true
+schedulable_task_sizes = small:256:512
+""")
+        self.env = {"AWS_ENDPOINT_URL": self.aws.url, "AWS_ACCESS_KEY_ID": "AKIDTEST",
+                    "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SHARED_CREDENTIALS_FILE":
+                    "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
+                    "AWS_EC2_METADATA_DISABLED": "true"}
+
+    def tearDown(self):
+        self.aws.__exit__(None, None, None)
+
+    def test_headroom_and_agent_widgets_put(self):
+        printed = run_cli(["dashboard", "-c", self.conf], env=self.env)
+        self.assertEqual(printed.returncode, 0, printed.stderr)
+        self.assertEqual(printed.stderr, "", "region and cluster come from the configuration")
+        body = json.loads(printed.stdout)
+        text = json.dumps(body)
+        for needle in ('MetricName=\\"SchedulableTasks\\"', "ClusterName,TaskSize",
+                       'MetricName=\\"EcsAgentConnected\\"', f'ClusterName=\\"{CLUSTER}\\"'):
+            self.assertIn(needle, text)
+        self.assertTrue(all(w["properties"]["region"] == "eu-west-1" for w in body["widgets"]))
+
+        put = run_cli(["dashboard", "-c", self.conf, "--put", "prod-capacity"], env=self.env)
+        self.assertEqual(put.returncode, 0, put.stderr)
+        self.assertIn("prod-capacity", put.stdout)
+        stored = self.aws.state()["dashboards"]
+        self.assertEqual(stored, {"prod-capacity": body})
+
+        # a name PutDashboard refuses: said, exit 1, nothing stored
+        bad = run_cli(["dashboard", "-c", self.conf, "--put", "no spaces"], env=self.env)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("InvalidParameterValue", bad.stderr)
+        self.assertEqual(list(self.aws.state()["dashboards"]), ["prod-capacity"])
+
+    def test_says_what_it_assumed(self):
+        bare = os.path.join(self.tmp, "bare.conf")
+        with open(bare, "w") as f:
+            f.write("[input g]\ntype = generate\n")
+        env = dict(self.env, AWS_REGION="", AWS_DEFAULT_REGION="")
+        res = run_cli(["dashboard", "-c", bare], env=env)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("assumed us-east-1", res.stderr)
+        self.assertIn('assumed "default"', res.stderr)
 
 
 if __name__ == "__main__":
