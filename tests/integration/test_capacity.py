@@ -381,5 +381,157 @@ schedulable_task_sizes = small:256:512
         self.assertIn('assumed "default"', res.stderr)
 
 
+class _EmptyDocker:
+    """A Docker Engine API on a unix socket with no containers: enough for
+    host_metrics to know the tasks (none) and publish every capacity figure."""
+
+    def __init__(self, path):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                ok = self.path.split("?")[0].endswith("/containers/json")
+                data = b"[]" if ok else b'{"message": "no such container"}'
+                self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+            def get_request(self):
+                conn, _ = super().get_request()
+                return conn, ("local", 0)
+
+        self.server = Server(path, Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class CloudFormation(unittest.TestCase):
+    """deploy/cluster-scaling.yaml as structured data."""
+
+    @classmethod
+    def setUpClass(cls):
+        import yaml
+        with open(os.path.join(ROOT, "deploy", "cluster-scaling.yaml")) as f:
+            cls.cfn = yaml.safe_load(f)
+        cls.res = cls.cfn["Resources"]
+
+    def published(self):
+        """(metric, dimension names) pairs host_metrics really publishes."""
+        tmp = tempfile.mkdtemp(prefix="collector-cfn-")
+        sock = os.path.join(tmp, "docker.sock")
+        docker = _EmptyDocker(sock)
+        ecs = ScriptedEcsAgent().up()
+        text = f"""
+[agent]
+data_dir = {{data_dir}}
+hostname = testhost
+
+[input host]
+type = host_metrics
+interval = 1s
+docker_socket = {sock}
+introspection_url = {ecs.url}
+cluster = {CLUSTER}
+per_device = false
+capacity = true
+schedulable_task_sizes = default:512:1024
+
+[output file]
+type = file
+match = metrics.*
+path = {{out_dir}}
+flush_interval = 200ms
+"""
+        try:
+            with Agent(text) as agent:
+                agent.start()
+                agent.wait_for(lambda: any(r.get("metric") == "SchedulableTasks"
+                                           for r in read_file_output(agent.out_dir)),
+                               timeout=20, interval=0.2, what="SchedulableTasks")
+                self.assertEqual(agent.stop(), 0, agent.stderr()[-3000:])
+                return {(r["metric"], frozenset(r["dimensions"]))
+                        for r in read_file_output(agent.out_dir)}
+        finally:
+            ecs.down()
+            docker.close()
+
+    def alarm_metrics(self, alarm):
+        p = alarm["Properties"]
+        if "MetricName" in p:
+            yield p["Namespace"], p["MetricName"], p["Dimensions"], p["Statistic"]
+        for m in p.get("Metrics", []):
+            if "MetricStat" in m:
+                st = m["MetricStat"]
+                yield (st["Metric"]["Namespace"], st["Metric"]["MetricName"],
+                       st["Metric"]["Dimensions"], st["Stat"])
+
+    def test_alarms_name_what_the_agent_publishes(self):
+        published = self.published()
+        alarms = {k: v for k, v in self.res.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+        self.assertEqual(set(alarms), {"ShortageAlarm", "ExcessAlarm"})
+        for name, alarm in alarms.items():
+            rows = list(self.alarm_metrics(alarm))
+            self.assertTrue(rows, name)
+            for ns, metric, dims, stat in rows:
+                self.assertEqual(ns, {"Ref": "Namespace"}, name)
+                names = frozenset(d["Name"] for d in dims)
+                self.assertIn((metric, names), published,
+                              f"{name}: {metric} {sorted(names)} is not published")
+                self.assertEqual(stat, "Sum", f"{name}: the cluster's headroom is the Sum")
+                refs = {d["Name"]: d["Value"] for d in dims}
+                self.assertEqual(refs, {"ClusterName": {"Ref": "ClusterName"},
+                                        "TaskSize": {"Ref": "TaskSize"}})
+            for action in alarm["Properties"]["AlarmActions"]:
+                self.assertEqual(self.res[action["Ref"]]["Type"],
+                                 "AWS::AutoScaling::ScalingPolicy")
+
+    def test_policies_and_hysteresis(self):
+        out, inn = self.res["ScaleOutPolicy"]["Properties"], self.res["ScaleInPolicy"]["Properties"]
+        for p in (out, inn):
+            self.assertEqual(p["PolicyType"], "StepScaling")
+            self.assertEqual(p["AutoScalingGroupName"], {"Ref": "AutoScalingGroupName"})
+        self.assertEqual([s["ScalingAdjustment"] for s in out["StepAdjustments"]], [1])
+        self.assertEqual([s["ScalingAdjustment"] for s in inn["StepAdjustments"]], [-1])
+        self.assertIn("EstimatedInstanceWarmup", out)
+        shortage = self.res["ShortageAlarm"]["Properties"]
+        excess = self.res["ExcessAlarm"]["Properties"]
+        self.assertEqual(shortage["ComparisonOperator"], "LessThanThreshold")
+        self.assertEqual(shortage["AlarmActions"], [{"Ref": "ScaleOutPolicy"}])
+        self.assertEqual(excess["ComparisonOperator"], "GreaterThanThreshold")
+        self.assertEqual(excess["AlarmActions"], [{"Ref": "ScaleInPolicy"}])
+        # the same threshold, and scale-in judged without one instance's headroom:
+        # after a scale-in the headroom is still above the shortage threshold
+        self.assertEqual(shortage["Threshold"], excess["Threshold"])
+        expr = next(m for m in excess["Metrics"] if m.get("ReturnData"))
+        self.assertEqual(expr["Expression"], {"Fn::Sub": "headroom - ${TasksPerInstance}"})
+        self.assertEqual(shortage["TreatMissingData"], "breaching")
+        self.assertEqual(excess["TreatMissingData"], "notBreaching")
+        # scale-in slower than scale-out (its cooldown)
+        params = self.cfn["Parameters"]
+        self.assertGreater(params["ScaleInMinutes"]["Default"], params["ScaleOutMinutes"]["Default"])
+
+    def test_dashboard_is_collector_dashboard(self):
+        body = self.res["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+        body = (body.replace("${ClusterName}", "c1").replace("${AWS::Region}", "ap-south-1")
+                .replace("${Namespace}", "ECS/ContainerInsights"))
+        conf = os.path.join(tempfile.mkdtemp(prefix="collector-cfn-"), "c.conf")
+        with open(conf, "w") as f:
+            f.write("[agent]\nregion = ap-south-1\n")
+        res = run_cli(["dashboard", "-c", conf, "--cluster", "c1"])
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(json.loads(body), json.loads(res.stdout))
+
+
 if __name__ == "__main__":
     unittest.main()
