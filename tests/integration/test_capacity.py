@@ -486,8 +486,8 @@ flush_interval = 200ms
             for ns, metric, dims, stat in rows:
                 self.assertEqual(ns, {"Ref": "Namespace"}, name)
                 names = frozenset(d["Name"] for d in dims)
-                self.assertIn((metric, names), published,
-                              f"{name}: {metric} {sorted(names)} is not published")
+                self.assertTrue((metric, names) in published,
+                                f"{name}: {metric} {sorted(names)} is not published")
                 self.assertEqual(stat, "Sum", f"{name}: the cluster's headroom is the Sum")
                 refs = {d["Name"]: d["Value"] for d in dims}
                 self.assertEqual(refs, {"ClusterName": {"Ref": "ClusterName"},
