@@ -64,7 +64,7 @@ struct containers_conf {
     int read_from_head;
     int skip_self;
     uint64_t max_line_size;
-
+    int label_regex;
     struct tail_engine_settings engine;   /* tail_engine_options and close_inactive */
 };
 
@@ -109,6 +109,10 @@ static const struct option_def containers_options[] = {
     OPT_INCLUDE_ROW(offsetof(struct containers_conf, engine), tail_engine_options),
     {"close_inactive", OPT_DURATION, "1m", 0, offsetof(struct containers_conf, engine.close_inactive_ms),
      NULL, "close a log not written to for this long (a stopped container's is released)"},
+    {"multiline.label_regex", OPT_BOOL, "false", 0, offsetof(struct containers_conf, label_regex),
+     NULL, "honour a container's collector.multiline.start label (a regex chosen by whoever "
+     "starts the container; matched under a match limit either way); off: the label is "
+     "ignored and said"},
     {0},
 };
 
@@ -181,6 +185,13 @@ static void ctr_parsing(struct containers_ctx *c, struct ctr *x)
     }
     const char *regex = cm_label(&x->info, LABEL_ML_START);
     const char *builtin = cm_label(&x->info, LABEL_ML_PARSER);
+    if (regex && !c->conf->label_regex) {
+        /* A tenant's regex runs in the agent: the operator's opt-in. */
+        log_msg(LOG_WARN, "containers", "[%s] %s (%.12s): label %s ignored (set "
+                "multiline.label_regex = true in [input %s] to honour regex labels)", c->in->name,
+                x->info.dk.name, x->id, LABEL_ML_START, c->in->name);
+        regex = NULL;
+    }
     if (!regex && builtin && !(regex = ml_builtin(builtin)))
         log_msg(LOG_WARN, "containers", "[%s] %s (%.12s): label %s=%s: no such rule (java, go, "
                 "python, ecs); no multiline", c->in->name, x->info.dk.name, x->id,
