@@ -12,8 +12,13 @@ binary:
     test takes down and brings back: EcsAgentConnected goes 1, 0, 1; /status
     gives the agent's version; with ecs_agent_unhealthy_after, /health
     fails while it is down and passes once it is back.
+  - Dashboard: `collector dashboard` (headroom and agent widgets, the region
+    and cluster of the configuration or what it assumed) and `--put NAME`
+    against the strict fake's PutDashboard.
   - CloudFormation: deploy/cluster-scaling.yaml read as structured data:
-    every alarm names a metric and dimensions host_metrics publishes.
+    every alarm names a metric and dimensions host_metrics publishes (from a
+    run against a Docker API without containers), the policies, the
+    anti-loop hysteresis, and its dashboard is `collector dashboard`'s.
 
 Run from the repository root:
     python3 -m unittest tests.integration.test_capacity
@@ -34,6 +39,7 @@ import urllib.request
 from tests.fakes.fake_aws_ctl import FakeAWS
 from tests.integration import dockerd
 from tests.integration.harness import Agent, read_file_output, run_cli
+from tests.integration.test_metrics import FakeDocker
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLUSTER = "prod"
@@ -75,6 +81,32 @@ def latest(out_dir, metric, dims):
         if r.get("metric") == metric and r.get("dimensions") == dims:
             value = r["value"]
     return value
+
+
+def host_conf(docker_socket, ecs_url, extra, agent=""):
+    """An agent with host_metrics (capacity = true, every second) into a file output."""
+    return f"""
+[agent]
+data_dir = {{data_dir}}
+hostname = testhost
+{agent}
+
+[input host]
+type = host_metrics
+interval = 1s
+docker_socket = {docker_socket}
+introspection_url = {ecs_url}
+cluster = {CLUSTER}
+per_device = false
+capacity = true
+{extra}
+
+[output file]
+type = file
+match = metrics.*
+path = {{out_dir}}
+flush_interval = 200ms
+"""
 
 
 # ------------------------------------------------------- scripted ECS agent
@@ -179,28 +211,9 @@ class RealDockerCapacity(unittest.TestCase):
                  3: ("api", 256, "--memory-reservation", 700)}  # arrives later
         self.run_task(1, *tasks[1])
         leaving = self.run_task(2, *tasks[2])
-        text = f"""
-[agent]
-data_dir = {{data_dir}}
-hostname = testhost
-
-[input host]
-type = host_metrics
-interval = 1s
-docker_socket = {self.d.sock}
-introspection_url = {self.ecs.url}
-cluster = {CLUSTER}
-per_device = false
-capacity = true
-ecs_config = {self.ecs_config}
-schedulable_task_sizes = {" ".join(f"{k}:{c}:{m}" for k, (c, m) in sizes.items())}
-
-[output file]
-type = file
-match = metrics.*
-path = {{out_dir}}
-flush_interval = 200ms
-"""
+        text = host_conf(self.d.sock, self.ecs.url, f"ecs_config = {self.ecs_config}\n"
+                         "schedulable_task_sizes = " +
+                         " ".join(f"{k}:{c}:{m}" for k, (c, m) in sizes.items()))
 
         def expect(running):
             res_cpu = sum(tasks[t][1] for t in running)
@@ -265,29 +278,9 @@ class AgentHealth(unittest.TestCase):
         s.bind(("127.0.0.1", 0))
         listen = f"127.0.0.1:{s.getsockname()[1]}"
         s.close()
-        text = f"""
-[agent]
-data_dir = {{data_dir}}
-hostname = testhost
-http_listen = {listen}
-
-[input host]
-type = host_metrics
-interval = 1s
-docker_socket = /nonexistent/docker.sock
-introspection_url = {self.ecs.url}
-cluster = {CLUSTER}
-per_device = false
-capacity = true
-ecs_agent_unhealthy_after = 2s
-schedulable_task_sizes = small:256:512
-
-[output file]
-type = file
-match = metrics.*
-path = {{out_dir}}
-flush_interval = 200ms
-"""
+        text = host_conf("/nonexistent/docker.sock", self.ecs.url,
+                         "ecs_agent_unhealthy_after = 2s\nschedulable_task_sizes = small:256:512",
+                         agent=f"http_listen = {listen}")
         dims = {"ClusterName": CLUSTER, "InstanceId": "testhost"}
 
         def connected(agent):
@@ -381,41 +374,6 @@ schedulable_task_sizes = small:256:512
         self.assertIn('assumed "default"', res.stderr)
 
 
-class _EmptyDocker:
-    """A Docker Engine API on a unix socket with no containers: enough for
-    host_metrics to know the tasks (none) and publish every capacity figure."""
-
-    def __init__(self, path):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                ok = self.path.split("?")[0].endswith("/containers/json")
-                data = b"[]" if ok else b'{"message": "no such container"}'
-                self.send_response(200 if ok else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-            daemon_threads = True
-
-            def get_request(self):
-                conn, _ = super().get_request()
-                return conn, ("local", 0)
-
-        self.server = Server(path, Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class CloudFormation(unittest.TestCase):
     """deploy/cluster-scaling.yaml as structured data."""
 
@@ -430,29 +388,9 @@ class CloudFormation(unittest.TestCase):
         """(metric, dimension names) pairs host_metrics really publishes."""
         tmp = tempfile.mkdtemp(prefix="collector-cfn-")
         sock = os.path.join(tmp, "docker.sock")
-        docker = _EmptyDocker(sock)
+        docker = FakeDocker(sock, {}).__enter__()  # no containers: tasks known, none
         ecs = ScriptedEcsAgent().up()
-        text = f"""
-[agent]
-data_dir = {{data_dir}}
-hostname = testhost
-
-[input host]
-type = host_metrics
-interval = 1s
-docker_socket = {sock}
-introspection_url = {ecs.url}
-cluster = {CLUSTER}
-per_device = false
-capacity = true
-schedulable_task_sizes = default:512:1024
-
-[output file]
-type = file
-match = metrics.*
-path = {{out_dir}}
-flush_interval = 200ms
-"""
+        text = host_conf(sock, ecs.url, "schedulable_task_sizes = default:512:1024")
         try:
             with Agent(text) as agent:
                 agent.start()
@@ -464,7 +402,7 @@ flush_interval = 200ms
                         for r in read_file_output(agent.out_dir)}
         finally:
             ecs.down()
-            docker.close()
+            docker.__exit__(None, None, None)
 
     def alarm_metrics(self, alarm):
         p = alarm["Properties"]
