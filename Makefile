@@ -12,7 +12,7 @@ BUILD    ?= build
 SAN      ?=
 PYTHON   ?= python3
 
-PKGS     := libcurl jansson zlib openssl libpcre2-8 libarchive
+PKGS     := libcurl jansson zlib openssl libpcre2-8 libarchive libsystemd
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
