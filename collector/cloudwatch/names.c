@@ -28,8 +28,8 @@ static const char *const var_meta[CWL_VAR_COUNT][2] = {
     [CWL_VAR_CONTAINER_NAME] = {"ecs_container_name", "container_name"},
     [CWL_VAR_CONTAINER_ID] = {"container_id", NULL},
     [CWL_VAR_IMAGE] = {"image", NULL},
-    [CWL_VAR_UNIT] = {"unit", NULL},
-    [CWL_VAR_IDENTIFIER] = {"identifier", NULL},
+    [CWL_VAR_UNIT] = {"systemd_unit", NULL},
+    [CWL_VAR_IDENTIFIER] = {"syslog_identifier", NULL},
 };
 
 /* A template: parts in order, each a literal (var < 0) or a placeholder. */

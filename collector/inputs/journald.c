@@ -153,7 +153,7 @@ static struct meta *meta_for(struct journald_state *st, const char *unit, const 
         meta_cache_clear(st);
         return meta_for(st, unit, ident);
     }
-    const char *pairs[] = {"unit", unit, "identifier", ident};
+    const char *pairs[] = {"systemd_unit", unit, "syslog_identifier", ident};
     struct jd_meta_slot *s = &st->meta_cache[i];
     s->key = xstrdup(key);
     s->meta = meta_new(pairs, 2);

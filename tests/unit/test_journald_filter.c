@@ -140,14 +140,14 @@ static void test_unit_identifier_placeholders(void **state)
     assert_non_null(t);
     assert_true(cwl_template_vars(t) & (1u << CWL_VAR_UNIT));
     assert_true(cwl_template_vars(t) & CWL_VARS_PER_RECORD & (1u << CWL_VAR_IDENTIFIER));
-    const char *pairs[] = {"unit", "docker.service", "identifier", "dockerd"};
+    const char *pairs[] = {"systemd_unit", "docker.service", "syslog_identifier", "dockerd"};
     struct meta *m = meta_new(pairs, 2);
     struct buf b;
     buf_init(&b);
     cwl_template_render(t, NULL, "tag", m, &b);
     assert_string_equal(b.data, "/ecs/host/journal/docker.service/dockerd");
     /* A kernel entry has no unit. */
-    const char *kpairs[] = {"unit", NULL, "identifier", "kernel"};
+    const char *kpairs[] = {"systemd_unit", NULL, "syslog_identifier", "kernel"};
     struct meta *k = meta_new(kpairs, 2);
     buf_reset(&b);
     cwl_template_render(t, NULL, "tag", k, &b);
