@@ -45,6 +45,7 @@
 #define JD_CHUNK 512          /* entries per loop turn */
 #define JD_TICK_MS 500
 #define JD_REOPEN_MS 10000
+#define JD_FILES_MS 2000      /* how often the journal directories are listed */
 #define JD_META_CACHE 1024    /* distinct (unit, identifier) pairs before the cache is reset */
 #define JD_HEAD_MARK "-"
 
@@ -101,6 +102,7 @@ struct journald_state {
     struct loop_idle idle;
     struct loop_timer *tick;
     int64_t next_open_ms;
+    int64_t next_files_ms;
     struct buf scratch;        /* copies of one entry's fields */
     struct buf repaired;
     struct jd_meta_slot meta_cache[JD_META_CACHE];
@@ -310,11 +312,24 @@ static void read_some(struct loop *loop, void *arg)
 static void on_journal_fd(struct loop *loop, int fd, uint32_t events, void *arg)
 {
     struct journald_state *st = arg;
-    int r = sd_journal_process(st->j);
-    if (r == SD_JOURNAL_INVALIDATE)
-        jd_files_check(&st->files, st->in->name); /* files added or removed: rotation, vacuum */
+    if (sd_journal_process(st->j) == SD_JOURNAL_INVALIDATE)
+        st->next_files_ms = 0; /* files added or removed (rotation, vacuum): list them at the tick */
     if (!st->paused)
         loop_idle_arm(loop, &st->idle);
+}
+
+/* Continue after the entry of this cursor (or at it, if `unread`). */
+static void position_after(struct journald_state *st, const char *cursor, int unread)
+{
+    st->current_unread = 0;
+    if (sd_journal_seek_cursor(st->j, cursor) < 0) {
+        log_msg(LOG_WARN, JD_LOG, "[%s] saved cursor unusable: reading from the head",
+                st->in->name);
+        sd_journal_seek_head(st->j);
+        return;
+    }
+    if (sd_journal_next(st->j) > 0 && (unread || sd_journal_test_cursor(st->j, cursor) <= 0))
+        st->current_unread = 1; /* the entry is gone (vacuumed): the one after it is new */
 }
 
 /* Put the journal where reading continues: after the stored cursor, at the
@@ -323,14 +338,7 @@ static void position_journal(struct journald_state *st)
 {
     const char *cursor = st->loaded_cursor;
     if (cursor && strcmp(cursor, JD_HEAD_MARK) != 0) {
-        if (sd_journal_seek_cursor(st->j, cursor) < 0) {
-            log_msg(LOG_WARN, JD_LOG, "[%s] saved cursor unusable: reading from the head",
-                    st->in->name);
-            sd_journal_seek_head(st->j);
-            return;
-        }
-        if (sd_journal_next(st->j) > 0 && sd_journal_test_cursor(st->j, cursor) <= 0)
-            st->current_unread = 1; /* the saved entry is gone (vacuumed): this one is new */
+        position_after(st, cursor, 0);
         return;
     }
     if (cursor || st->conf->read_from_head) {
@@ -352,7 +360,8 @@ static void position_journal(struct journald_state *st)
     save_cursor(st, st->loaded_cursor);
 }
 
-static int open_journal(struct journald_state *st)
+/* resume: the cursor of the entry last read (a reopen), or NULL (start). */
+static int open_journal(struct journald_state *st, const char *resume, int resume_unread)
 {
     const char *where = st->conf->path ? st->conf->path : "/var/log/journal, /run/log/journal";
     int r = st->conf->path ? sd_journal_open_directory(&st->j, st->conf->path, 0)
@@ -367,19 +376,50 @@ static int open_journal(struct journald_state *st)
         return -1;
     }
     sd_journal_set_data_threshold(st->j, (size_t)st->conf->max_message_size + 64);
-    jd_files_check(&st->files, st->in->name);
+    if (!resume)
+        jd_files_check(&st->files, st->in->name);
+    st->next_files_ms = mono_ms() + JD_FILES_MS;
     st->fd = sd_journal_get_fd(st->j);
     if (st->fd < 0 || loop_add_fd(st->in->loop, st->fd, EPOLLIN, on_journal_fd, st) < 0) {
         log_msg(LOG_WARN, JD_LOG, "[%s] no journal change notification (%s): polling every %dms",
                 st->in->name, strerror(st->fd < 0 ? -st->fd : errno), JD_TICK_MS);
         st->fd = -1;
     }
-    position_journal(st);
-    log_msg(LOG_INFO, JD_LOG, "[%s] reading the journal (%s): %d files%s", st->in->name, where,
-            jd_files_count(&st->files),
-            jd_files_count(&st->files) == 0 ? ", none yet: entries are read when files appear" : "");
+    if (resume) {
+        position_after(st, resume, resume_unread);
+    } else {
+        position_journal(st);
+        log_msg(LOG_INFO, JD_LOG, "[%s] reading the journal (%s): %d files%s", st->in->name,
+                where, jd_files_count(&st->files),
+                jd_files_count(&st->files) == 0 ? ", none yet: entries are read when files appear"
+                                                : "");
+    }
     loop_idle_arm(st->in->loop, &st->idle);
     return 0;
+}
+
+static void close_journal(struct journald_state *st)
+{
+    if (st->fd >= 0)
+        loop_del_fd(st->in->loop, st->fd);
+    st->fd = -1;
+    if (st->j)
+        sd_journal_close(st->j);
+    st->j = NULL;
+}
+
+/* A file sd-journal may not have taken (see journald_files.h) is readable
+ * now: open the journal again and continue after the entry last read. */
+static void reopen_journal(struct journald_state *st)
+{
+    char *here = NULL;
+    int unread = st->current_unread;
+    if (sd_journal_get_cursor(st->j, &here) < 0)
+        here = NULL; /* nothing read since the start: position as at the start */
+    close_journal(st);
+    log_msg(LOG_DEBUG, JD_LOG, "[%s] new journal files: reopening the journal", st->in->name);
+    open_journal(st, here, unread);
+    free(here);
 }
 
 static void on_tick(struct loop *loop, void *arg)
@@ -387,7 +427,12 @@ static void on_tick(struct loop *loop, void *arg)
     struct journald_state *st = arg;
     int64_t now = mono_ms();
     if (!st->j && now >= st->next_open_ms)
-        open_journal(st);
+        open_journal(st, NULL, 0);
+    if (st->j && now >= st->next_files_ms) {
+        st->next_files_ms = now + JD_FILES_MS;
+        if (jd_files_check(&st->files, st->in->name) > 0)
+            reopen_journal(st);
+    }
     if (st->dirty && now - st->last_save_ms >= st->conf->checkpoint_interval_ms)
         save_cursor(st, position(st));
     /* Without a usable fd, and as a safety net, look for new entries. */
@@ -454,7 +499,7 @@ static int journald_start(struct journald_state *st)
         return -1;
     /* No journal here (a container without the mount, a host without
      * journald) is said and retried, not fatal: the agent has other work. */
-    open_journal(st);
+    open_journal(st, NULL, 0);
     return 0;
 }
 
@@ -501,6 +546,7 @@ static void journald_destroy(struct input_instance *in)
         save_cursor(st, position(st));
     if (st->j)
         sd_journal_close(st->j);
+    st->j = NULL;
     meta_cache_clear(st);
     jd_cursors_free(&st->cursors);
     jd_files_free(&st->files);

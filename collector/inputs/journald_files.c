@@ -77,7 +77,11 @@ struct scan {
     struct jd_file *found;
     int count, cap;
     const char *input_name;
+    int became_readable;
+    int64_t now_ms;
 };
+
+#define JD_FILE_SETTLE_MS 2000
 
 static void scan_dir(struct scan *s, const char *dir, int depth)
 {
@@ -95,15 +99,20 @@ static void scan_dir(struct scan *s, const char *dir, int depth)
         } else if (S_ISREG(st.st_mode) && is_journal_name(de->d_name)) {
             const struct jd_file *known = find(s->old, s->old_count, st.st_dev, st.st_ino);
             struct jd_file file = {.dev = st.st_dev, .ino = st.st_ino};
-            if (known) {
-                file.corrupt = known->corrupt;
+            if (known && (known->corrupt || !known->failing_since)) {
+                file = *known;
             } else {
                 int r = probe(p);
-                if (r < 0) {
-                    file.corrupt = 1;
-                    s->f->corrupt++;
-                    log_msg(LOG_WARN, "journald", "[%s] skipping journal file %s: %s",
-                            s->input_name, p, strerror(-r));
+                if (r >= 0) {
+                    s->became_readable++;
+                } else {
+                    file.failing_since = known ? known->failing_since : s->now_ms;
+                    if (s->now_ms - file.failing_since >= JD_FILE_SETTLE_MS) {
+                        file.corrupt = 1;
+                        s->f->corrupt++;
+                        log_msg(LOG_WARN, "journald", "[%s] skipping journal file %s: %s",
+                                s->input_name, p, strerror(-r));
+                    }
                 }
             }
             if (s->count == s->cap) {
@@ -117,9 +126,10 @@ static void scan_dir(struct scan *s, const char *dir, int depth)
     closedir(d);
 }
 
-void jd_files_check(struct jd_files *f, const char *input_name)
+int jd_files_check(struct jd_files *f, const char *input_name)
 {
-    struct scan s = {.f = f, .old = f->items, .old_count = f->count, .input_name = input_name};
+    struct scan s = {.f = f, .old = f->items, .old_count = f->count, .input_name = input_name,
+                     .now_ms = mono_ms()};
     if (f->path) {
         scan_dir(&s, f->path, 0);
     } else {
@@ -129,13 +139,14 @@ void jd_files_check(struct jd_files *f, const char *input_name)
     free(f->items);
     f->items = s.found;
     f->count = s.count;
+    return s.became_readable;
 }
 
 int jd_files_count(const struct jd_files *f)
 {
     int n = 0;
     for (int i = 0; i < f->count; i++)
-        n += !f->items[i].corrupt;
+        n += !f->items[i].corrupt && !f->items[i].failing_since;
     return n;
 }
 

@@ -252,6 +252,25 @@ class Position(JournaldTestCase):
         self.assertEqual(a.stop(), 0)
         self.assertExactly(messages(read_file_output(a.out_dir)), first + rotated + while_stopped)
 
+    def test_first_file_appears_while_running(self):
+        """The journal's first file is created while the agent runs, in a
+        machine-id directory, and filled through mmap (no write events):
+        found by listing the directory, read once."""
+        a = self.agent(conf("read_from_head = true"))
+        machine = os.path.join(a.tmp, "journal", "0123456789abcdef0123456789abcdef")
+        os.makedirs(machine)
+        a.start()
+        a.wait_log("none yet")
+        j = Journal(os.path.join(machine, "system.journal"))
+        first = j.lines("x", 50)
+        self.wait_count(a, 50, timeout=20)
+        more = j.lines("y", 50)
+        self.wait_count(a, 100, timeout=20)
+        time.sleep(1)
+        self.assertEqual(a.stop(), 0)
+        self.assertExactly(messages(read_file_output(a.out_dir)), first + more)
+        self.assertNotIn("skipping journal file", a.stderr())
+
     def test_saved_entry_vacuumed(self):
         """The cursor's own entry is gone at restart: the first entry after
         it is read, not skipped."""
