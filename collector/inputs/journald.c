@@ -409,17 +409,21 @@ static void close_journal(struct journald_state *st)
 }
 
 /* A file sd-journal may not have taken (see journald_files.h) is readable
- * now: open the journal again and continue after the entry last read. */
+ * now: open the journal again and continue after the newest entry emitted.
+ * Not after sd-journal's current entry: a next() that found nothing may
+ * still have moved it onto an entry of a file being written. Entries
+ * filtered out after the newest emitted one are read again and filtered
+ * again: nothing is emitted twice. */
 static void reopen_journal(struct journald_state *st)
 {
-    char *here = NULL;
-    int unread = st->current_unread;
-    if (sd_journal_get_cursor(st->j, &here) < 0)
-        here = NULL; /* nothing read since the start: position as at the start */
+    const char *newest = jd_cursors_newest(&st->cursors);
+    char *resume = newest ? xstrdup(newest) : NULL;
     close_journal(st);
-    log_msg(LOG_DEBUG, JD_LOG, "[%s] new journal files: reopening the journal", st->in->name);
-    open_journal(st, here, unread);
-    free(here);
+    log_msg(LOG_INFO, JD_LOG, "[%s] new journal files: reopening the journal at its position",
+            st->in->name);
+    /* Nothing emitted since the start: position as at the start. */
+    open_journal(st, resume, 0);
+    free(resume);
 }
 
 static void on_tick(struct loop *loop, void *arg)

@@ -146,3 +146,10 @@ size_t jd_cursors_pending(const struct jd_cursors *q)
 {
     return q->tail - q->head;
 }
+
+const char *jd_cursors_newest(const struct jd_cursors *q)
+{
+    if (q->tail > q->head)
+        return q->arena.data + q->items[q->tail - 1].off;
+    return q->committed.len ? q->committed.data : NULL;
+}

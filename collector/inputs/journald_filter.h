@@ -62,5 +62,7 @@ void jd_cursors_push(struct jd_cursors *q, uint64_t seq, const char *cursor);
  * Returns 1 if `committed` changed. */
 int jd_cursors_ack(struct jd_cursors *q, uint64_t seq);
 size_t jd_cursors_pending(const struct jd_cursors *q);
+/* The cursor of the newest entry pushed (pending or acknowledged), or NULL. */
+const char *jd_cursors_newest(const struct jd_cursors *q);
 
 #endif

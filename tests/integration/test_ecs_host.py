@@ -275,8 +275,10 @@ class ContainerInstance(unittest.TestCase):
             streams = {g: sorted(v["streams"]) for g, v in state["log_groups"].items()}
         except AssertionError as e:
             streams = str(e)
+        state = {k: v for k, v in self.d.inspect(cid)["State"].items() if k != "Health"}
         self.fail(f"timed out waiting for {what}\n--- at the fake: {streams}\n"
-                  f"--- agent log:\n{self.agent_log(cid)[-4000:]}")
+                  f"--- agent container: {state}\n"
+                  f"--- agent log:\n{self.agent_log(cid)[-8000:]}")
 
     def events(self, group, stream=None):
         state = self.fake_call("GET", "/_fake/state")

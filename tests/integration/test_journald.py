@@ -290,6 +290,46 @@ class Position(JournaldTestCase):
         self.assertExactly(messages(read_file_output(a.out_dir)), first + rotated)
 
 
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root and unshare")
+class SystemJournal(JournaldTestCase):
+    """Without `path`: the system journal (/var/log/journal), here a test
+    directory bind-mounted over /var/log in a mount namespace of the
+    agent's own (unshare -m), so the host's journal is neither read nor
+    touched."""
+
+    def start_with_var_log(self, a, var_log):
+        from tests.integration.harness import BINARY, base_env
+        cmd = ["unshare", "-m", "sh", "-c",
+               'mount --bind "$0" /var/log && exec "$1" run -c "$2"', var_log, BINARY, a.conf_dir]
+        out = open(os.path.join(a.tmp, "agent.stdout"), "ab")
+        err = open(os.path.join(a.tmp, "agent.stderr"), "ab")
+        self.addCleanup(out.close)
+        self.addCleanup(err.close)
+        a.proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=base_env(a.env), cwd=a.tmp)
+
+    def test_file_created_and_filled_while_running(self):
+        """journald (and journal-remote) fill a new file through mmap: the
+        system journal's first file, created while the agent runs, is read
+        from its first entry, and what is appended later too, once."""
+        a = self.agent(conf("units = docker.service").replace("path = {tmp}/journal", ""))
+        var_log = os.path.join(a.tmp, "varlog")
+        machine = os.path.join(var_log, "journal", "0123456789abcdef0123456789abcdef")
+        os.makedirs(machine)
+        self.start_with_var_log(a, var_log)
+        a.wait_log("none yet")
+        j = Journal(os.path.join(machine, "system.journal"))
+        expected = j.lines("a", 3)
+        time.sleep(1)
+        expected += j.lines("b", 2)
+        self.wait_count(a, 5, timeout=20)
+        time.sleep(3)
+        expected += j.lines("c", 2)
+        self.wait_count(a, 7, timeout=20)
+        time.sleep(1)
+        self.assertEqual(a.stop(), 0)
+        self.assertExactly(messages(read_file_output(a.out_dir)), expected)
+
+
 class Trouble(JournaldTestCase):
     def test_corrupt_file_skipped_with_a_log_line(self):
         a = self.agent(conf("read_from_head = true"))

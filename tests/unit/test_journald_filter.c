@@ -104,12 +104,14 @@ static void test_cursors(void **state)
     jd_cursors_init(&q);
     assert_int_equal(jd_cursors_ack(&q, 5), 0); /* nothing pending */
     assert_int_equal(q.committed.len, 0);
+    assert_null(jd_cursors_newest(&q));
     char c[64];
     for (int i = 0; i < 1000; i++) {
         snprintf(c, sizeof c, "s=abc;i=%x", i);
         jd_cursors_push(&q, (uint64_t)i, c);
     }
     assert_int_equal(jd_cursors_pending(&q), 1000);
+    assert_string_equal(jd_cursors_newest(&q), "s=abc;i=3e7");
     assert_int_equal(jd_cursors_ack(&q, 0), 1);
     assert_string_equal(q.committed.data, "s=abc;i=0");
     assert_int_equal(jd_cursors_ack(&q, 499), 1);
@@ -126,6 +128,7 @@ static void test_cursors(void **state)
     assert_int_equal(jd_cursors_ack(&q, 1599), 1);
     assert_string_equal(q.committed.data, "s=abc;i=63f");
     assert_int_equal(jd_cursors_pending(&q), 0);
+    assert_string_equal(jd_cursors_newest(&q), "s=abc;i=63f"); /* acknowledged, none pending */
     jd_cursors_push(&q, 1600, "last");
     assert_int_equal(jd_cursors_ack(&q, 1600), 1);
     assert_string_equal(q.committed.data, "last");
