@@ -272,6 +272,12 @@ struct agent *agent_load(const char *path, struct diag *diag)
     a->conf.status = xcalloc(1, sizeof *a->conf.status);
     int before = diag->count;
     config_load(&a->cfg, path, diag);
+    /* One more configuration file held by an environment variable: how ECS
+     * hands a container text from SSM Parameter Store or Secrets Manager
+     * (`secrets` in the task definition) without a new image. */
+    const char *extra = getenv("COLLECTOR_EXTRA_CONFIG");
+    if (extra && *extra)
+        config_add_string(&a->cfg, "$COLLECTOR_EXTRA_CONFIG", extra, diag);
     check_names(&a->cfg, diag);
 
     const struct conf_section *agent_section = NULL;

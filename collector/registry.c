@@ -12,6 +12,7 @@ extern const struct input_plugin tail_input;
 extern const struct input_plugin containers_input;
 extern const struct input_plugin container_metrics_input;
 extern const struct input_plugin host_metrics_input;
+extern const struct input_plugin journald_input;
 
 extern const struct output_plugin null_output;
 extern const struct output_plugin stdout_output;
@@ -25,6 +26,7 @@ const struct input_plugin *const input_plugins[] = {
     &containers_input,
     &container_metrics_input,
     &host_metrics_input,
+    &journald_input,
     NULL,
 };
 

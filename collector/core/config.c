@@ -452,6 +452,16 @@ int config_load_string(struct config *cfg, const char *name, const char *text, s
     return diag->count == before ? 0 : -1;
 }
 
+int config_add_string(struct config *cfg, const char *name, const char *text, struct diag *diag)
+{
+    int before = diag->count;
+    const char *file = remember_file(cfg, name);
+    char *copy = xstrdup(text);
+    parse_text(cfg, file, copy, diag);
+    free(copy);
+    return diag->count == before ? 0 : -1;
+}
+
 void config_free(struct config *cfg)
 {
     for (int i = 0; i < cfg->nsections; i++) {

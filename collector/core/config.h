@@ -63,6 +63,10 @@ int config_load(struct config *cfg, const char *path, struct diag *diag);
 /* Same, from a string (for tests); name is used as the file name in messages. */
 int config_load_string(struct config *cfg, const char *name, const char *text, struct diag *diag);
 
+/* Parse text as one more file after those already loaded (its sections come
+ * last); name stands for the file in messages. */
+int config_add_string(struct config *cfg, const char *name, const char *text, struct diag *diag);
+
 void config_free(struct config *cfg);
 
 /* The value of key in section, or NULL. The last one wins if repeated. */

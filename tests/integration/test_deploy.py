@@ -21,6 +21,7 @@ LEAST_PRIVILEGE = {
 }
 HOST_MOUNTS = {  # container path -> host path, all read-only
     "/var/log": "/var/log",
+    "/run/log/journal": "/run/log/journal",
     "/var/lib/docker/containers": "/var/lib/docker/containers",
     "/sys/fs/cgroup": "/sys/fs/cgroup",
     "/host/proc": "/proc",
