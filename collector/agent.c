@@ -461,6 +461,9 @@ void agent_print_reference(FILE *out)
 
 /* -------------------------------------------------------------- running */
 
+/* Reload counters: one runner per process; they outlive each configuration. */
+static struct status_reloads reloads = STATUS_RELOADS_INIT;
+
 enum run_state { RUNNING, DRAINING_STOP, DRAINING_RELOAD };
 
 struct runner {
@@ -523,7 +526,7 @@ static void reload(struct loop *loop, struct runner *r)
         buf_init(&why);
         for (int i = 0; i < diag.count && i < 5; i++)
             buf_printf(&why, "%s%s", i ? "; " : "", diag.messages[i]);
-        status_note_reload(0, why.data);
+        status_reloads_note(&reloads, 0, why.data);
         buf_free(&why);
         diag_free(&diag);
         return;
@@ -578,7 +581,17 @@ static int agent_start(struct agent *a, struct loop *loop)
     a->pipeline = pipeline_new(loop, a->inputs, a->ninputs, a->outputs, a->noutputs, &limits);
     if (!a->pipeline || pipeline_start(a->pipeline) < 0)
         return -1;
-    a->status = status_start(a, loop);
+    if (reloads.loaded_ms == 0)
+        reloads.loaded_ms = now_ms();
+    struct status_view view = {
+        .config_path = a->config_path, .hostname = a->conf.hostname,
+        .settings = a->conf.status,
+        .inputs = a->inputs, .ninputs = a->ninputs,
+        .outputs = a->outputs, .noutputs = a->noutputs,
+        .disabled = a->disabled, .ndisabled = a->ndisabled,
+        .reloads = &reloads, .pipeline = a->pipeline, .memory_limit = a->conf.memory_limit,
+    };
+    a->status = status_start(&view, loop);
     if (!a->status)
         return -1;
     for (int i = 0; i < a->ndisabled; i++)
@@ -704,7 +717,7 @@ int agent_run(const char *path)
                 code = 1;
                 break;
             }
-            status_note_reload(1, NULL);
+            status_reloads_note(&reloads, 1, NULL);
             log_msg(LOG_INFO, "agent", "configuration reloaded");
         }
     }
@@ -715,6 +728,7 @@ int agent_run(const char *path)
     loop_del_fd(loop, sfd);
     close(sfd);
     loop_free(loop);
+    status_reloads_free(&reloads);
     if (code == 0)
         log_msg(LOG_INFO, "agent", "stopped");
     return code;

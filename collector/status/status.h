@@ -15,8 +15,10 @@
 
 #include <stdint.h>
 
-struct agent;
 struct loop;
+struct pipeline;
+struct input_instance;
+struct output_instance;
 struct conf_section;
 struct diag;
 
@@ -38,19 +40,49 @@ extern const struct option_def status_options[];
 void status_settings_check(struct status_settings *s, const struct conf_section *agent_section,
                            const char *path, struct diag *diag);
 
+/* Configuration generation (1 = the first load) and reload counters. The
+ * runner owns them (they outlive each configuration) and notes each reload. */
+struct status_reloads {
+    uint64_t generation;
+    uint64_t ok;
+    uint64_t failed;
+    int64_t loaded_ms;            /* wall clock of the last successful load */
+    char *last_error;             /* the last reload's error until one succeeds; NULL */
+};
+#define STATUS_RELOADS_INIT {.generation = 1}
+
+/* ok, or the error text (copied). */
+void status_reloads_note(struct status_reloads *r, int ok, const char *error);
+void status_reloads_free(struct status_reloads *r);
+
+/* What status reads of the running agent: handed over by the agent at start,
+ * valid until status_stop. Status knows nothing else of the agent. */
+struct status_view {
+    const char *config_path;
+    const char *hostname;
+    const struct status_settings *settings;
+    struct input_instance **inputs;
+    int ninputs;
+    struct output_instance **outputs;   /* the enabled ones */
+    int noutputs;
+    char *const *disabled;              /* "name (type): why" of outputs left out */
+    int ndisabled;
+    const struct status_reloads *reloads;
+    struct pipeline *pipeline;
+    uint64_t memory_limit;
+};
+
 struct status_server;
 
 /* Configure the log file and start listening. NULL on a fatal error (logged,
- * naming the address). With http_listen = off only the housekeeping timer runs. */
-struct status_server *status_start(struct agent *a, struct loop *loop);
+ * naming the address). With http_listen = off only the housekeeping timer runs.
+ * The view is copied; what it points to must outlive the server. */
+struct status_server *status_start(const struct status_view *view, struct loop *loop);
 void status_stop(struct status_server *s);
 
-/* The runner reports each reload: ok, or the error text (kept for /health
- * until a reload succeeds). */
-void status_note_reload(int ok, const char *error);
-
 /* Extra metrics from other modules (the disk buffer, the AWS client):
- * fn appends Prometheus text (prometheus.h) for its own families. */
+ * fn appends Prometheus text (prometheus.h) for its own families.
+ * Health checks are registered the same way with health_register (health.h). */
 typedef void (*status_metrics_fn)(void *arg, struct buf *out);
 int status_register_metrics(const char *name, status_metrics_fn fn, void *arg);
 void status_unregister_metrics(const char *name, void *arg);
