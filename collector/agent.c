@@ -419,6 +419,45 @@ void agent_print_config(const struct agent *a, FILE *out)
     }
 }
 
+void agent_print_agent_help(FILE *out)
+{
+    fprintf(out, "[agent] section options:\n");
+    options_print_help(out, agent_options);
+    options_print_help(out, status_options);
+    options_print_help(out, aws_options);
+}
+
+int agent_print_module_help(FILE *out, const char *kind, const char *type)
+{
+    if (strcmp(kind, "input") == 0) {
+        const struct input_plugin *p = input_plugin_find(type);
+        if (!p)
+            return -1;
+        fprintf(out, "input %s: %s\n\noptions of every input:\n", p->name, p->description);
+        options_print_help(out, input_common_options);
+        fprintf(out, "\noptions of type = %s:\n", p->name);
+        if (p->options[0].name)
+            options_print_help(out, p->options);
+        else
+            fprintf(out, "  (none)\n");
+        return 0;
+    }
+    if (strcmp(kind, "output") == 0) {
+        const struct output_plugin *p = output_plugin_find(type);
+        if (!p)
+            return -1;
+        fprintf(out, "output %s: %s\n\noptions of every output:\n", p->name, p->description);
+        options_print_help(out, output_common_options);
+        fprintf(out, "\noptions of type = %s:\n", p->name);
+        if (p->options[0].name)
+            options_print_help(out, p->options);
+        else
+            fprintf(out, "  (none)\n");
+        return 0;
+    }
+    return -1;
+}
+
 static void reference_table(FILE *out, const struct option_def *common,
                             const struct option_def *own)
 {

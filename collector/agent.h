@@ -56,6 +56,12 @@ int agent_run(const char *path);
  * table (README.md embeds it; a test checks it is current). */
 void agent_print_reference(FILE *out);
 
+/* `collector help input TYPE` / `output TYPE`: the common and the module's
+ * options from their tables. 0, or -1 when there is no such module. */
+int agent_print_module_help(FILE *out, const char *kind, const char *type);
+/* `collector help agent`: every key of the [agent] section. */
+void agent_print_agent_help(FILE *out);
+
 extern const struct option_def agent_options[];
 
 #endif

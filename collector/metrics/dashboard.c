@@ -135,7 +135,12 @@ int dashboard_main(int argc, char **argv)
             path = argv[++i];
         else if (strcmp(argv[i], "--cluster") == 0 && i + 1 < argc)
             cluster = argv[++i];
-        else
+        else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0 ||
+                 strcmp(argv[i], "--cluster") == 0) {
+            fprintf(stderr, "collector dashboard: %s needs a %s\n", argv[i],
+                    argv[i][2] == 'l' ? "cluster name" : "path (a file or a directory of *.conf files)");
+            return usage();
+        } else
             return usage();
     }
     struct stat st;
@@ -177,6 +182,13 @@ int dashboard_main(int argc, char **argv)
     }
     d.region = region && *region ? region : "us-east-1";
     d.cluster = cluster ? cluster : conf_cluster ? conf_cluster : "default";
+    /* Say what was assumed: a dashboard of the wrong region or cluster is empty. */
+    if (!region || !*region)
+        fprintf(stderr, "collector dashboard: no region in the configuration or AWS_REGION: "
+                "assuming us-east-1\n");
+    if (!cluster && !conf_cluster)
+        fprintf(stderr, "collector dashboard: no --cluster and no cluster in a container_metrics "
+                "input: assuming cluster 'default'\n");
     d.widgets = json_array();
     build(&d);
     json_t *body = json_pack("{s:o}", "widgets", d.widgets);

@@ -22,13 +22,13 @@
 #define MAX_OUTPUTS 64
 
 const struct option_def status_options[] = {
-    {"http_listen", OPT_STRING, "127.0.0.1:2020", 0,
+    {"http_listen", OPT_STRING, STATUS_DEFAULT_LISTEN, 0,
      offsetof(struct status_settings, http_listen), NULL,
-     "status endpoint (/health, /metrics, /status): HOST:PORT, [IPV6]:PORT, a unix socket path, "
+     "status endpoint (/health, /ready, /metrics, /status): HOST:PORT, [IPV6]:PORT, a unix socket path, "
      "or off"},
     {"health.max_stall", OPT_DURATION, "5m", 0,
      offsetof(struct status_settings, health_max_stall_ms), NULL,
-     "/health fails when an output with data waiting has not delivered for this long"},
+     "/ready fails when an output with data waiting has not delivered for this long"},
     {"log_file", OPT_STRING, NULL, 0, offsetof(struct status_settings, log_file), NULL,
      "write the agent's own log to this file instead of stderr"},
     {"log_file_max_size", OPT_SIZE, "10MiB", 0,
@@ -52,9 +52,11 @@ void status_settings_check(struct status_settings *s, const struct conf_section 
         diag_add(diag, e ? e->file : path, e ? e->line : 0, "http_listen: %s", err);
 }
 
-/* ------------------------------------------------------------ /health */
+/* ------------------------------------------------------ /health, /ready */
 
-static json_t *health_json(struct status_server *s, int *healthy)
+/* Readiness: every check passes (outputs delivering, buffers not full,
+ * credentials, the last reload applied, registered checks). */
+static json_t *ready_json(struct status_server *s, int *healthy)
 {
     struct health_failure fails[16];
     int64_t now = now_ms();
@@ -62,7 +64,7 @@ static json_t *health_json(struct status_server *s, int *healthy)
     int n = health_evaluate(&s->health, now, s->view.reloads->last_error, fails, 16);
     *healthy = n == 0;
     json_t *o = json_object();
-    json_object_set_new(o, "status", json_string(n ? "unhealthy" : "ok"));
+    json_object_set_new(o, "status", json_string(n ? "not ready" : "ready"));
     json_t *reasons = json_array();
     struct buf joined;
     buf_init(&joined);
@@ -76,6 +78,25 @@ static json_t *health_json(struct status_server *s, int *healthy)
     json_object_set_new(o, "failures", reasons);
     json_object_set_new(o, "uptime_seconds", json_integer((now - s->started_ms) / 1000));
     buf_free(&joined);
+    return o;
+}
+
+/* Liveness: the process works. Answering at all is the proof (a wedged loop
+ * does not answer, and the probe times out); what readiness says is shown,
+ * never failed on: restarting does not bring back an endpoint or undo a bad
+ * reload, which leaves the previous configuration running. */
+static json_t *health_json(struct status_server *s)
+{
+    int ready;
+    json_t *r = ready_json(s, &ready);
+    json_t *o = json_object();
+    json_object_set_new(o, "status", json_string("ok"));
+    json_object_set_new(o, "ready", json_boolean(ready));
+    json_t *reason = json_object_get(r, "reason");
+    if (reason)
+        json_object_set(o, "not_ready_because", reason);
+    json_object_set(o, "uptime_seconds", json_object_get(r, "uptime_seconds"));
+    json_decref(r);
     return o;
 }
 
@@ -177,8 +198,9 @@ static json_t *status_json(struct status_server *s)
     json_object_set_new(root, "hostname", json_string(v->hostname ? v->hostname : ""));
     json_object_set_new(root, "pid", json_integer(getpid()));
     json_object_set_new(root, "time_ms", json_integer(now));
-    json_object_set_new(root, "health", health_json(s, &healthy));
+    json_object_set_new(root, "health", ready_json(s, &healthy));
     json_object_set_new(root, "healthy", json_boolean(healthy));
+    json_object_set_new(root, "ready", json_boolean(healthy));
     const struct status_reloads *r = v->reloads;
     json_t *cfg = json_pack("{s:s, s:I, s:I, s:I}", "path", v->config_path, "generation",
                             (json_int_t)r->generation, "reloads", (json_int_t)r->ok,
@@ -236,11 +258,12 @@ static void body_json(struct http_response *resp, json_t *doc)
 static void handle(void *arg, const struct http_request *req, struct http_response *resp)
 {
     struct status_server *s = arg;
-    int known = http_path_is(req, "/health") || http_path_is(req, "/metrics") ||
+    int known = http_path_is(req, "/health") || http_path_is(req, "/ready") ||
+                http_path_is(req, "/metrics") ||
                 http_path_is(req, "/status") || http_path_is(req, "/");
     if (!known) {
         resp->status = 404;
-        buf_append_str(resp->body, "not found; try /health, /metrics or /status\n");
+        buf_append_str(resp->body, "not found; try /health, /ready, /metrics or /status\n");
         return;
     }
     if (!http_method_is(req, "GET") && !http_method_is(req, "HEAD")) {
@@ -250,9 +273,11 @@ static void handle(void *arg, const struct http_request *req, struct http_respon
         return;
     }
     if (http_path_is(req, "/health")) {
-        int healthy;
-        json_t *doc = health_json(s, &healthy);
-        resp->status = healthy ? 200 : 503;
+        body_json(resp, health_json(s));
+    } else if (http_path_is(req, "/ready")) {
+        int ready;
+        json_t *doc = ready_json(s, &ready);
+        resp->status = ready ? 200 : 503;
         body_json(resp, doc);
     } else if (http_path_is(req, "/metrics")) {
         status_metrics_format(s, resp->body);
@@ -260,7 +285,8 @@ static void handle(void *arg, const struct http_request *req, struct http_respon
     } else if (http_path_is(req, "/status")) {
         body_json(resp, status_json(s));
     } else {
-        buf_printf(resp->body, "collector %s\n/health  200 or 503 with the reason\n"
+        buf_printf(resp->body, "collector %s\n/health  liveness: 200 while the agent runs\n"
+                   "/ready   readiness: 200, or 503 with the reasons\n"
                    "/metrics Prometheus text\n/status  JSON state of inputs and outputs\n",
                    COLLECTOR_VERSION);
     }
@@ -309,7 +335,7 @@ struct status_server *status_start(const struct status_view *view, struct loop *
                     "status endpoint (set http_listen to another address, or off)",
                     cfg->http_listen, err);
         } else {
-            log_msg(LOG_INFO, "status", "status endpoint on %s%s (/health /metrics /status)",
+            log_msg(LOG_INFO, "status", "status endpoint on %s%s (/health /ready /metrics /status)",
                     s->addr.kind == HTTP_ADDR_UNIX ? "unix:" : "http://", cfg->http_listen);
         }
     }

@@ -1,9 +1,9 @@
-/* The status endpoint: GET /health, /metrics, /status on the agent's loop,
+/* The status endpoint: GET /health, /ready, /metrics, /status on the agent's loop,
  * plus the agent's own log file. Started by agent_start after the pipeline,
  * stopped by agent_stop before it is freed.
  *
  *   [agent]
- *   http_listen = 127.0.0.1:2020      # or [::1]:2020, /run/collector.sock, off
+ *   http_listen = 127.0.0.1:8934      # or [::1]:8934, /run/collector.sock, off
  *   health.max_stall = 5m
  *   log_file = /var/log/collector.log # default: stderr
  */
@@ -14,6 +14,11 @@
 #include "collector/core/util.h"
 
 #include <stdint.h>
+
+/* No common agent's default: Fluent Bit takes 2020, Fluentd 24220, the
+ * CloudWatch agent 25888/8125/25826, the X-Ray daemon 2000, the ECS agent
+ * 51678/51679, Vector 8686, the OpenTelemetry collector 13133/8888. */
+#define STATUS_DEFAULT_LISTEN "127.0.0.1:8934"
 
 struct loop;
 struct pipeline;

@@ -200,8 +200,9 @@ static void format_agent(struct status_server *s, struct buf *out)
     health_outputs_sample(&s->health, now);
     struct health_failure fails[1];
     int failing = health_evaluate(&s->health, now, v->reloads->last_error, fails, 1);
-    gauge(out, "collector_healthy", "gauge", "1 when /health answers 200, else 0", failing == 0);
-    gauge(out, "collector_health_failures", "gauge", "failing health checks", failing);
+    gauge(out, "collector_healthy", "gauge", "1 while the agent runs (/health, liveness)", 1);
+    gauge(out, "collector_ready", "gauge", "1 when /ready answers 200, else 0", failing == 0);
+    gauge(out, "collector_health_failures", "gauge", "failing readiness checks", failing);
 
     const struct status_reloads *r = v->reloads;
     gauge(out, "collector_config_generation", "gauge",

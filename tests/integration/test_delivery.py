@@ -222,7 +222,7 @@ class HealthAndMetricsAgainstTheFake(unittest.TestCase):
         """
 
     def health(self, port):
-        status, _, body = get_retry(("127.0.0.1", port), "/health")
+        status, _, body = get_retry(("127.0.0.1", port), "/ready")
         return status, json.loads(body)
 
     def test_health_follows_the_endpoint_and_metrics_match_what_it_received(self):
