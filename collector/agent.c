@@ -1,4 +1,5 @@
 #include "collector/agent.h"
+#include "collector/agent_check.h"
 #include "collector/aws/aws.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
@@ -39,15 +40,17 @@ struct input_common {
     char *tag;
 };
 
-static const struct option_def input_common_options[] = {
+const struct option_def input_common_options[] = {
     {"type", OPT_STRING, NULL, OPT_REQUIRED, offsetof(struct input_common, type), NULL,
      "the input module"},
     {"tag", OPT_STRING, NULL, 0, offsetof(struct input_common, tag), NULL,
-     "tag of its records, matched by outputs' `match`; default the section name"},
+     "tag of its records, matched by outputs' `match`; default the section name (metrics "
+     "inputs: metrics.host, metrics.container; the containers input tags with tag_ecs and "
+     "tag_docker instead)"},
     {0},
 };
 
-static const struct option_def output_common_options[] = {
+const struct option_def output_common_options[] = {
     {"type", OPT_STRING, NULL, OPT_REQUIRED, offsetof(struct output_common, type), NULL,
      "the output module"},
     {"match", OPT_LIST, NULL, OPT_REQUIRED, offsetof(struct output_common, match), NULL,
@@ -102,15 +105,24 @@ static const char *type_of(const struct conf_section *s, struct diag *diag, cons
     return t->value;
 }
 
-static void list_types(struct buf *out, int inputs)
+/* "did you mean 'tail'?; available: ..." for an unknown module type. */
+static void list_types(struct buf *out, int inputs, const char *wrong)
 {
-    for (int i = 0;; i++) {
+    const char *names[64];
+    int n = 0;
+    for (int i = 0; n < 64; i++) {
         const char *name = inputs ? (input_plugins[i] ? input_plugins[i]->name : NULL)
                                   : (output_plugins[i] ? output_plugins[i]->name : NULL);
         if (!name)
             break;
-        buf_printf(out, "%s%s", i ? ", " : "", name);
+        names[n++] = name;
     }
+    const char *hint = options_suggest(wrong, names, n);
+    if (hint)
+        buf_printf(out, "did you mean '%s'? ", hint);
+    buf_printf(out, "available: ");
+    for (int i = 0; i < n; i++)
+        buf_printf(out, "%s%s", i ? ", " : "", names[i]);
 }
 
 static void load_input(struct agent *a, const struct conf_section *s, struct diag *diag)
@@ -122,9 +134,9 @@ static void load_input(struct agent *a, const struct conf_section *s, struct dia
     if (!plugin) {
         struct buf names;
         buf_init(&names);
-        list_types(&names, 1);
+        list_types(&names, 1, type);
         const struct conf_entry *t = conf_section_get(s, "type");
-        diag_add(diag, t->file, t->line, "unknown input type '%s' (available: %s)", type, names.data);
+        diag_add(diag, t->file, t->line, "unknown input type '%s' (%s)", type, names.data);
         buf_free(&names);
         return;
     }
@@ -137,7 +149,17 @@ static void load_input(struct agent *a, const struct conf_section *s, struct dia
     in->conf = xcalloc(1, plugin->conf_size ? plugin->conf_size : 1);
     struct option_binding b[2] = {{input_common_options, &common}, {plugin->options, in->conf}};
     int errors = options_apply(s, b, 2, diag);
-    in->tag = tag_intern(common.tag && *common.tag ? common.tag : s->name);
+    if (common.tag && agent_input_has_own_tags(plugin)) {
+        /* Its records are tagged by tag_* options; `tag` would be silently unused. */
+        const struct conf_entry *t = conf_section_get(s, "tag");
+        diag_add(diag, t ? t->file : s->file, t ? t->line : s->line,
+                 "[input %s]: the %s input does not use `tag`: it tags its records with its "
+                 "tag_* options (see `collector help input %s`); set those instead",
+                 s->name, plugin->name, plugin->name);
+        errors++;
+    }
+    in->tag = tag_intern(common.tag && *common.tag ? common.tag
+                         : plugin->default_tag ? plugin->default_tag : s->name);
     options_free(input_common_options, &common);
     a->inputs = xrealloc(a->inputs, sizeof *a->inputs * (size_t)(a->ninputs + 1));
     in->index = (uint16_t)a->ninputs;
@@ -155,9 +177,9 @@ static void load_output(struct agent *a, const struct conf_section *s, struct di
     if (!plugin) {
         struct buf names;
         buf_init(&names);
-        list_types(&names, 0);
+        list_types(&names, 0, type);
         const struct conf_entry *t = conf_section_get(s, "type");
-        diag_add(diag, t->file, t->line, "unknown output type '%s' (available: %s)", type, names.data);
+        diag_add(diag, t->file, t->line, "unknown output type '%s' (%s)", type, names.data);
         buf_free(&names);
         return;
     }
@@ -228,6 +250,8 @@ static void resolve_outputs(struct agent *a, struct diag *diag)
     for (int i = 0; i < a->noutputs; i++) {
         struct output_instance *out = a->outputs[i];
         if (out->index == UINT16_MAX - 1) {
+            if (out->plugin->check)
+                out->plugin->check(out, diag);
             output_free(out);
             continue;
         }
@@ -279,6 +303,13 @@ struct agent *agent_load(const char *path, struct diag *diag)
     struct conf_section empty = {.kind = "agent", .file = path};
     options_apply(agent_section ? agent_section : &empty, ab, 3, diag);
     status_settings_check(a->conf.status, agent_section, path, diag);
+    /* Before any input's init: the metrics inputs copy it (instance id and
+     * cluster fall back to it off EC2). */
+    if (!a->conf.hostname) {
+        char host[256] = "localhost";
+        gethostname(host, sizeof host - 1);
+        a->conf.hostname = xstrdup(host);
+    }
     if (agent_section && agent_section->name) {
         char label[300];
         diag_add(diag, agent_section->file, agent_section->line,
@@ -293,8 +324,11 @@ struct agent *agent_load(const char *path, struct diag *diag)
             continue;
         if (strcmp(s->kind, "input") != 0 && strcmp(s->kind, "output") != 0 &&
             strcmp(s->kind, "parser") != 0) {
-            diag_add(diag, s->file, s->line, "unknown section kind '%s' (expected agent, input, "
-                     "parser or output)", s->kind);
+            static const char *const kinds[] = {"agent", "input", "output", "parser"};
+            const char *hint = options_suggest(s->kind, kinds, 4);
+            diag_add(diag, s->file, s->line, "unknown section kind '%s' (%s%s%sexpected agent, "
+                     "input, parser or output)", s->kind, hint ? "did you mean '" : "",
+                     hint ? hint : "", hint ? "'? " : "");
             continue;
         }
         if (!s->name) {
@@ -313,6 +347,10 @@ struct agent *agent_load(const char *path, struct diag *diag)
                      section_label(s, label, sizeof label));
     }
     int declared_outputs = a->noutputs;
+    /* On every declared output, enabled on this host or not: the verdict
+     * must not depend on the machine. */
+    agent_check_routing(a);
+    agent_check_durations(a, input_common_options, output_common_options);
     resolve_outputs(a, diag);
     if (diag->count == before && a->cfg.nsections > 0) {
         if (a->ninputs == 0)
@@ -331,11 +369,7 @@ struct agent *agent_load(const char *path, struct diag *diag)
         agent_free(a);
         return NULL;
     }
-    if (!a->conf.hostname) {
-        char host[256] = "localhost";
-        gethostname(host, sizeof host - 1);
-        a->conf.hostname = xstrdup(host);
-    }
+    agent_check_ignored(a);
     return a;
 }
 
@@ -369,6 +403,7 @@ void agent_free(struct agent *a)
         free(a->conf.status);
     }
     config_free(&a->cfg);
+    diag_free(&a->warnings);
     free(a->config_path);
     free(a);
 }
@@ -396,8 +431,6 @@ void agent_print_config(const struct agent *a, FILE *out)
         options_print(out, o->plugin->options, o->conf);
         uses_aws |= (o->plugin->flags & OUTPUT_USES_AWS) != 0;
     }
-    for (int i = 0; i < a->ndisabled; i++)
-        fprintf(out, "\n# disabled: output %s\n", a->disabled[i]);
     if (uses_aws) {
         /* Which region, endpoints and credential source the AWS outputs would use. */
         char err[512];
@@ -635,6 +668,8 @@ static int agent_start(struct agent *a, struct loop *loop)
         return -1;
     for (int i = 0; i < a->ndisabled; i++)
         log_msg(LOG_INFO, "agent", "output %s", a->disabled[i]);
+    for (int i = 0; i < a->warnings.count; i++)
+        log_msg(LOG_WARN, "config", "%s", a->warnings.messages[i]);
     for (int i = 0; i < a->noutputs; i++) {
         struct output_instance *o = a->outputs[i];
         struct buf text;

@@ -39,6 +39,7 @@ struct agent {
     struct loop *loop;
     struct pipeline *pipeline;
     struct status_server *status;  /* the status endpoint while running */
+    struct diag warnings;          /* check-config's warnings, file:line (agent_check.h) */
 };
 
 /* Read and validate the configuration at path into a new agent (nothing
@@ -63,5 +64,8 @@ int agent_print_module_help(FILE *out, const char *kind, const char *type);
 void agent_print_agent_help(FILE *out);
 
 extern const struct option_def agent_options[];
+/* Keys every [input] and every [output] section takes (type, tag / match...). */
+extern const struct option_def input_common_options[];
+extern const struct option_def output_common_options[];
 
 #endif

@@ -1,6 +1,7 @@
 /* collector: the command line. Exit codes: 0 ok, 1 runtime failure,
  * 2 usage or configuration error. */
 #include "collector/agent.h"
+#include "collector/agent_check.h"
 #include "collector/core/config.h"
 #include "collector/core/log.h"
 #include "collector/plugin.h"
@@ -124,7 +125,16 @@ static int cmd_check_config(int argc, char **argv)
         return EXIT_USAGE;
     }
     agent_print_config(a, stdout);
-    fprintf(stdout, "\nconfiguration OK\n");
+    agent_print_machine(a, stdout);
+    if (a->warnings.count)
+        fprintf(stdout, "\n");
+    for (int i = 0; i < a->warnings.count; i++)
+        fprintf(stdout, "warning: %s\n", a->warnings.messages[i]);
+    fprintf(stdout, "\nconfiguration OK");
+    if (a->warnings.count)
+        fprintf(stdout, ", with %d warning%s (above)", a->warnings.count,
+                a->warnings.count == 1 ? "" : "s");
+    fprintf(stdout, "\n");
     agent_free(a);
     diag_free(&diag);
     return 0;

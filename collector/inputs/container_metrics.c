@@ -262,6 +262,7 @@ static void cm_status(struct input_instance *in, json_t *obj)
 
 const struct input_plugin container_metrics_input = {
     .name = "container_metrics",
+    .default_tag = "metrics.container",
     .description = "container, task, service and cluster utilization (Container Insights "
                    "metrics and EMF)",
     .options = cm_options,

@@ -217,6 +217,7 @@ static void hm_status(struct input_instance *in, json_t *obj)
 
 const struct input_plugin host_metrics_input = {
     .name = "host_metrics",
+    .default_tag = "metrics.host",
     .description = "instance CPU, memory, filesystems, disk, network, running tasks "
                    "(Container Insights instance_* metrics and EMF)",
     .options = hm_options,

@@ -233,7 +233,7 @@ class Pipeline(unittest.TestCase):
                              list(range(70)))
             err = a.stderr()
             # unrouted records are counted and said once for their tag
-            self.assertEqual(err.count("tag 'unrouted.thing'"), 1)
+            self.assertEqual(err.count("records with tag 'unrouted.thing'"), 1)
             self.assertRegex(err, r"input c: 30 records in, 30 acknowledged, 30 unrouted")
 
     def test_graceful_stop_loses_nothing(self):

@@ -1,0 +1,35 @@
+/* check-config's findings beyond errors (agent_check.c). Warnings go to
+ * agent->warnings with file:line; the print functions write the part of the
+ * answer that depends on this machine, labelled as such. */
+#ifndef COLLECTOR_AGENT_CHECK_H
+#define COLLECTOR_AGENT_CHECK_H
+
+#include <stdio.h>
+
+struct agent;
+struct input_instance;
+struct input_plugin;
+struct option_def;
+
+/* The tags an input's records carry: `tag` (default the section name), or
+ * its own tag_* options (containers: tag_ecs, tag_docker), plus emf_tag when
+ * emf = true. Returns how many (at most max). */
+int agent_input_tags(const struct input_instance *in, const char **tags, int max);
+/* Does the module tag with tag_* options instead of `tag`? */
+int agent_input_has_own_tags(const struct input_plugin *p);
+
+/* Inputs whose tags no output takes, outputs whose match takes no input
+ * (every declared output: enabled here or not). */
+void agent_check_routing(struct agent *a);
+/* Unitless durations far beyond their option's usual range. */
+void agent_check_durations(struct agent *a, const struct option_def *input_common,
+                           const struct option_def *output_common);
+/* Files of a configuration directory that were not read. */
+void agent_check_ignored(struct agent *a);
+
+/* Outputs left out here, Docker, identity (hostname, instance id, cluster,
+ * region and where each came from). */
+void agent_print_machine(const struct agent *a, FILE *out);
+void agent_print_identity(const struct agent *a, FILE *out);
+
+#endif
