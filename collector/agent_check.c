@@ -8,6 +8,7 @@
 #include "collector/aws/aws.h"
 #include "collector/cloudwatch/host_info.h"
 #include "collector/core/util.h"
+#include "collector/metrics/ci_names.h"
 #include "collector/metrics/ecs.h"
 #include "collector/metrics/http_get.h"
 #include "collector/status/status.h"
@@ -191,6 +192,123 @@ void agent_check_ignored(struct agent *a)
         diag_add(&a->warnings, a->cfg.ignored[i], 0,
                  "not read: only files ending in .conf are (rename it, or move it out of the "
                  "directory)");
+}
+
+/* ------------------------------------------------------- metrics plan */
+
+/* Series per host and per cluster of each metrics input, from the names the
+ * samplers publish (collector/metrics/host_sample.c, container_sample.c). */
+#define HOST_INSTANCE_METRICS 22      /* cpu 7, memory 4, swap 2, load 3, fs 1, disk 2, net 3 */
+#define HOST_DOCKER_METRICS 4         /* running tasks/containers, reserved cpu/memory */
+#define HOST_FS_METRICS 5
+#define HOST_DISK_METRICS 5
+#define HOST_NET_METRICS 8
+#define CONTAINER_FIG_METRICS 8       /* Cpu/Memory Utilized/Reserved, Network Rx/Tx, Storage R/W */
+
+/* The first cloudwatch_metrics output declared (enabled on this host or not)
+ * whose match takes tag. */
+static int output_namespace(const struct agent *a, const char *tag, const char **ns,
+                            const char **via)
+{
+    for (int i = 0; i < a->cfg.nsections; i++) {
+        const struct conf_section *s = &a->cfg.sections[i];
+        const struct conf_entry *type = conf_section_get(s, "type");
+        const struct conf_entry *match = conf_section_get(s, "match");
+        if (strcmp(s->kind, "output") != 0 || !type || !match ||
+            strcmp(type->value, "cloudwatch_metrics") != 0)
+            continue;
+        char *globs = xstrdup(match->value), *save = NULL;
+        int takes = 0;
+        for (char *g = strtok_r(globs, " \t,", &save); g && !takes; g = strtok_r(NULL, " \t,", &save))
+            takes = fnmatch(g, tag, 0) == 0;
+        free(globs);
+        if (takes) {
+            const struct conf_entry *n = conf_section_get(s, "namespace");
+            *ns = n ? n->value : CI_DEFAULT_NAMESPACE;
+            *via = s->name;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void plan_host(const struct agent *a, const struct input_instance *in, FILE *out)
+{
+    const void *c = in->conf;
+    const struct option_def *t = in->plugin->options;
+    const char *sock = string_option(t, c, "docker_socket");
+    int docker = sock && *sock;
+    int n = HOST_INSTANCE_METRICS + (docker ? HOST_DOCKER_METRICS : 0);
+    fprintf(out, "#   [input %s] host_metrics:\n", in->name);
+    fprintf(out, "#     per host:    %d series {ClusterName, InstanceId, ContainerInstanceId}%s\n",
+            n, docker ? " (22 without the Docker socket)" : "");
+    fprintf(out, "#     per cluster: %d series {ClusterName}, the same for every host of it\n", n);
+    if (bool_option(t, c, "per_device"))
+        fprintf(out, "#     per_device = true: per host also %d per filesystem (+MountPath), %d per "
+                     "disk (+Device), %d per network interface (+InterfaceName)\n",
+                HOST_FS_METRICS, HOST_DISK_METRICS, HOST_NET_METRICS);
+    else
+        fprintf(out, "#     per_device = false: no per-filesystem, disk or interface series (on: "
+                     "+%d, +%d, +%d per host for each)\n",
+                HOST_FS_METRICS, HOST_DISK_METRICS, HOST_NET_METRICS);
+}
+
+static void plan_containers(const struct input_instance *in, FILE *out)
+{
+    const struct option_def *d = options_find(in->plugin->options, "levels");
+    const struct strlist *levels = d ? (const struct strlist *)((const char *)in->conf + d->offset)
+                                     : NULL;
+    fprintf(out, "#   [input %s] container_metrics (levels:", in->name);
+    for (int i = 0; levels && i < levels->count; i++)
+        fprintf(out, " %s", levels->items[i]);
+    fprintf(out, "):\n");
+    for (int i = 0; levels && i < levels->count; i++) {
+        const char *l = levels->items[i];
+        if (strcmp(l, "cluster") == 0)
+            fprintf(out, "#     per cluster: %d series {ClusterName}\n", CONTAINER_FIG_METRICS + 1);
+        else if (strcmp(l, "service") == 0)
+            fprintf(out, "#     per service: %d series {ClusterName, ServiceName}\n",
+                    CONTAINER_FIG_METRICS + 1);
+        else if (strcmp(l, "family") == 0)
+            fprintf(out, "#     per task family: %d series {ClusterName, TaskDefinitionFamily}\n",
+                    CONTAINER_FIG_METRICS + 1);
+        else if (strcmp(l, "task") == 0)
+            fprintf(out, "#     per task: %d series {ClusterName, TaskDefinitionFamily, TaskId}: new "
+                         "series with every task started\n", CONTAINER_FIG_METRICS);
+        else if (strcmp(l, "container") == 0)
+            fprintf(out, "#     per container name: %d series {ClusterName, TaskDefinitionFamily, "
+                         "ContainerName}\n", CONTAINER_FIG_METRICS + 2);
+    }
+    fprintf(out, "#     (service, family and cluster series are shared by every host of the cluster)\n");
+}
+
+void agent_print_metrics_plan(const struct agent *a, FILE *out)
+{
+    int any = 0;
+    for (int i = 0; i < a->ninputs; i++) {
+        const struct input_instance *in = a->inputs[i];
+        int host = strcmp(in->plugin->name, "host_metrics") == 0;
+        if (!host && strcmp(in->plugin->name, "container_metrics") != 0)
+            continue;
+        if (!any)
+            fprintf(out, "\n# metric series the metrics inputs publish (CloudWatch bills custom "
+                         "metrics per series and month; see docs/metrics.md):\n");
+        any = 1;
+        if (host)
+            plan_host(a, in, out);
+        else
+            plan_containers(in, out);
+        const char *ns = NULL, *via = NULL;
+        if (output_namespace(a, in->tag->name, &ns, &via))
+            fprintf(out, "#     to namespace %s through [output %s]\n", ns ? ns : "?", via);
+        else
+            fprintf(out, "#     no cloudwatch_metrics output takes tag %s here: nothing published\n",
+                    in->tag->name);
+        if (bool_option(in->plugin->options, in->conf, "emf"))
+            fprintf(out, "#     emf = true: the same figures as EMF log events, namespace %s "
+                         "(billed as custom metrics too)\n",
+                    string_option(in->plugin->options, in->conf, "emf_namespace"));
+    }
 }
 
 /* -------------------------------------------------------- this machine */

@@ -27,6 +27,10 @@ void agent_check_durations(struct agent *a, const struct option_def *input_commo
 /* Files of a configuration directory that were not read. */
 void agent_check_ignored(struct agent *a);
 
+/* How many metric series each metrics input publishes, per host and per
+ * cluster, with their dimensions and namespace. */
+void agent_print_metrics_plan(const struct agent *a, FILE *out);
+
 /* Outputs left out here, Docker, identity (hostname, instance id, cluster,
  * region and where each came from). */
 void agent_print_machine(const struct agent *a, FILE *out);

@@ -125,6 +125,7 @@ static int cmd_check_config(int argc, char **argv)
         return EXIT_USAGE;
     }
     agent_print_config(a, stdout);
+    agent_print_metrics_plan(a, stdout);
     agent_print_machine(a, stdout);
     if (a->warnings.count)
         fprintf(stdout, "\n");

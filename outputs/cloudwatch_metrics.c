@@ -45,7 +45,7 @@ struct cwm_conf {
 };
 
 static const struct option_def cwm_options[] = {
-    {"namespace", OPT_STRING, CI_NAMESPACE, 0, offsetof(struct cwm_conf, namespace_), NULL,
+    {"namespace", OPT_STRING, CI_DEFAULT_NAMESPACE, 0, offsetof(struct cwm_conf, namespace_), NULL,
      "CloudWatch namespace (1-255 printable ASCII, not starting with ':' or AWS/)"},
     {"protocol", OPT_ENUM, "json", 0, offsetof(struct cwm_conf, protocol), "json|query",
      "PutMetricData wire protocol: JSON 1.0 (awsJson) or the query (form) protocol"},

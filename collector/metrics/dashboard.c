@@ -156,7 +156,7 @@ int dashboard_main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
-    struct dash d = {.ns = CI_NAMESPACE, .period = 60};
+    struct dash d = {.ns = CI_DEFAULT_NAMESPACE, .period = 60};
     const char *region = getenv("AWS_REGION");
     if (!region || !*region)
         region = getenv("AWS_DEFAULT_REGION");

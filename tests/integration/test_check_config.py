@@ -309,5 +309,66 @@ class Identity(unittest.TestCase):
         self.assertNotEqual(host, "localhost")
 
 
+class Cost(unittest.TestCase):
+    HOST = """
+        [agent]
+        data_dir = {data_dir}
+        http_listen = off
+
+        [input host]
+        type = host_metrics
+        interval = 1s
+        docker_socket =
+        introspection_url =
+        %s
+
+        [output f]
+        type = file
+        match = *
+        path = {out_dir}
+        flush_interval = 200ms
+
+        [output cw]
+        type = cloudwatch_metrics
+        enabled = auto
+        match = metrics.*
+        """
+
+    def published_series(self, extra=""):
+        with Agent(self.HOST % extra) as agent:
+            r = run_cli(["check-config", "-c", agent.conf_dir], env=NO_AWS)
+            self.assertEqual(r.returncode, 0, r.stdout)
+            agent.start()
+            # two intervals: every series of one sample is in the file
+            agent.wait_for(lambda: len({x["timestamp"] for x in read_file_output(agent.out_dir)})
+                           >= 2, timeout=20, what="two samples")
+            self.assertEqual(agent.stop(), 0, agent.stderr())
+            records = read_file_output(agent.out_dir)
+        first = min(x["timestamp"] for x in records)
+        series = {(x["metric"], tuple(sorted(x["dimensions"]))) for x in records
+                  if x["timestamp"] == first}
+        return r.stdout, series
+
+    def test_plan_matches_what_is_published_and_per_device_is_opt_in(self):
+        plan, series = self.published_series()
+        per_host = [s for s in series if "InstanceId" in s[1]]
+        per_cluster = [s for s in series if s[1] == ("ClusterName",)]
+        self.assertEqual(len(series), len(per_host) + len(per_cluster))
+        self.assertIn(f"per host:    {len(per_host)} series {{ClusterName, InstanceId, "
+                      "ContainerInstanceId}", plan)
+        self.assertIn(f"per cluster: {len(per_cluster)} series {{ClusterName}}", plan)
+        self.assertIn("per_device = false", plan)
+        self.assertFalse([s for s in series if {"MountPath", "Device", "InterfaceName"} & set(s[1])])
+        # The default namespace is the agent's own, not Container Insights'.
+        self.assertIn("to namespace Collector/ECS through [output cw]", plan)
+
+    def test_per_device_when_asked(self):
+        plan, series = self.published_series("per_device = true")
+        self.assertIn("per_device = true: per host also 5 per filesystem", plan)
+        fs = [s for s in series if "MountPath" in s[1]]
+        self.assertEqual(len(fs) % 5, 0)
+        self.assertTrue(fs)
+
+
 if __name__ == "__main__":
     unittest.main()
