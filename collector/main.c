@@ -31,7 +31,6 @@ int bundle_main(int argc, char **argv);     /* collector/bundle/bundle.c */
 int dashboard_main(int argc, char **argv);  /* collector/metrics/dashboard.c */
 int import_main(int argc, char **argv);     /* collector/import/import_cli.c */
 
-#define IMPORT_COMMAND
 #define CONFIG_OPTION "  -c, --config PATH   a file or a directory of *.conf files\n"
 
 static const struct command commands[] = {
@@ -54,7 +53,9 @@ static const struct command commands[] = {
     {"dashboard", "collector dashboard [-c PATH] [--cluster NAME]",
      "print a CloudWatch dashboard body (PutDashboard JSON) for the metrics this agent publishes",
      dashboard_main, CONFIG_OPTION "  --cluster NAME      the cluster the dashboard shows\n"},
-IMPORT_COMMAND
+    {"import", "collector import awslogs|cloudwatch-agent FILE [-o DIR]",
+     "translate an awslogs.conf or a CloudWatch agent JSON configuration into conf.d files; what "
+     "does not map is listed with the reason", import_main, NULL},
     {"version", "collector version", "print the version", cmd_version, ""},
     {"help", "collector help [COMMAND | agent | input [TYPE] | output [TYPE] | TYPE | reference]",
      "describe a command, or the options of a module; `reference` prints them all as Markdown",

@@ -10,7 +10,7 @@ import unittest
 from tests.integration.harness import Agent, run_cli
 from tests.integration.test_status import conf, free_port, get, get_retry
 
-COMMANDS = ["run", "check-config", "status", "bundle", "dashboard", "version", "help"]
+COMMANDS = ["run", "check-config", "status", "bundle", "dashboard", "import", "version", "help"]
 
 
 class Help(unittest.TestCase):
