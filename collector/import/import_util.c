@@ -110,7 +110,7 @@ int import_format_regex(const char *fmt, struct buf *out, char *bad)
             buf_append_str(out, re);
         } else if (*p == ' ') {
             buf_append_str(out, "\\s+");
-        } else if (strchr(".^$*+?()[]{}|\\/", *p)) {
+        } else if (strchr(".^$*+?()[]{}|\\", *p)) {
             buf_append_char(out, '\\');
             buf_append_char(out, *p);
         } else {
