@@ -185,6 +185,13 @@ static void metrics(json_t *m, json_t *agent, const char *source, struct import_
             host = 1;
         else if (!strcmp(key, "disk") || !strcmp(key, "diskio") || !strcmp(key, "net"))
             host = per_device = 1;
+        json_t *own = json_object_get(v, "metrics_collection_interval");
+        if (json_is_integer(own) && (!strcmp(key, "cpu") || !strcmp(key, "mem") ||
+                                     !strcmp(key, "swap") || per_device))
+            import_note(r, source, 0, "metrics.metrics_collected.%s.metrics_collection_interval "
+                        "= %lld: host_metrics samples everything at one interval "
+                        "(agent.metrics_collection_interval)", key,
+                        (long long)json_integer_value(own));
         else
             import_note(r, source, 0, "metrics.metrics_collected.%s: not mapped: this agent "
                         "samples CPU, memory, swap, filesystems, disks and network (host_metrics) "
