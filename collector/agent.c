@@ -87,6 +87,20 @@ const struct option_def output_common_options[] = {
 
 /* -------------------------------------------------------------- loading */
 
+static const struct option_def *const agent_tables[] = {agent_options, status_options, aws_options};
+
+struct check_view agent_check_view(const struct agent *a)
+{
+    struct agent *w = (struct agent *)a; /* warnings are added to a's list */
+    return (struct check_view){
+        .cfg = &a->cfg, .inputs = a->inputs, .ninputs = a->ninputs, .outputs = a->outputs,
+        .noutputs = a->noutputs, .disabled = a->disabled, .ndisabled = a->ndisabled,
+        .hostname = a->conf.hostname, .aws = a->conf.aws, .input_common = input_common_options,
+        .output_common = output_common_options, .agent_tables = agent_tables,
+        .nagent_tables = 3, .warnings = &w->warnings,
+    };
+}
+
 static const char *section_label(const struct conf_section *s, char *buf, size_t len)
 {
     snprintf(buf, len, "[%s%s%s]", s->kind, s->name ? " " : "", s->name ? s->name : "");
@@ -349,8 +363,9 @@ struct agent *agent_load(const char *path, struct diag *diag)
     int declared_outputs = a->noutputs;
     /* On every declared output, enabled on this host or not: the verdict
      * must not depend on the machine. */
-    agent_check_routing(a);
-    agent_check_durations(a, input_common_options, output_common_options);
+    struct check_view cv = agent_check_view(a);
+    agent_check_routing(&cv);
+    agent_check_durations(&cv);
     resolve_outputs(a, diag);
     if (diag->count == before && a->cfg.nsections > 0) {
         if (a->ninputs == 0)
@@ -369,7 +384,8 @@ struct agent *agent_load(const char *path, struct diag *diag)
         agent_free(a);
         return NULL;
     }
-    agent_check_ignored(a);
+    struct check_view after = agent_check_view(a);
+    agent_check_ignored(&after);
     return a;
 }
 

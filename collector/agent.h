@@ -3,6 +3,7 @@
 #ifndef COLLECTOR_AGENT_H
 #define COLLECTOR_AGENT_H
 
+#include "collector/agent_check.h"
 #include "collector/core/config.h"
 #include "collector/plugin.h"
 
@@ -46,6 +47,9 @@ struct agent {
  * started). On error returns NULL with every problem in diag. */
 struct agent *agent_load(const char *path, struct diag *diag);
 void agent_free(struct agent *a);
+
+/* What check-config's checks read (agent_check.h). */
+struct check_view agent_check_view(const struct agent *a);
 
 /* check-config: print the effective configuration, secrets masked. */
 void agent_print_config(const struct agent *a, FILE *out);

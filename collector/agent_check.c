@@ -3,15 +3,15 @@
  * configuration directory ignores), and, as a separate part, what does
  * (outputs left out by `enabled`, AWS region and credentials, Docker, the
  * identity the agent will use). */
-#include "collector/agent.h"
 #include "collector/agent_check.h"
+#include "collector/core/config.h"
+#include "collector/plugin.h"
 #include "collector/aws/aws.h"
 #include "collector/cloudwatch/host_info.h"
 #include "collector/core/util.h"
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/ecs.h"
 #include "collector/metrics/http_get.h"
-#include "collector/status/status.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -75,7 +75,7 @@ static int output_takes(const struct output_instance *o, const char *tag)
     return 0;
 }
 
-void agent_check_routing(struct agent *a)
+void agent_check_routing(struct check_view *a)
 {
     for (int i = 0; i < a->ninputs; i++) {
         const struct input_instance *in = a->inputs[i];
@@ -86,7 +86,7 @@ void agent_check_routing(struct agent *a)
             for (int o = 0; o < a->noutputs && !taken; o++)
                 taken = a->outputs[o]->index != UINT16_MAX && output_takes(a->outputs[o], tags[t]);
             if (!taken)
-                diag_add(&a->warnings, in->section->file, in->section->line,
+                diag_add(a->warnings, in->section->file, in->section->line,
                          "[input %s]: no output's match takes its tag '%s': its records would "
                          "be counted as unrouted and discarded", in->name, tags[t]);
         }
@@ -105,7 +105,7 @@ void agent_check_routing(struct agent *a)
             }
             if (!covers) {
                 const struct conf_entry *e = conf_section_get(out->section, "match");
-                diag_add(&a->warnings, e ? e->file : out->section->file,
+                diag_add(a->warnings, e ? e->file : out->section->file,
                          e ? e->line : out->section->line,
                          "[output %s]: match '%s' takes no input's tag: nothing would be sent "
                          "here by it", out->name, out->common.match.items[m]);
@@ -139,7 +139,7 @@ static void human(char *out, size_t len, int64_t ms)
 /* A number with no unit is seconds: `flush_interval = 5000` is 83 minutes
  * (awslogs' buffer_duration was milliseconds). Warn when it is at least 100
  * and a hundred times the option's default (an hour when it has none). */
-static void check_durations(struct agent *a, const struct conf_section *s,
+static void check_durations(struct check_view *a, const struct conf_section *s,
                             const struct option_def *const *tables, int ntables)
 {
     for (int e = 0; e < s->nentries; e++) {
@@ -159,22 +159,20 @@ static void check_durations(struct agent *a, const struct conf_section *s,
             continue;
         char h[64];
         human(h, sizeof h, ms);
-        diag_add(&a->warnings, entry->file, entry->line,
+        diag_add(a->warnings, entry->file, entry->line,
                  "%s = %s has no unit, so it is %s seconds (%s; the default is %s); write %sms "
                  "if milliseconds were meant, or give the unit", entry->key, entry->value,
                  entry->value, h, d->default_value ? d->default_value : "none", entry->value);
     }
 }
 
-void agent_check_durations(struct agent *a, const struct option_def *input_common,
-                           const struct option_def *output_common)
+void agent_check_durations(struct check_view *a)
 {
-    for (int i = 0; i < a->cfg.nsections; i++) {
-        const struct conf_section *s = &a->cfg.sections[i];
-        if (strcmp(s->kind, "agent") == 0) {
-            const struct option_def *t[] = {agent_options, status_options, aws_options};
-            check_durations(a, s, t, 3);
-        }
+    const struct option_def *input_common = a->input_common, *output_common = a->output_common;
+    for (int i = 0; i < a->cfg->nsections; i++) {
+        const struct conf_section *s = &a->cfg->sections[i];
+        if (strcmp(s->kind, "agent") == 0)
+            check_durations(a, s, a->agent_tables, a->nagent_tables);
     }
     for (int i = 0; i < a->ninputs; i++) {
         const struct option_def *t[] = {input_common, a->inputs[i]->plugin->options};
@@ -186,10 +184,10 @@ void agent_check_durations(struct agent *a, const struct option_def *input_commo
     }
 }
 
-void agent_check_ignored(struct agent *a)
+void agent_check_ignored(struct check_view *a)
 {
-    for (int i = 0; i < a->cfg.nignored; i++)
-        diag_add(&a->warnings, a->cfg.ignored[i], 0,
+    for (int i = 0; i < a->cfg->nignored; i++)
+        diag_add(a->warnings, a->cfg->ignored[i], 0,
                  "not read: only files ending in .conf are (rename it, or move it out of the "
                  "directory)");
 }
@@ -207,11 +205,11 @@ void agent_check_ignored(struct agent *a)
 
 /* The first cloudwatch_metrics output declared (enabled on this host or not)
  * whose match takes tag. */
-static int output_namespace(const struct agent *a, const char *tag, const char **ns,
+static int output_namespace(const struct check_view *a, const char *tag, const char **ns,
                             const char **via)
 {
-    for (int i = 0; i < a->cfg.nsections; i++) {
-        const struct conf_section *s = &a->cfg.sections[i];
+    for (int i = 0; i < a->cfg->nsections; i++) {
+        const struct conf_section *s = &a->cfg->sections[i];
         const struct conf_entry *type = conf_section_get(s, "type");
         const struct conf_entry *match = conf_section_get(s, "match");
         if (strcmp(s->kind, "output") != 0 || !type || !match ||
@@ -232,7 +230,7 @@ static int output_namespace(const struct agent *a, const char *tag, const char *
     return 0;
 }
 
-static void plan_host(const struct agent *a, const struct input_instance *in, FILE *out)
+static void plan_host(const struct check_view *a, const struct input_instance *in, FILE *out)
 {
     const void *c = in->conf;
     const struct option_def *t = in->plugin->options;
@@ -282,7 +280,7 @@ static void plan_containers(const struct input_instance *in, FILE *out)
     fprintf(out, "#     (service, family and cluster series are shared by every host of the cluster)\n");
 }
 
-void agent_print_metrics_plan(const struct agent *a, FILE *out)
+void agent_print_metrics_plan(const struct check_view *a, FILE *out)
 {
     int any = 0;
     for (int i = 0; i < a->ninputs; i++) {
@@ -315,7 +313,7 @@ void agent_print_metrics_plan(const struct agent *a, FILE *out)
 
 /* The cluster a metrics input will use: its `cluster`, else the ECS agent's
  * introspection API, else the host name. */
-static void print_cluster(const struct agent *a, FILE *out)
+static void print_cluster(const struct check_view *a, FILE *out)
 {
     const struct input_instance *metrics = NULL;
     for (int i = 0; i < a->ninputs && !metrics; i++)
@@ -346,16 +344,16 @@ static void print_cluster(const struct agent *a, FILE *out)
             return;
     }
     fprintf(out, "#   cluster:     %s (the host name: no cluster set and no ECS agent answered%s%s)\n",
-            a->conf.hostname, url && *url ? " at " : "", url && *url ? url : "");
+            a->hostname, url && *url ? " at " : "", url && *url ? url : "");
 }
 
-void agent_print_identity(const struct agent *a, FILE *out)
+void agent_print_identity(const struct check_view *a, FILE *out)
 {
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    int configured = a->conf.hostname && strcmp(a->conf.hostname, host) != 0;
+    int configured = a->hostname && strcmp(a->hostname, host) != 0;
     struct cwl_host_info h;
-    cwl_host_info_load(&h, a->conf.hostname, a->conf.aws, 1);
+    cwl_host_info_load(&h, a->hostname, a->aws, 1);
     fprintf(out, "\n# identity the agent will use:\n");
     fprintf(out, "#   hostname:    %s (%s)\n", h.hostname,
             configured ? "from [agent] hostname" : "the system's host name");
@@ -366,7 +364,7 @@ void agent_print_identity(const struct agent *a, FILE *out)
     fprintf(out, "#   ip address:  %s\n", h.ip_address);
     print_cluster(a, out);
     char err[512];
-    struct aws_context *ctx = aws_context_new(a->conf.aws, err, sizeof err);
+    struct aws_context *ctx = aws_context_new(a->aws, err, sizeof err);
     if (ctx) {
         char *text = NULL;
         size_t len = 0;
@@ -396,7 +394,7 @@ static int docker_answers(const char *path)
     return ok;
 }
 
-void agent_print_machine(const struct agent *a, FILE *out)
+void agent_print_machine(const struct check_view *a, FILE *out)
 {
     fprintf(out, "\n# ---- on this machine (not part of the verdict: the same file is checked "
                  "the same way everywhere) ----\n");

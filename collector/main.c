@@ -126,8 +126,9 @@ static int cmd_check_config(int argc, char **argv)
         return EXIT_USAGE;
     }
     agent_print_config(a, stdout);
-    agent_print_metrics_plan(a, stdout);
-    agent_print_machine(a, stdout);
+    struct check_view cv = agent_check_view(a);
+    agent_print_metrics_plan(&cv, stdout);
+    agent_print_machine(&cv, stdout);
     if (a->warnings.count)
         fprintf(stdout, "\n");
     for (int i = 0; i < a->warnings.count; i++)

@@ -6,7 +6,7 @@
 #include "collector/status/health.h"
 #include "collector/status/http_server.h"
 #include "collector/status/prometheus.h"
-#include "collector/status/status.h"
+#include "collector/status/view.h"
 
 struct status_server {
     struct status_view view;      /* the agent as status sees it */

@@ -4,6 +4,7 @@
 #include "collector/pipeline/pipeline.h"
 #include "collector/plugin.h"
 #include "collector/status/selfstat.h"
+#include "collector/status/status.h"
 #include "collector/status/status_internal.h"
 
 #include <stdlib.h>

@@ -1,6 +1,7 @@
-/* Reload counters: kept by the runner across configurations, read by the
- * status endpoint through its view. */
-#include "collector/status/status.h"
+/* The reload counters of the view (view.h): kept by the runner across
+ * configurations, read by the status endpoint. */
+#include "collector/status/view.h"
+#include "collector/core/util.h"
 
 #include <stdlib.h>
 
