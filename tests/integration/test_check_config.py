@@ -128,13 +128,19 @@ match = nomatch.*
         self.assertIn("with 2 warnings", r.stdout)
 
     def test_an_auto_output_counts_as_a_taker_everywhere(self):
+        """Routing is judged on the declared outputs: an output left out on
+        this host (no region) still takes its tags, so the warnings are the
+        same on the instance."""
         r = check(BASE.replace("match = app", "match = other") + """
 [output cw]
 type = cloudwatch_logs
 enabled = auto
 match = app
 """)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("disabled: output cw (cloudwatch_logs): no region", r.stdout)
         self.assertNotIn("takes its tag 'app'", r.stdout)
+        self.assertIn("[output local]: match 'other' takes no input's tag", r.stdout)
 
     def test_containers_input_refuses_tag(self):
         r = check(BASE + """
