@@ -450,18 +450,12 @@ void agent_print_config(const struct agent *a, FILE *out)
     if (uses_aws) {
         /* Which region, endpoints and credential source the AWS outputs would use. */
         char err[512];
-        struct aws_context *ctx = aws_context_new(a->conf.aws, err, sizeof err);
+        char *text = agent_aws_describe(a->conf.aws, err, sizeof err);
         fprintf(out, "\n# AWS (resolved now):\n");
-        if (ctx) {
-            char *text = NULL;
-            size_t len = 0;
-            FILE *mem = open_memstream(&text, &len);
-            aws_context_describe(ctx, mem);
-            fclose(mem);
+        if (text) {
             for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
                 fprintf(out, "#   %s\n", line);
             free(text);
-            aws_context_free(ctx);
         } else {
             fprintf(out, "#   not usable: %s\n", err);
         }
@@ -476,33 +470,31 @@ void agent_print_agent_help(FILE *out)
     options_print_help(out, aws_options);
 }
 
+static void module_help(FILE *out, const char *kind, const char *name, const char *description,
+                        const struct option_def *common, const struct option_def *own)
+{
+    fprintf(out, "%s %s: %s\n\noptions of every %s:\n", kind, name, description, kind);
+    options_print_help(out, common);
+    fprintf(out, "\noptions of type = %s:\n", name);
+    if (own[0].name)
+        options_print_help(out, own);
+    else
+        fprintf(out, "  (none)\n");
+}
+
 int agent_print_module_help(FILE *out, const char *kind, const char *type)
 {
     if (strcmp(kind, "input") == 0) {
         const struct input_plugin *p = input_plugin_find(type);
-        if (!p)
-            return -1;
-        fprintf(out, "input %s: %s\n\noptions of every input:\n", p->name, p->description);
-        options_print_help(out, input_common_options);
-        fprintf(out, "\noptions of type = %s:\n", p->name);
-        if (p->options[0].name)
-            options_print_help(out, p->options);
-        else
-            fprintf(out, "  (none)\n");
-        return 0;
+        if (p)
+            module_help(out, kind, p->name, p->description, input_common_options, p->options);
+        return p ? 0 : -1;
     }
     if (strcmp(kind, "output") == 0) {
         const struct output_plugin *p = output_plugin_find(type);
-        if (!p)
-            return -1;
-        fprintf(out, "output %s: %s\n\noptions of every output:\n", p->name, p->description);
-        options_print_help(out, output_common_options);
-        fprintf(out, "\noptions of type = %s:\n", p->name);
-        if (p->options[0].name)
-            options_print_help(out, p->options);
-        else
-            fprintf(out, "  (none)\n");
-        return 0;
+        if (p)
+            module_help(out, kind, p->name, p->description, output_common_options, p->options);
+        return p ? 0 : -1;
     }
     return -1;
 }

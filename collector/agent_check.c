@@ -364,23 +364,35 @@ void agent_print_identity(const struct check_view *a, FILE *out)
     fprintf(out, "#   ip address:  %s\n", h.ip_address);
     print_cluster(a, out);
     char err[512];
-    struct aws_context *ctx = aws_context_new(a->aws, err, sizeof err);
-    if (ctx) {
-        char *text = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&text, &len);
-        aws_context_describe(ctx, mem);
-        fclose(mem);
-        char *nl = text ? strchr(text, '\n') : NULL;
+    char *text = agent_aws_describe(a->aws, err, sizeof err);
+    if (text) {
+        char *nl = strchr(text, '\n');
         if (nl)
             *nl = '\0';
-        fprintf(out, "#   region:      %s\n", text && strncmp(text, "aws region: ", 12) == 0
-                                                  ? text + 12 : "?");
+        fprintf(out, "#   region:      %s\n",
+                strncmp(text, "aws region: ", 12) == 0 ? text + 12 : "?");
         free(text);
-        aws_context_free(ctx);
     } else {
         fprintf(out, "#   region:      none (%s)\n", err);
     }
+}
+
+char *agent_aws_describe(const struct aws_settings *aws, char *err, size_t errlen)
+{
+    struct aws_context *ctx = aws_context_new(aws, err, errlen);
+    if (!ctx)
+        return NULL;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem) {
+        aws_context_describe(ctx, mem);
+        fclose(mem);
+    }
+    aws_context_free(ctx);
+    if (!text)
+        snprintf(err, errlen, "out of memory");
+    return text;
 }
 
 static int docker_answers(const char *path)

@@ -4,6 +4,7 @@
 #ifndef COLLECTOR_AGENT_CHECK_H
 #define COLLECTOR_AGENT_CHECK_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 struct aws_settings;
@@ -55,5 +56,9 @@ void agent_print_metrics_plan(const struct check_view *a, FILE *out);
  * region and where each came from). */
 void agent_print_machine(const struct check_view *a, FILE *out);
 void agent_print_identity(const struct check_view *a, FILE *out);
+
+/* aws_context_describe() of these settings as text (malloc'd; region,
+ * endpoints, credential source), or NULL with why in err. */
+char *agent_aws_describe(const struct aws_settings *aws, char *err, size_t errlen);
 
 #endif
