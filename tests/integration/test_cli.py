@@ -69,6 +69,28 @@ class Help(unittest.TestCase):
         self.assertIn("--addr needs an address", r.stderr)
 
 
+class Dashboard(unittest.TestCase):
+    def test_says_which_region_and_cluster_it_assumed(self):
+        with Agent("""
+            [agent]
+            data_dir = {data_dir}
+            [input h]
+            type = host_metrics
+            [output m]
+            type = null
+            match = *
+            """) as agent:
+            env = {"AWS_REGION": "", "AWS_DEFAULT_REGION": ""}
+            r = run_cli(["dashboard", "-c", agent.conf_dir], env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("assuming us-east-1", r.stderr)
+            self.assertIn("assuming cluster 'default'", r.stderr)
+            json.loads(r.stdout)  # the body itself stays clean JSON on stdout
+            r = run_cli(["dashboard", "-c", agent.conf_dir, "--cluster", "prod"],
+                        env={"AWS_REGION": "eu-west-1"})
+            self.assertNotIn("assuming", r.stderr)
+
+
 class StatusExitCodes(unittest.TestCase):
     def test_ready_0_not_ready_3_unreachable_1(self):
         port = free_port()
