@@ -186,7 +186,7 @@ class Delivery(AgainstAFrozenFake):
 
 
 class HealthAndMetricsAgainstTheFake(unittest.TestCase):
-    """/health and /metrics while the strict fake fails, recovers, or cannot
+    """/ready and /metrics while the strict fake fails, recovers, or cannot
     be reached with credentials; and the disk buffer filling up."""
 
     def setUp(self):
