@@ -143,6 +143,13 @@ class Delivery(unittest.TestCase):
         self.assertEqual([e["timestamp"] for e in events], [t0 * 1000, (t0 + 1) * 1000])
 
 
+def count_lines(path):
+    if not os.path.exists(path):
+        return 0
+    with open(path) as f:
+        return len(f.read().splitlines())
+
+
 OLD_AGENT = r'''
 # A stand-in for the CloudWatch agent's file tailer: sends complete lines (to
 # sent.txt, flushed) and keeps its state file as the real one does: the offset
@@ -245,6 +252,53 @@ class SwitchOver(unittest.TestCase):
                          else "lines lost")
         self.assertEqual(sorted(everything), list(range(total)))
         self.assertEqual(after[0], before[-1] + 1)
+
+    def test_from_awslogs_at_the_end_resends_nothing(self):
+        """awslogs' SQLite state is not read: --positions-at-end, run once
+        awslogs has stopped, starts every file where it ends. The writer
+        pauses for the handover (the documented condition for losing
+        nothing): the old lines are not sent again (initial_position =
+        start_of_file would read them from the start), the new ones all are."""
+        with Agent() as agent:
+            log = os.path.join(agent.tmp, "app.log")
+            sent = os.path.join(agent.tmp, "sent.txt")
+            with open(log, "w") as f:
+                f.writelines(f"line {i}\n" for i in range(200))
+            src = os.path.join(agent.tmp, "awslogs.conf")
+            with open(src, "w") as f:
+                f.write(f"[general]\nstate_file = /var/lib/awslogs/agent-state\n\n"
+                        f"[app]\nfile = {log}\nlog_group_name = app\nlog_stream_name = s\n"
+                        f"initial_position = start_of_file\n")
+            old = subprocess.Popen([sys.executable, "-c", OLD_AGENT, log,
+                                    os.path.join(agent.tmp, "awslogs-state"), sent])
+            try:
+                deadline = time.time() + 20
+                while time.time() < deadline and count_lines(sent) < 200:
+                    time.sleep(0.05)
+                old.send_signal(signal.SIGTERM)
+                self.assertEqual(old.wait(timeout=10), 0)
+            finally:
+                if old.poll() is None:
+                    old.kill()
+                    old.wait()
+            r = run_cli(["import", "awslogs", src, "-o", agent.conf_dir, "--positions-at-end",
+                         "--data-dir", agent.data_dir])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"app: {log} from offset {os.path.getsize(log)} (end", r.stdout)
+            agent.write_config(agent_conf(agent.data_dir), "00-agent.conf")
+            agent.env = aws_env(self.aws)
+            agent.start()
+            agent.wait_log("following 1 files")
+            with open(log, "a") as f:
+                f.writelines(f"line {i}\n" for i in range(200, 300))
+            agent.wait_for(lambda: len(self.aws.messages("app", "s")) >= 100, timeout=30,
+                           what="the new lines")
+            self.assertEqual(agent.stop(), 0, agent.stderr())
+            with open(sent) as f:
+                before = f.read().splitlines()
+        after = self.aws.messages("app", "s")
+        self.assertEqual(before, [f"line {i}" for i in range(200)])
+        self.assertEqual(after, [f"line {i}" for i in range(200, 300)])
 
 
 if __name__ == "__main__":
