@@ -3,6 +3,7 @@
  * carry the section name and module type as labels. */
 #include "collector/pipeline/pipeline.h"
 #include "collector/plugin.h"
+#include "parsers/multiline.h"
 #include "collector/status/selfstat.h"
 #include "collector/status/status.h"
 #include "collector/status/status_internal.h"
@@ -107,6 +108,10 @@ static void format_inputs(const struct status_view *v, struct buf *out)
             prom_sample_u64(out, input_metrics[m].name, l, 2, input_metrics[m].get(v->inputs[i]));
         }
     }
+    prom_family(out, "collector_multiline_match_limit_total", "counter",
+                "lines whose multiline start regex gave up at the match limit (each kept as a "
+                "record of its own)");
+    prom_sample_u64(out, "collector_multiline_match_limit_total", NULL, 0, ml_limit_hits());
 }
 
 static void format_outputs(const struct status_view *v, struct buf *out)
