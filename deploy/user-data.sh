@@ -84,10 +84,11 @@ install -d -m 0750 /var/lib/collector
 systemctl daemon-reload
 systemctl enable --now collector.service
 
-# Wait until the agent reports healthy (the status endpoint, default 127.0.0.1:2020).
+# Wait until the agent reports ready (the status endpoint, default 127.0.0.1:8934;
+# /ready: outputs delivering, buffer not full, configuration applied).
 for _ in $(seq 1 30); do
-    if curl -fsS -o /dev/null http://127.0.0.1:2020/health; then
-        log "collector is running and healthy"
+    if curl -fsS -o /dev/null http://127.0.0.1:8934/ready; then
+        log "collector is running and ready"
         exit 0
     fi
     sleep 2

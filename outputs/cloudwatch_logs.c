@@ -281,6 +281,19 @@ static int cwl_init(struct output_instance *out, struct diag *diag)
     return 0;
 }
 
+/* The options and templates, as init checks them, without the AWS context. */
+static int cwl_check(struct output_instance *out, struct diag *diag)
+{
+    struct cwl_conf *conf = out->conf;
+    int bad = check_options(out, conf, diag);
+    struct cwl_template *g = cwl_template_compile(conf->log_group, out->section, "log_group", diag);
+    struct cwl_template *st = cwl_template_compile(conf->log_stream, out->section, "log_stream", diag);
+    bad = bad || !g || !st;
+    cwl_template_free(g);
+    cwl_template_free(st);
+    return bad ? -1 : 0;
+}
+
 static int cwl_available(struct output_instance *out, struct buf *why)
 {
     return aws_settings_usable(out->agent->conf.aws, why);
@@ -706,6 +719,7 @@ const struct output_plugin cloudwatch_logs_output = {
     .max_batch_bytes = CWL_MAX_BATCH_BYTES,
     .record_overhead = CWL_EVENT_OVERHEAD,
     .init = cwl_init,
+    .check = cwl_check,
     .available = cwl_available,
     .dest_key = cwl_dest_key,
     .worker_init = cwl_worker_init,

@@ -36,6 +36,8 @@ struct config {
     int nfiles;
     struct conf_section *sections;
     int nsections;
+    char **ignored;     /* files of a configuration directory not read: not *.conf (owned) */
+    int nignored;
 };
 
 /* An error list: every message is "file:line: text" (or "path: text"). */

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ------------------------------------------------------------ includes */
 
@@ -199,6 +200,70 @@ static void apply_defaults(const struct option_binding *b)
             (void)set_value(d, b->target, d->default_value);
 }
 
+/* ------------------------------------------------------- "did you mean" */
+
+/* Optimal string alignment distance (a swap of neighbours counts 1),
+ * case-insensitive; words longer than 63 bytes are not compared. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best)
+                best = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+const char *options_suggest(const char *word, const char *const *candidates, int n)
+{
+    const char *best = NULL;
+    int best_d = 99;
+    size_t len = strlen(word);
+    /* Close enough to be a typo: 1 edit for short words, a third of the word for long ones. */
+    int limit = len <= 4 ? 1 : (int)(len / 3) + 1;
+    for (int i = 0; i < n; i++) {
+        if (!candidates[i])
+            continue;
+        int dist = edit_distance(word, candidates[i]);
+        if (strcasecmp(word, candidates[i]) == 0)
+            dist = 0;
+        if (dist < best_d) {
+            best_d = dist;
+            best = candidates[i];
+        }
+    }
+    return best && best_d <= limit ? best : NULL;
+}
+
+/* The closest key of the bound tables, or NULL. */
+static const char *suggest_key(const char *key, const struct option_binding *bindings,
+                               int nbindings)
+{
+    const char *names[512];
+    int n = 0;
+    for (int i = 0; i < nbindings; i++)
+        for (const struct option_def *d = bindings[i].defs; d->name && n < 512; d++)
+            names[n++] = d->name;
+    return options_suggest(key, names, n);
+}
+
 int options_apply(const struct conf_section *section, const struct option_binding *bindings,
                   int nbindings, struct diag *diag)
 {
@@ -229,8 +294,11 @@ int options_apply(const struct conf_section *section, const struct option_bindin
             }
         }
         if (!def) {
-            diag_add(diag, entry->file, entry->line, "unknown key '%s' in [%s%s%s]", entry->key,
-                     section->kind, section->name ? " " : "", section->name ? section->name : "");
+            const char *hint = suggest_key(entry->key, bindings, nbindings);
+            diag_add(diag, entry->file, entry->line, "unknown key '%s' in [%s%s%s]%s%s%s",
+                     entry->key, section->kind, section->name ? " " : "",
+                     section->name ? section->name : "", hint ? "; did you mean '" : "",
+                     hint ? hint : "", hint ? "'?" : "");
             continue;
         }
         if (seen_line[found] && !(def->flags & OPT_MULTI)) {

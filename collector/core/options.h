@@ -105,4 +105,8 @@ void options_print_markdown(FILE *out, const struct option_def *defs);
 
 const struct option_def *options_find(const struct option_def *defs, const char *name);
 
+/* "Did you mean": the candidate closest to word (a typo: a few edits,
+ * case-insensitive), or NULL when none is close. NULL candidates are skipped. */
+const char *options_suggest(const char *word, const char *const *candidates, int n);
+
 #endif

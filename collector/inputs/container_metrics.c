@@ -54,7 +54,7 @@ static const struct option_def cm_options[] = {
      "also emit one EMF log record per task and per container (for cloudwatch_logs)"},
     {"emf_tag", OPT_STRING, "emf.container", 0, offsetof(struct cm_conf, base.emf_tag), NULL,
      "tag of the EMF log records"},
-    {"emf_namespace", OPT_STRING, CI_NAMESPACE, 0, offsetof(struct cm_conf, base.emf_namespace), NULL,
+    {"emf_namespace", OPT_STRING, CI_DEFAULT_NAMESPACE, 0, offsetof(struct cm_conf, base.emf_namespace), NULL,
      "CloudWatch namespace declared in the EMF records"},
     {"storage_resolution", OPT_INT, "60", 0, offsetof(struct cm_conf, base.storage_resolution),
      "1..60", "EMF StorageResolution: 1 (high resolution) or 60"},
@@ -147,6 +147,7 @@ static const struct sampler_input_ops cm_ops = {.mod = MOD, .status = cm_status}
 
 const struct input_plugin container_metrics_input = {
     .name = "container_metrics",
+    .default_tag = "metrics.container",
     .description = "container, task, service and cluster utilization (Container Insights "
                    "metrics and EMF)",
     .options = cm_options,

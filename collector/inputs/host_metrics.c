@@ -48,8 +48,9 @@ static const struct option_def hm_options[] = {
      "ClusterName; default from ECS introspection or container labels, else the hostname"},
     {"filesystems", OPT_LIST, "ext2 ext3 ext4 xfs btrfs zfs f2fs vfat", 0,
      offsetof(struct hm_conf, fs_types), NULL, "filesystem types reported"},
-    {"per_device", OPT_BOOL, "true", 0, offsetof(struct hm_conf, per_device), NULL,
-     "also report each filesystem (MountPath), disk (Device) and interface (InterfaceName)"},
+    {"per_device", OPT_BOOL, "false", 0, offsetof(struct hm_conf, per_device), NULL,
+     "also report each filesystem (MountPath), disk (Device) and interface (InterfaceName): "
+     "5, 5 and 8 more series per host for each (custom metrics are billed per series)"},
     {"capacity", OPT_BOOL, "false", 0, offsetof(struct hm_conf, capacity), NULL,
      "publish cluster capacity: registered, reserved and free CPU and memory, SchedulableTasks "
      "and ReservationThreshold per task size, EcsAgentConnected (docs/metrics.md)"},
@@ -68,7 +69,7 @@ static const struct option_def hm_options[] = {
      "also emit EMF log records (Instance, InstanceFS, InstanceDiskIO, InstanceNet)"},
     {"emf_tag", OPT_STRING, "emf.host", 0, offsetof(struct hm_conf, base.emf_tag), NULL,
      "tag of the EMF log records"},
-    {"emf_namespace", OPT_STRING, CI_NAMESPACE, 0, offsetof(struct hm_conf, base.emf_namespace), NULL,
+    {"emf_namespace", OPT_STRING, CI_DEFAULT_NAMESPACE, 0, offsetof(struct hm_conf, base.emf_namespace), NULL,
      "CloudWatch namespace declared in the EMF records"},
     {"storage_resolution", OPT_INT, "60", 0, offsetof(struct hm_conf, base.storage_resolution),
      "1..60", "EMF StorageResolution: 1 (high resolution) or 60"},
@@ -210,6 +211,7 @@ static const struct sampler_input_ops hm_ops = {
 
 const struct input_plugin host_metrics_input = {
     .name = "host_metrics",
+    .default_tag = "metrics.host",
     .description = "instance CPU, memory, filesystems, disk, network, running tasks "
                    "(Container Insights instance_* metrics and EMF)",
     .options = hm_options,

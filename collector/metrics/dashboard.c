@@ -221,7 +221,12 @@ int dashboard_main(int argc, char **argv)
             cluster = argv[++i];
         else if (strcmp(argv[i], "--put") == 0 && i + 1 < argc)
             put = argv[++i];
-        else
+        else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0 ||
+                 strcmp(argv[i], "--cluster") == 0) {
+            fprintf(stderr, "collector dashboard: %s needs a %s\n", argv[i],
+                    argv[i][2] == 'l' ? "cluster name" : argv[i][2] == 'p' ? "dashboard name" : "path (a file or a directory of *.conf files)");
+            return usage();
+        } else
             return usage();
     }
     struct stat st;
@@ -237,7 +242,7 @@ int dashboard_main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
-    struct dash d = {.ns = CI_NAMESPACE, .period = 60};
+    struct dash d = {.ns = CI_DEFAULT_NAMESPACE, .period = 60};
     const char *region = getenv("AWS_REGION");
     if (!region || !*region)
         region = getenv("AWS_DEFAULT_REGION");
@@ -266,12 +271,13 @@ int dashboard_main(int argc, char **argv)
     }
     d.region = region && *region ? region : "us-east-1";
     d.cluster = cluster ? cluster : conf_cluster ? conf_cluster : "default";
-    if (!(region && *region))
-        fprintf(stderr, "collector dashboard: no region in %s ([agent] region) or AWS_REGION: "
-                "assumed us-east-1\n", path);
+    /* Say what was assumed: a dashboard of the wrong region or cluster is empty. */
+    if (!region || !*region)
+        fprintf(stderr, "collector dashboard: no region in the configuration or AWS_REGION: "
+                "assuming us-east-1\n");
     if (!cluster && !conf_cluster)
-        fprintf(stderr, "collector dashboard: no --cluster and no cluster = in %s's metrics "
-                "inputs: assumed \"default\"\n", path);
+        fprintf(stderr, "collector dashboard: no --cluster and no cluster in a container_metrics "
+                "input: assuming cluster 'default'\n");
     d.widgets = json_array();
     build(&d);
     json_t *body = json_pack("{s:o}", "widgets", d.widgets);

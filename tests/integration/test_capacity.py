@@ -370,8 +370,8 @@ schedulable_task_sizes = small:256:512
         env = dict(self.env, AWS_REGION="", AWS_DEFAULT_REGION="")
         res = run_cli(["dashboard", "-c", bare], env=env)
         self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertIn("assumed us-east-1", res.stderr)
-        self.assertIn('assumed "default"', res.stderr)
+        self.assertIn("assuming us-east-1", res.stderr)
+        self.assertIn("assuming cluster 'default'", res.stderr)
 
 
 class CloudFormation(unittest.TestCase):

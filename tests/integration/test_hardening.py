@@ -185,14 +185,15 @@ def gen_conf(port, data_dir="{data_dir}"):
 
 class ReloadThatCannotStart(unittest.TestCase):
     """A configuration that passes check-config but cannot start: the running
-    one stays, /health says the reload failed, records keep flowing."""
+    one stays, /ready says the reload failed (/health, liveness, does not),
+    records keep flowing."""
 
     def check_kept(self, a, addr, bad_conf, reason):
         a.write_config(bad_conf)
         before = len(read_file_output(a.out_dir))
         a.send_signal(signal.SIGHUP)
-        a.wait_for(lambda: get(addr, "/health")[0] == 503, timeout=20, what="503 after reload")
-        doc = json.loads(get(addr, "/health")[2])
+        a.wait_for(lambda: get(addr, "/ready")[0] == 503, timeout=20, what="503 after reload")
+        doc = json.loads(get(addr, "/ready")[2])
         self.assertIn("configuration reload failed", doc["reason"])
         self.assertIn(reason, doc["reason"])
         self.assertTrue(a.running())
@@ -252,9 +253,9 @@ class FilesAndLimits(unittest.TestCase):
             self.assertEqual(get_retry(addr, "/health")[0], 200)
             os.mkfifo(fifo)
             a.send_signal(signal.SIGHUP)
-            a.wait_for(lambda: get(addr, "/health", timeout=5)[0] == 503, timeout=20,
+            a.wait_for(lambda: get(addr, "/ready", timeout=5)[0] == 503, timeout=20,
                        what="503 after the reload")
-            self.assertIn("not a regular file", json.loads(get(addr, "/health")[2])["reason"])
+            self.assertIn("not a regular file", json.loads(get(addr, "/ready")[2])["reason"])
             self.assertEqual(a.stop(), 0)
 
 
