@@ -37,6 +37,16 @@ from xml.sax.saxutils import escape as xml_escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sigv4_verify  # noqa: E402  (sibling module, works when run as a script)
+import emf_check  # noqa: E402
+
+# Per-API request rates (requests per second, burst of one second) from
+# /work/shared/spec/cloudwatch.md section 1.6. PutLogEvents' per-stream limit of
+# 5/s was removed by AWS and its account quota has no confirmed default, so it
+# is off unless a test sets one (/_fake/config rate_limits).
+DEFAULT_RATE_LIMITS = {"CreateLogStream": 50, "CreateLogGroup": 5, "DescribeLogStreams": 25,
+                       "DescribeLogGroups": 10}
+# Error __type forms: AWS answers both "Code" and "prefix#Code".
+ERROR_TYPE_PREFIX = {"logs": "com.amazonaws.logs#", "cwjson": "com.amazonaws.cloudwatch#"}
 
 LOGS_TARGET = "Logs_20140328"
 CW_TARGET = "GraniteServiceVersion20100801"
@@ -67,7 +77,7 @@ CW_MAX_DIMENSIONS = 30
 CW_MAX_VALUES = 150
 CW_VALUE_LIMIT = 2.0 ** 360
 CW_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
-FAULT_KINDS = ("throttle", "status", "latency", "reset", "expire", "close")
+FAULT_KINDS = ("throttle", "status", "latency", "reset", "expire", "close", "crash")
 
 
 # --------------------------------------------------------------------------- errors
@@ -299,6 +309,11 @@ class State:
         self.faults = []
         self.requests = []
         self.seq = 0
+        self.emf_errors = []       # EMF events CloudWatch would have ignored silently
+        self.internal_errors = []  # exceptions inside the fake (a bug here, not in AWS)
+        self.rate_limits = dict(DEFAULT_RATE_LIMITS)
+        self.buckets = {}          # rate-limit key -> [tokens, last refill time]
+        self.error_type = "alternate"  # "bare", "qualified", or both in turn
         self.imds = {"role": "fake-role", "region": self.region,
                      "instance_id": "i-0fa4e0c0ffee00001", "local_ipv4": "10.0.0.42",
                      "hostname": "ip-10-0-0-42.ec2.internal", "allow_v1": False,
@@ -330,6 +345,27 @@ class State:
                       "fault": None}
             self.requests.append(record)
             return record
+
+    def over_rate(self, operation, params):
+        """Token bucket per API (and per stream for "PutLogEvents per stream"):
+        True when this request exceeds its rate and must be throttled."""
+        keys = []
+        if operation in self.rate_limits:
+            keys.append((operation, self.rate_limits[operation]))
+        per_stream = self.rate_limits.get(operation + " per stream")
+        if per_stream and isinstance(params, dict):
+            keys.append(((operation, params.get("logGroupName"), params.get("logStreamName")),
+                         per_stream))
+        now = time.monotonic()
+        with self.lock:
+            for key, rate in keys:
+                tokens, last = self.buckets.get(key, (float(rate), now))
+                tokens = min(float(rate), tokens + (now - last) * rate)
+                if tokens < 1.0:
+                    self.buckets[key] = (tokens, now)
+                    return True
+                self.buckets[key] = (tokens - 1.0, now)
+        return False
 
     def take_fault(self, names):
         """Consume one unit of the first queued fault whose target is in `names`."""
@@ -1304,8 +1340,14 @@ class Handler(BaseHTTPRequestHandler):
         self.record["body_bytes"] = len(self.body)
         try:
             self.route()
-        except Exception:  # a bug in the fake must still produce an answer
-            traceback.print_exc()
+        except Exception:
+            # A bug in the fake, not a transient AWS error: recorded, and the
+            # test that caused it fails (fake_aws_ctl.FakeAWS.stop), so the
+            # agent retrying the 500 cannot hide it.
+            text = traceback.format_exc()
+            sys.stderr.write("FAKE_AWS_INTERNAL_ERROR %s %s\n%s" % (self.command, self.path, text))
+            with self.state.lock:
+                self.state.internal_errors.append({"path": self.path, "traceback": text})
             self.send_plain(500, "fake_aws internal error")
 
     def route(self):
@@ -1391,7 +1433,9 @@ class Handler(BaseHTTPRequestHandler):
                       ("GET", "/_fake/requests"): control_requests,
                       ("GET", "/_fake/state"): control_state,
                       ("POST", "/_fake/messages"): control_messages,
-                      ("POST", "/_fake/reset"): control_reset}
+                      ("POST", "/_fake/reset"): control_reset,
+                      ("POST", "/_fake/config"): control_config,
+                      ("GET", "/_fake/problems"): control_problems}
             func = routes.get((self.command, self.url.path))
             if func is None:
                 return self.send_json(404, {"error": "no such control endpoint"})
@@ -1419,6 +1463,8 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "close":
             self.force_close = True
             return False
+        if kind == "crash":  # a bug in the fake, for the fake's own test of how one surfaces
+            raise RuntimeError("fault: crash inside the fake")
         render_error(fault_error(fault))
         return True
 
@@ -1450,6 +1496,9 @@ class Handler(BaseHTTPRequestHandler):
             self.authenticate()
             if self.apply_fault({self.operation, self.service}, self.send_api_error):
                 return
+            if self.state.over_rate(self.operation, self.record.get("json")):
+                self.record["fault"] = "rate_limit"
+                raise fault_error({"kind": "throttle"})
             self.run_operation()
         except ApiError as err:
             self.send_api_error(err)
@@ -1542,9 +1591,29 @@ class Handler(BaseHTTPRequestHandler):
         with self.state.lock:
             if self.protocol == "logs":
                 result = LOGS_OPS[self.operation](self.state, params)
+                if self.operation == "PutLogEvents":
+                    self.check_emf(params)
             else:
                 result = self.run_cloudwatch(params, "json") or {}
         self.send_api_result(result)
+
+    def check_emf(self, params):
+        """Every EMF event of an accepted PutLogEvents (all of them under the
+        json/emf header, else those with an _aws member) against the EMF
+        specification; problems are recorded, as CloudWatch would drop them."""
+        declared = (self.headers.get("x-amzn-logs-format") or "").strip() == "json/emf"
+        for i, event in enumerate(params.get("logEvents") or []):
+            message = event.get("message", "")
+            if not declared and not emf_check.is_emf(message):
+                continue
+            problems = emf_check.emf_problems(message)
+            if problems:
+                sys.stderr.write("FAKE_AWS_EMF_ERROR %s/%s event %d: %s\n" % (
+                    params.get("logGroupName"), params.get("logStreamName"), i,
+                    "; ".join(problems)))
+                self.state.emf_errors.append({
+                    "group": params.get("logGroupName"), "stream": params.get("logStreamName"),
+                    "event": i, "problems": problems, "message": message[:300]})
 
     def run_cloudwatch(self, params, protocol):
         """Dispatch a CloudWatch operation whose params are in the typed shape."""
@@ -1613,12 +1682,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(err.status, xml.encode(), "text/xml")
         self.record["error_code"] = err.code
         headers = {"x-amzn-ErrorType": err.code}
+        form = self.state.error_type
+        if form == "alternate":
+            form = "qualified" if self.record["seq"] % 2 == 0 else "bare"
+        type_value = err.code
+        if form == "qualified":
+            type_value = ERROR_TYPE_PREFIX.get(self.protocol, "com.amazonaws#") + err.code
         ctype = "application/x-amz-json-1.1"
         if self.protocol == "cwjson":
             ctype = "application/x-amz-json-1.0"
             headers["x-amzn-query-error"] = "%s;%s" % (
                 err.query_code, "Receiver" if err.receiver else "Sender")
-        self.send_json(err.status, {"__type": err.code, "message": err.message}, ctype,
+        self.send_json(err.status, {"__type": type_value, "message": err.message}, ctype,
                        headers)
 
     # ------------------------------------------------------------ IMDSv2
@@ -1891,6 +1966,28 @@ def control_messages(state, p):
     start, limit = int(p.get("start", 0)), int(p.get("limit", 100000))
     return {"messages": [e["message"] for e in st["events"][start:start + limit]],
             "total": len(st["events"])}
+
+
+def control_config(state, p):
+    """rate_limits: {API: requests per second, or "PutLogEvents per stream": ...}
+    merged over the defaults (0 or null turns one off); error_type:
+    bare|qualified|alternate."""
+    for name, rate in (p.get("rate_limits") or {}).items():
+        if rate:
+            state.rate_limits[name] = float(rate)
+        else:
+            state.rate_limits.pop(name, None)
+    if "error_type" in p:
+        if p["error_type"] not in ("bare", "qualified", "alternate"):
+            raise ValueError("error_type is bare, qualified or alternate")
+        state.error_type = p["error_type"]
+    state.buckets.clear()
+    return {"rate_limits": state.rate_limits, "error_type": state.error_type}
+
+
+def control_problems(state, p):
+    """What a test must not leave behind: malformed EMF, exceptions in the fake."""
+    return {"emf_errors": state.emf_errors, "internal_errors": state.internal_errors}
 
 
 def control_reset(state, p):
