@@ -301,11 +301,41 @@ def assert_exactly_once(got, expected, ordered=False, what="records"):
     return assert_delivered(got, expected, 0, ordered, what)
 
 
-def kill9_duplicate_bound(kills, checkpoint_interval_s, records_per_second, in_flight=0):
+def kill9_duplicate_bound(kills, checkpoint_interval_s, records_per_second, in_flight=0,
+                          run_seconds=None):
     """The most copies kill -9 may add: a kill loses at most the
     acknowledgements of the last checkpoint_interval (records acknowledged but
     whose offset was not saved yet) plus what was in flight (sent, not yet
     acknowledged): those are read and sent again by the next run. Each kill
-    can do that once."""
-    per_kill = int(checkpoint_interval_s * records_per_second) + in_flight
-    return kills * per_kill
+    can do that once.
+
+    With run_seconds (how long each run lived before its kill), a run shorter
+    than checkpoint_interval may have saved nothing, so its window adds to the
+    one before it; the answer is then the largest single resend (one kill's
+    window, in records), not the total."""
+    if run_seconds is None:
+        return kills * (int(checkpoint_interval_s * records_per_second) + in_flight)
+    window = largest = 0.0
+    for lived in run_seconds:
+        window = window + lived if lived < checkpoint_interval_s else checkpoint_interval_s
+        largest = max(largest, window)
+    return int(largest * records_per_second) + in_flight
+
+
+def resend_runs(got):
+    """The lengths of the runs of repeated records in arrival order: a record
+    seen before starts or continues a run, a new one ends it. A resent batch
+    or a re-read from a checkpoint shows as one run, so a test can bound both
+    how many times something was sent again and how much each time."""
+    seen, runs, current = set(), [], 0
+    for r in got:
+        if r in seen:
+            current += 1
+        else:
+            seen.add(r)
+            if current:
+                runs.append(current)
+            current = 0
+    if current:
+        runs.append(current)
+    return runs

@@ -539,7 +539,7 @@ class Discovery(TailTestCase):
             f.write("found me\n")
         with open(os.path.join(d, "y.skip.log"), "w") as f:
             f.write("excluded\n")
-        # found by inotify, not by the 60 s rescan (how fast: bench_test_timing.py)
+        # found by inotify, not by the 60 s rescan (how fast: bench_latency.py)
         wait_count(a, 1, timeout=10)
         got = stop_and_read(a, QUIET)
         self.assertExactly(got, ["found me"])
