@@ -34,15 +34,18 @@ def is_number(v):
 
 
 def is_emf(message):
-    """Does this event claim to be EMF (a JSON object with an _aws member)?"""
+    """Does this event carry metrics to extract: a JSON object with an _aws
+    member, or with a top-level CloudWatchMetrics (the Container Insights
+    performance-log form, /work/shared/spec/cloudwatch.md section 5)? Other
+    events, even under the json/emf header, are plain log events."""
     text = message.lstrip()
-    if not text.startswith("{") or '"_aws"' not in text:
+    if not text.startswith("{") or ('"_aws"' not in text and '"CloudWatchMetrics"' not in text):
         return False
     try:
         root = json.loads(text)
     except ValueError:
         return False
-    return isinstance(root, dict) and "_aws" in root
+    return isinstance(root, dict) and ("_aws" in root or "CloudWatchMetrics" in root)
 
 
 def check_string(value, maximum, where, problems):
@@ -118,10 +121,17 @@ def emf_problems(message):
         return [f"not one JSON object: {e}"]
     if not isinstance(root, dict):
         return ["not a JSON object"]
+    problems = []
+    if "_aws" not in root and "CloudWatchMetrics" in root:
+        # Container Insights' form: the directives at the top level
+        if not isinstance(root["CloudWatchMetrics"], list):
+            return ["CloudWatchMetrics must be an array"]
+        for i, d in enumerate(root["CloudWatchMetrics"]):
+            check_directive(root, d, i, problems)
+        return problems
     aws = root.get("_aws")
     if not isinstance(aws, dict):
         return ["no _aws object"]
-    problems = []
     ts = aws.get("Timestamp")
     if not isinstance(ts, int) or isinstance(ts, bool) or ts < 0:
         problems.append(f"_aws.Timestamp must be epoch milliseconds (an integer), got {ts!r:.40}")

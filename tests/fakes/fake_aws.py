@@ -1598,14 +1598,13 @@ class Handler(BaseHTTPRequestHandler):
         self.send_api_result(result)
 
     def check_emf(self, params):
-        """Every EMF event of an accepted PutLogEvents (all of them under the
-        json/emf header, else those with an _aws member) against the EMF
-        specification; problems are recorded, as CloudWatch would drop them."""
-        declared = (self.headers.get("x-amzn-logs-format") or "").strip() == "json/emf"
+        """Every event of an accepted PutLogEvents that carries metrics (an _aws
+        member, or Container Insights' top-level CloudWatchMetrics) against the
+        EMF specification; problems are recorded, as CloudWatch would drop them."""
         for i, event in enumerate(params.get("logEvents") or []):
             message = event.get("message", "")
-            if not declared and not emf_check.is_emf(message):
-                continue
+            if not emf_check.is_emf(message):
+                continue  # a plain event, header or not: nothing to extract
             problems = emf_check.emf_problems(message)
             if problems:
                 sys.stderr.write("FAKE_AWS_EMF_ERROR %s/%s event %d: %s\n" % (
