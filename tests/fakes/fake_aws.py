@@ -1340,6 +1340,8 @@ class Handler(BaseHTTPRequestHandler):
         self.record["body_bytes"] = len(self.body)
         try:
             self.route()
+        except (ConnectionError, socket.timeout, ssl.SSLError):
+            raise  # the client hung up (an agent that gave up): not the fake's fault
         except Exception:
             # A bug in the fake, not a transient AWS error: recorded, and the
             # test that caused it fails (fake_aws_ctl.FakeAWS.stop), so the
