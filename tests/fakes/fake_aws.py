@@ -45,6 +45,8 @@ import emf_check  # noqa: E402
 # is off unless a test sets one (/_fake/config rate_limits).
 DEFAULT_RATE_LIMITS = {"CreateLogStream": 50, "CreateLogGroup": 5, "DescribeLogStreams": 25,
                        "DescribeLogGroups": 10}
+# The IAM action prefix of each signing service.
+IAM_PREFIX = {"logs": "logs", "monitoring": "cloudwatch", "sts": "sts"}
 # Error __type forms: AWS answers both "Code" and "prefix#Code".
 ERROR_TYPE_PREFIX = {"logs": "com.amazonaws.logs#", "cwjson": "com.amazonaws.cloudwatch#"}
 
@@ -300,6 +302,7 @@ class State:
         self.region = region
         self.sts_duration = sts_duration
         self.credentials = {}
+        self.noted_operations = set()
         self.reset()
 
     def reset(self):
@@ -345,6 +348,22 @@ class State:
                       "fault": None}
             self.requests.append(record)
             return record
+
+    def note_agent_operation(self, service, operation, user_agent):
+        """Append "iam-prefix:Operation" to $COLLECTOR_FAKE_OPS_LOG the first time
+        this fake sees the agent (User-Agent collector/...) make a signed call of
+        it: across a test run, the set of calls the agent makes, which the IAM
+        policy in deploy/ is compared with (tests/integration/iam_operations.py)."""
+        path = os.environ.get("COLLECTOR_FAKE_OPS_LOG")
+        if not path or not user_agent.startswith("collector/") or not operation:
+            return
+        action = "%s:%s" % (IAM_PREFIX.get(service, service), operation)
+        with self.lock:
+            if action in self.noted_operations:
+                return
+            self.noted_operations.add(action)
+        with open(path, "a") as f:
+            f.write(action + "\n")
 
     def over_rate(self, operation, params):
         """Token bucket per API (and per stream for "PutLogEvents per stream"):
@@ -1498,6 +1517,8 @@ class Handler(BaseHTTPRequestHandler):
             self.authenticate()
             if self.apply_fault({self.operation, self.service}, self.send_api_error):
                 return
+            self.state.note_agent_operation(self.service, self.operation,
+                                            self.headers.get("User-Agent") or "")
             if self.state.over_rate(self.operation, self.record.get("json")):
                 self.record["fault"] = "rate_limit"
                 raise fault_error({"kind": "throttle"})
