@@ -1456,6 +1456,7 @@ class Handler(BaseHTTPRequestHandler):
                       ("POST", "/_fake/messages"): control_messages,
                       ("POST", "/_fake/reset"): control_reset,
                       ("POST", "/_fake/config"): control_config,
+                      ("POST", "/_fake/resources"): control_resources,
                       ("GET", "/_fake/problems"): control_problems}
             func = routes.get((self.command, self.url.path))
             if func is None:
@@ -2005,6 +2006,19 @@ def control_config(state, p):
         state.error_type = p["error_type"]
     state.buckets.clear()
     return {"rate_limits": state.rate_limits, "error_type": state.error_type}
+
+
+def control_resources(state, p):
+    """What someone else does to the account while the agent runs:
+    create_group NAME, delete_group NAME, delete_stream [GROUP, STREAM]."""
+    if "create_group" in p:
+        op_create_log_group(state, {"logGroupName": p["create_group"]})
+    if "delete_group" in p:
+        op_delete_log_group(state, {"logGroupName": p["delete_group"]})
+    if "delete_stream" in p:
+        group, stream = p["delete_stream"]
+        op_delete_log_stream(state, {"logGroupName": group, "logStreamName": stream})
+    return {"ok": True}
 
 
 def control_problems(state, p):

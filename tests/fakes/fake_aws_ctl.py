@@ -204,6 +204,15 @@ class FakeAWS:
             body["error_type"] = error_type
         return self._call("POST", "/_fake/config", body)
 
+    def create_log_group(self, name):
+        return self._call("POST", "/_fake/resources", {"create_group": name})
+
+    def delete_log_group(self, name):
+        return self._call("POST", "/_fake/resources", {"delete_group": name})
+
+    def delete_log_stream(self, group, stream):
+        return self._call("POST", "/_fake/resources", {"delete_stream": [group, stream]})
+
     def problems(self):
         """{"emf_errors": [...], "internal_errors": [...]} recorded so far."""
         return self._call("GET", "/_fake/problems")

@@ -98,11 +98,14 @@ class Agent:
         return path
 
     # -- process
-    def start(self, args=None):
+    def start(self, args=None, wrapper=None):
+        """Start `collector run -c <conf.d>` (or `collector ARGS`), under
+        `wrapper` (a command prefix such as strace's) when given."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self._stdout = open(os.path.join(self.tmp, "agent.stdout"), "ab")
         self._stderr = open(os.path.join(self.tmp, "agent.stderr"), "ab")
         cmd = [BINARY, "run", "-c", self.conf_dir] if args is None else [BINARY] + list(args)
+        cmd = list(wrapper or []) + cmd
         self.proc = subprocess.Popen(cmd, stdout=self._stdout, stderr=self._stderr,
                                      env=base_env(self.env), cwd=self.tmp)
         return self.proc
