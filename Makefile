@@ -23,7 +23,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
             -fno-strict-aliasing -I. $(PKG_CFLAGS) \
             -DCOLLECTOR_VERSION='"$(VERSION)"' -DCOLLECTOR_GIT_REV='"$(GIT_REV)"'
-LDLIBS   += $(PKG_LIBS) -linotifytools -lpthread -lm
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

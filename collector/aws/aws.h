@@ -81,6 +81,14 @@ enum aws_error_kind {
 
 const char *aws_error_kind_name(enum aws_error_kind kind);
 
+/* A credential set, as the chain (credentials.h) hands it to the signer. */
+struct aws_creds {
+    char akid[128];
+    char secret[128];
+    char token[4096];     /* "" without a session token */
+    int64_t expires_ms;   /* wall clock; 0 = does not expire */
+};
+
 struct aws_error {
     char code[128];       /* "ThrottlingException", "" if none */
     char message[512];
