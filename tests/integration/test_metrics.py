@@ -509,6 +509,8 @@ class HostDevices(unittest.TestCase):
             f.write(f"tmpfs {self.mnt} tmpfs rw,nosuid 0 0\n"
                     "proc /proc proc rw 0 0\n")  # a type not in `filesystems`: left out
         self.halt = threading.Event()
+        self.started = time.monotonic()
+        self.tick()  # every file exists before the agent's first sample
         self.counters = threading.Thread(target=self.count, daemon=True)
         self.counters.start()
         self.addCleanup(self.counters.join, 5)
@@ -521,19 +523,22 @@ class HostDevices(unittest.TestCase):
         os.rename(path + ".tmp", path)
 
     def count(self):
-        start = time.monotonic()
         while not self.halt.wait(0.05):
-            t = time.monotonic() - start
-            rs, ws = int(t * self.DISK_READ_BPS / 512), int(t * self.DISK_WRITE_BPS / 512)
-            self.write("diskstats", f"   8       0 sda {100 + int(t * 10)} 0 {2000 + rs} 10 "
-                                    f"{200 + int(t * 20)} 0 {4000 + ws} 20 0 30 40 0 0 0 0\n")
-            rx, tx = int(t * self.NET_RX_BPS), int(t * self.NET_TX_BPS)
-            self.write("1/net/dev",
-                       "Inter-|   Receive                                                |  Transmit\n"
-                       " face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
-                       "packets errs drop fifo colls carrier compressed\n"
-                       "    lo: 999999 9 0 0 0 0 0 0 999999 9 0 0 0 0 0 0\n"
-                       f"  eth0: {5000 + rx} 10 0 0 0 0 0 0 {7000 + tx} 20 0 0 0 0 0 0\n")
+            self.tick()
+
+    def tick(self):
+        """Counters as they stand now (they grow at the class's rates)."""
+        t = time.monotonic() - self.started
+        rs, ws = int(t * self.DISK_READ_BPS / 512), int(t * self.DISK_WRITE_BPS / 512)
+        self.write("diskstats", f"   8       0 sda {100 + int(t * 10)} 0 {2000 + rs} 10 "
+                                f"{200 + int(t * 20)} 0 {4000 + ws} 20 0 30 40 0 0 0 0\n")
+        rx, tx = int(t * self.NET_RX_BPS), int(t * self.NET_TX_BPS)
+        self.write("1/net/dev",
+                   "Inter-|   Receive                                                |  Transmit\n"
+                   " face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
+                   "packets errs drop fifo colls carrier compressed\n"
+                   "    lo: 999999 9 0 0 0 0 0 0 999999 9 0 0 0 0 0 0\n"
+                   f"  eth0: {5000 + rx} 10 0 0 0 0 0 0 {7000 + tx} 20 0 0 0 0 0 0\n")
 
     def run_agent(self, per_device):
         text = f"""
@@ -564,15 +569,22 @@ class HostDevices(unittest.TestCase):
 
     @staticmethod
     def values(recs, metric, **dims):
-        return [r["value"] for r in recs if r.get("metric") == metric
-                and all(r["dimensions"].get(k) == v for k, v in dims.items())
-                and (dims or not set(r["dimensions"]) & {"Device", "InterfaceName", "MountPath"})]
+        """One value per sample (by timestamp) of a metric with these dimensions
+        (none of the per-device ones when none are given)."""
+        by_time = {}
+        for r in recs:
+            if (r.get("metric") == metric
+                    and all(r["dimensions"].get(k) == v for k, v in dims.items())
+                    and (dims or not set(r["dimensions"]) & {"Device", "InterfaceName",
+                                                             "MountPath"})):
+                by_time[r["timestamp"]] = r["value"]
+        return [by_time[t] for t in sorted(by_time)]
 
     def assertRate(self, got, want, what):
         self.assertTrue(got, what)
         # the first rate may span the counters' start: the later ones are checked
         for v in got[1:]:
-            self.assertAlmostEqual(v, want, delta=want * 0.3, msg=what)
+            self.assertAlmostEqual(v, want, delta=want * 0.3, msg=f"{what}: {got}")
 
     def test_per_device(self):
         recs = self.run_agent("true")
