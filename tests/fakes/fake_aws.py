@@ -67,12 +67,7 @@ LOGS_MAX_EVENTS = 10000
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                   1827, 2192, 2557, 2922, 3288, 3653)
 LOG_GROUP_CHARS = set(string.ascii_letters + string.digits + "._-/#")
-CW_UNITS = (
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes",
-    "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits",
-    "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second",
-    "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second",
-    "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None")
+CW_UNITS = emf_check.UNITS  # the CloudWatch units, one list for PutMetricData and EMF
 CW_MAX_DATUMS = 1000
 CW_MAX_BODY = 1048576
 CW_MAX_DIMENSIONS = 30
