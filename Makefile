@@ -12,7 +12,7 @@ BUILD    ?= build
 SAN      ?=
 PYTHON   ?= python3
 
-PKGS     := libcurl jansson zlib openssl libpcre2-8 libarchive
+PKGS     := libcurl jansson zlib openssl libpcre2-8 libarchive libisal
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -69,6 +69,13 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
 	@echo "  TOOL  $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS)
+
+# The deflate benchmark also measures libdeflate, which the agent does not link.
+$(BUILD)/tools/deflate_bench: tests/tools/deflate_bench.c $(BUILD)/libcollector.a
+	@mkdir -p $(dir $@)
+	@echo "  TOOL  $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS) \
+	    $(shell pkg-config --libs libdeflate 2>/dev/null)
 
 -include $(DEPFILES)
 

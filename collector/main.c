@@ -42,8 +42,9 @@ static const struct command commands[] = {
      "[--max-size SIZE] [--no-redact-check] [-q]",
      "write a diagnostic support bundle (collect-<instance-id>-<YYYYMMDDHHmm>.tgz), secrets redacted",
      bundle_main},
-    {"dashboard", "collector dashboard [-c PATH] [--cluster NAME]",
-     "print a CloudWatch dashboard body (PutDashboard JSON) for the metrics this agent publishes",
+    {"dashboard", "collector dashboard [-c PATH] [--cluster NAME] [--put NAME]",
+     "print a CloudWatch dashboard body (PutDashboard JSON) for the metrics this agent "
+     "publishes; --put NAME creates or updates it with the agent's credentials",
      dashboard_main},
     {"version", "collector version", "print the version", cmd_version},
     {"help", "collector help [COMMAND | agent | input TYPE | output TYPE | reference]",

@@ -13,7 +13,6 @@
 
 #include "collector/core/histogram.h"
 #include "collector/core/options.h"
-#include "collector/pipeline/batch.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +23,11 @@ struct diag;
 struct loop;
 struct conf_section;
 struct buf;
+struct batch;
+struct tag;
+struct meta;
+struct log_event;
+struct metric_event;
 
 /* ---------------------------------------------------------------- inputs */
 

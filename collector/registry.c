@@ -1,5 +1,6 @@
 /* The one list of modules. Adding an input or output is adding its file and
  * one line here. */
+#include "collector/pipeline/batch.h"
 #include "collector/plugin.h"
 
 #include "collector/core/util.h"

@@ -20,6 +20,7 @@
 #include "collector/core/log.h"
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/pmd.h"
+#include "collector/pipeline/batch.h"
 #include "collector/plugin.h"
 
 #include <jansson.h>

@@ -5,8 +5,77 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ------------------------------------------------------------ includes */
+
+/* A table with OPT_INCLUDE rows is used through its flat copy (included
+ * rows in place, offsets added up), made once per table and kept for the
+ * life of the process: tables are static. */
+struct flat_table {
+    const struct option_def *defs;
+    struct option_def *rows;
+    struct flat_table *next;
+};
+
+static const struct option_def *included(const struct option_def *d)
+{
+    return (const struct option_def *)(const void *)d->choices;
+}
+
+static int count_rows(const struct option_def *defs, int *includes)
+{
+    int n = 0;
+    for (const struct option_def *d = defs; d->name; d++) {
+        if (d->type == OPT_INCLUDE) {
+            (*includes)++;
+            n += count_rows(included(d), includes);
+        } else {
+            n++;
+        }
+    }
+    return n;
+}
+
+static void copy_rows(const struct option_def *defs, size_t base, struct option_def *out, int *n)
+{
+    for (const struct option_def *d = defs; d->name; d++) {
+        if (d->type == OPT_INCLUDE) {
+            copy_rows(included(d), base + d->offset, out, n);
+        } else {
+            out[*n] = *d;
+            out[*n].offset += base;
+            (*n)++;
+        }
+    }
+}
+
+static const struct option_def *flat(const struct option_def *defs)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static struct flat_table *tables;
+    int includes = 0;
+    int total = count_rows(defs, &includes);
+    if (!includes)
+        return defs;
+    pthread_mutex_lock(&lock);
+    struct flat_table *t = tables;
+    while (t && t->defs != defs)
+        t = t->next;
+    if (!t) {
+        t = xcalloc(1, sizeof *t);
+        t->defs = defs;
+        t->rows = xcalloc((size_t)total + 1, sizeof *t->rows);
+        int n = 0;
+        copy_rows(defs, 0, t->rows, &n);
+        t->next = tables;
+        tables = t;
+    }
+    pthread_mutex_unlock(&lock);
+    return t->rows;
+}
 
 void strlist_free(struct strlist *list)
 {
@@ -43,7 +112,7 @@ static void strlist_split_into(struct strlist *list, const char *text)
 
 const struct option_def *options_find(const struct option_def *defs, const char *name)
 {
-    for (const struct option_def *d = defs; d->name; d++)
+    for (const struct option_def *d = flat(defs); d->name; d++)
         if (strcmp(d->name, name) == 0)
             return d;
     return NULL;
@@ -117,6 +186,7 @@ static const char *set_value(const struct option_def *d, void *target, const cha
         strlist_split_into((struct strlist *)field, value);
         return NULL;
     case OPT_END:
+    case OPT_INCLUDE:
         break;
     }
     return "unsupported option type";
@@ -124,7 +194,7 @@ static const char *set_value(const struct option_def *d, void *target, const cha
 
 static void apply_defaults(const struct option_binding *b)
 {
-    for (const struct option_def *d = b->defs; d->name; d++)
+    for (const struct option_def *d = flat(b->defs); d->name; d++)
         if (d->default_value)
             (void)set_value(d, b->target, d->default_value);
 }
@@ -139,7 +209,7 @@ int options_apply(const struct conf_section *section, const struct option_bindin
     /* Which table entries were set explicitly, to find duplicates and missing keys. */
     int total = 0;
     for (int i = 0; i < nbindings; i++)
-        for (const struct option_def *d = bindings[i].defs; d->name; d++)
+        for (const struct option_def *d = flat(bindings[i].defs); d->name; d++)
             total++;
     int *seen_line = xcalloc((size_t)total + 1, sizeof(int));
 
@@ -149,7 +219,7 @@ int options_apply(const struct conf_section *section, const struct option_bindin
         void *target = NULL;
         int index = 0, found = -1;
         for (int i = 0; i < nbindings && !def; i++) {
-            for (const struct option_def *d = bindings[i].defs; d->name; d++, index++) {
+            for (const struct option_def *d = flat(bindings[i].defs); d->name; d++, index++) {
                 if (strcmp(d->name, entry->key) == 0) {
                     def = d;
                     target = bindings[i].target;
@@ -196,7 +266,7 @@ int options_apply(const struct conf_section *section, const struct option_bindin
 
     int index = 0;
     for (int i = 0; i < nbindings; i++) {
-        for (const struct option_def *d = bindings[i].defs; d->name; d++, index++) {
+        for (const struct option_def *d = flat(bindings[i].defs); d->name; d++, index++) {
             if ((d->flags & OPT_REQUIRED) && !seen_line[index] && !d->default_value)
                 diag_add(diag, section->file, section->line, "[%s%s%s] is missing required key '%s'",
                          section->kind, section->name ? " " : "", section->name ? section->name : "",
@@ -209,7 +279,7 @@ int options_apply(const struct conf_section *section, const struct option_bindin
 
 void options_free(const struct option_def *defs, void *target)
 {
-    for (const struct option_def *d = defs; d->name; d++) {
+    for (const struct option_def *d = flat(defs); d->name; d++) {
         char *field = (char *)target + d->offset;
         switch (d->type) {
         case OPT_STRING:
@@ -279,6 +349,7 @@ static void format_value(const struct option_def *d, const void *target, char *o
         break;
     }
     case OPT_END:
+    case OPT_INCLUDE:
         out[0] = '\0';
         break;
     }
@@ -287,7 +358,7 @@ static void format_value(const struct option_def *d, const void *target, char *o
 void options_print(FILE *out, const struct option_def *defs, const void *target)
 {
     char value[4096];
-    for (const struct option_def *d = defs; d->name; d++) {
+    for (const struct option_def *d = flat(defs); d->name; d++) {
         format_value(d, target, value, sizeof value);
         fprintf(out, "%-22s = %s\n", d->name, value);
     }
@@ -304,14 +375,15 @@ static const char *type_name(enum opt_type t)
     case OPT_SIZE: return "size";
     case OPT_ENUM: return "enum";
     case OPT_LIST: return "list";
-    case OPT_END: break;
+    case OPT_END:
+    case OPT_INCLUDE: break;
     }
     return "?";
 }
 
 void options_print_help(FILE *out, const struct option_def *defs)
 {
-    for (const struct option_def *d = defs; d->name; d++) {
+    for (const struct option_def *d = flat(defs); d->name; d++) {
         fprintf(out, "  %-22s %-8s %s%s\n", d->name, type_name(d->type),
                 (d->flags & OPT_REQUIRED) ? "(required) " : "",
                 d->description ? d->description : "");
@@ -324,7 +396,7 @@ void options_print_help(FILE *out, const struct option_def *defs)
 
 void options_print_markdown(FILE *out, const struct option_def *defs)
 {
-    for (const struct option_def *d = defs; d->name; d++) {
+    for (const struct option_def *d = flat(defs); d->name; d++) {
         char type[256];
         if (d->type == OPT_ENUM && d->choices) {
             /* '|' separates table cells in Markdown */
