@@ -38,6 +38,18 @@ from xml.sax.saxutils import escape as xml_escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sigv4_verify  # noqa: E402  (sibling module, works when run as a script)
+import emf_check  # noqa: E402
+
+# Per-API request rates (requests per second, burst of one second) from
+# /work/shared/spec/cloudwatch.md section 1.6. PutLogEvents' per-stream limit of
+# 5/s was removed by AWS and its account quota has no confirmed default, so it
+# is off unless a test sets one (/_fake/config rate_limits).
+DEFAULT_RATE_LIMITS = {"CreateLogStream": 50, "CreateLogGroup": 5, "DescribeLogStreams": 25,
+                       "DescribeLogGroups": 10}
+# The IAM action prefix of each signing service.
+IAM_PREFIX = {"logs": "logs", "monitoring": "cloudwatch", "sts": "sts"}
+# Error __type forms: AWS answers both "Code" and "prefix#Code".
+ERROR_TYPE_PREFIX = {"logs": "com.amazonaws.logs#", "cwjson": "com.amazonaws.cloudwatch#"}
 
 LOGS_TARGET = "Logs_20140328"
 CW_TARGET = "GraniteServiceVersion20100801"
@@ -56,19 +68,14 @@ LOGS_MAX_EVENTS = 10000
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                   1827, 2192, 2557, 2922, 3288, 3653)
 LOG_GROUP_CHARS = set(string.ascii_letters + string.digits + "._-/#")
-CW_UNITS = (
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes",
-    "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits",
-    "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second",
-    "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second",
-    "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None")
+CW_UNITS = emf_check.UNITS  # the CloudWatch units, one list for PutMetricData and EMF
 CW_MAX_DATUMS = 1000
 CW_MAX_BODY = 1048576
 CW_MAX_DIMENSIONS = 30
 CW_MAX_VALUES = 150
 CW_VALUE_LIMIT = 2.0 ** 360
 CW_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
-FAULT_KINDS = ("throttle", "status", "latency", "reset", "expire", "close")
+FAULT_KINDS = ("throttle", "status", "latency", "reset", "expire", "close", "crash")
 
 
 # --------------------------------------------------------------------------- errors
@@ -291,6 +298,7 @@ class State:
         self.region = region
         self.sts_duration = sts_duration
         self.credentials = {}
+        self.noted_operations = set()
         self.reset()
 
     def reset(self):
@@ -301,6 +309,11 @@ class State:
         self.faults = []
         self.requests = []
         self.seq = 0
+        self.emf_errors = []       # EMF events CloudWatch would have ignored silently
+        self.internal_errors = []  # exceptions inside the fake (a bug here, not in AWS)
+        self.rate_limits = dict(DEFAULT_RATE_LIMITS)
+        self.buckets = {}          # rate-limit key -> [tokens, last refill time]
+        self.error_type = "alternate"  # "bare", "qualified", or both in turn
         self.imds = {"role": "fake-role", "region": self.region,
                      "instance_id": "i-0fa4e0c0ffee00001", "local_ipv4": "10.0.0.42",
                      "hostname": "ip-10-0-0-42.ec2.internal", "allow_v1": False,
@@ -332,6 +345,43 @@ class State:
                       "fault": None}
             self.requests.append(record)
             return record
+
+    def note_agent_operation(self, service, operation, user_agent):
+        """Append "iam-prefix:Operation" to $COLLECTOR_FAKE_OPS_LOG the first time
+        this fake sees the agent (User-Agent collector/...) make a signed call of
+        it: across a test run, the set of calls the agent makes, which the IAM
+        policy in deploy/ is compared with (tests/integration/iam_operations.py)."""
+        path = os.environ.get("COLLECTOR_FAKE_OPS_LOG")
+        if not path or not user_agent.startswith("collector/") or not operation:
+            return
+        action = "%s:%s" % (IAM_PREFIX.get(service, service), operation)
+        with self.lock:
+            if action in self.noted_operations:
+                return
+            self.noted_operations.add(action)
+        with open(path, "a") as f:
+            f.write(action + "\n")
+
+    def over_rate(self, operation, params):
+        """Token bucket per API (and per stream for "PutLogEvents per stream"):
+        True when this request exceeds its rate and must be throttled."""
+        keys = []
+        if operation in self.rate_limits:
+            keys.append((operation, self.rate_limits[operation]))
+        per_stream = self.rate_limits.get(operation + " per stream")
+        if per_stream and isinstance(params, dict):
+            keys.append(((operation, params.get("logGroupName"), params.get("logStreamName")),
+                         per_stream))
+        now = time.monotonic()
+        with self.lock:
+            for key, rate in keys:
+                tokens, last = self.buckets.get(key, (float(rate), now))
+                tokens = min(float(rate), tokens + (now - last) * rate)
+                if tokens < 1.0:
+                    self.buckets[key] = (tokens, now)
+                    return True
+                self.buckets[key] = (tokens - 1.0, now)
+        return False
 
     def take_fault(self, names):
         """Consume one unit of the first queued fault whose target is in `names`."""
@@ -1358,8 +1408,16 @@ class Handler(BaseHTTPRequestHandler):
         self.record["body_bytes"] = len(self.body)
         try:
             self.route()
-        except Exception:  # a bug in the fake must still produce an answer
-            traceback.print_exc()
+        except (ConnectionError, socket.timeout, ssl.SSLError):
+            raise  # the client hung up (an agent that gave up): not the fake's fault
+        except Exception:
+            # A bug in the fake, not a transient AWS error: recorded, and the
+            # test that caused it fails (fake_aws_ctl.FakeAWS.stop), so the
+            # agent retrying the 500 cannot hide it.
+            text = traceback.format_exc()
+            sys.stderr.write("FAKE_AWS_INTERNAL_ERROR %s %s\n%s" % (self.command, self.path, text))
+            with self.state.lock:
+                self.state.internal_errors.append({"path": self.path, "traceback": text})
             self.send_plain(500, "fake_aws internal error")
 
     def route(self):
@@ -1445,7 +1503,10 @@ class Handler(BaseHTTPRequestHandler):
                       ("GET", "/_fake/requests"): control_requests,
                       ("GET", "/_fake/state"): control_state,
                       ("POST", "/_fake/messages"): control_messages,
-                      ("POST", "/_fake/reset"): control_reset}
+                      ("POST", "/_fake/reset"): control_reset,
+                      ("POST", "/_fake/config"): control_config,
+                      ("POST", "/_fake/resources"): control_resources,
+                      ("GET", "/_fake/problems"): control_problems}
             func = routes.get((self.command, self.url.path))
             if func is None:
                 return self.send_json(404, {"error": "no such control endpoint"})
@@ -1473,6 +1534,8 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "close":
             self.force_close = True
             return False
+        if kind == "crash":  # a bug in the fake, for the fake's own test of how one surfaces
+            raise RuntimeError("fault: crash inside the fake")
         render_error(fault_error(fault))
         return True
 
@@ -1504,6 +1567,11 @@ class Handler(BaseHTTPRequestHandler):
             self.authenticate()
             if self.apply_fault({self.operation, self.service}, self.send_api_error):
                 return
+            self.state.note_agent_operation(self.service, self.operation,
+                                            self.headers.get("User-Agent") or "")
+            if self.state.over_rate(self.operation, self.record.get("json")):
+                self.record["fault"] = "rate_limit"
+                raise fault_error({"kind": "throttle"})
             self.run_operation()
         except ApiError as err:
             self.send_api_error(err)
@@ -1596,9 +1664,28 @@ class Handler(BaseHTTPRequestHandler):
         with self.state.lock:
             if self.protocol == "logs":
                 result = LOGS_OPS[self.operation](self.state, params)
+                if self.operation == "PutLogEvents":
+                    self.check_emf(params)
             else:
                 result = self.run_cloudwatch(params, "json") or {}
         self.send_api_result(result)
+
+    def check_emf(self, params):
+        """Every event of an accepted PutLogEvents that carries metrics (an _aws
+        member, or Container Insights' top-level CloudWatchMetrics) against the
+        EMF specification; problems are recorded, as CloudWatch would drop them."""
+        for i, event in enumerate(params.get("logEvents") or []):
+            message = event.get("message", "")
+            if not emf_check.is_emf(message):
+                continue  # a plain event, header or not: nothing to extract
+            problems = emf_check.emf_problems(message)
+            if problems:
+                sys.stderr.write("FAKE_AWS_EMF_ERROR %s/%s event %d: %s\n" % (
+                    params.get("logGroupName"), params.get("logStreamName"), i,
+                    "; ".join(problems)))
+                self.state.emf_errors.append({
+                    "group": params.get("logGroupName"), "stream": params.get("logStreamName"),
+                    "event": i, "problems": problems, "message": message[:300]})
 
     def run_cloudwatch(self, params, protocol):
         """Dispatch a CloudWatch operation whose params are in the typed shape."""
@@ -1669,12 +1756,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(err.status, xml.encode(), "text/xml")
         self.record["error_code"] = err.code
         headers = {"x-amzn-ErrorType": err.code}
+        form = self.state.error_type
+        if form == "alternate":
+            form = "qualified" if self.record["seq"] % 2 == 0 else "bare"
+        type_value = err.code
+        if form == "qualified":
+            type_value = ERROR_TYPE_PREFIX.get(self.protocol, "com.amazonaws#") + err.code
         ctype = "application/x-amz-json-1.1"
         if self.protocol == "cwjson":
             ctype = "application/x-amz-json-1.0"
             headers["x-amzn-query-error"] = "%s;%s" % (
                 err.query_code, "Receiver" if err.receiver else "Sender")
-        self.send_json(err.status, {"__type": err.code, "message": err.message}, ctype,
+        self.send_json(err.status, {"__type": type_value, "message": err.message}, ctype,
                        headers)
 
     # ------------------------------------------------------------ IMDSv2
@@ -1947,6 +2040,41 @@ def control_messages(state, p):
     start, limit = int(p.get("start", 0)), int(p.get("limit", 100000))
     return {"messages": [e["message"] for e in st["events"][start:start + limit]],
             "total": len(st["events"])}
+
+
+def control_config(state, p):
+    """rate_limits: {API: requests per second, or "PutLogEvents per stream": ...}
+    merged over the defaults (0 or null turns one off); error_type:
+    bare|qualified|alternate."""
+    for name, rate in (p.get("rate_limits") or {}).items():
+        if rate:
+            state.rate_limits[name] = float(rate)
+        else:
+            state.rate_limits.pop(name, None)
+    if "error_type" in p:
+        if p["error_type"] not in ("bare", "qualified", "alternate"):
+            raise ValueError("error_type is bare, qualified or alternate")
+        state.error_type = p["error_type"]
+    state.buckets.clear()
+    return {"rate_limits": state.rate_limits, "error_type": state.error_type}
+
+
+def control_resources(state, p):
+    """What someone else does to the account while the agent runs:
+    create_group NAME, delete_group NAME, delete_stream [GROUP, STREAM]."""
+    if "create_group" in p:
+        op_create_log_group(state, {"logGroupName": p["create_group"]})
+    if "delete_group" in p:
+        op_delete_log_group(state, {"logGroupName": p["delete_group"]})
+    if "delete_stream" in p:
+        group, stream = p["delete_stream"]
+        op_delete_log_stream(state, {"logGroupName": group, "logStreamName": stream})
+    return {"ok": True}
+
+
+def control_problems(state, p):
+    """What a test must not leave behind: malformed EMF, exceptions in the fake."""
+    return {"emf_errors": state.emf_errors, "internal_errors": state.internal_errors}
 
 
 def control_reset(state, p):

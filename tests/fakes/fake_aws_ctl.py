@@ -42,6 +42,7 @@ class FakeAWS:
         self.port = None
         self._tmpdir = None
         self._stderr = None
+        self.allow_bad_emf = False  # a test that sends malformed EMF on purpose sets it
 
     # ------------------------------------------------------------ process
 
@@ -85,7 +86,11 @@ class FakeAWS:
         return self._stderr.read().decode("utf-8", "replace")
 
     def stop(self):
-        """SIGTERM the server, SIGKILL after 5 s, and clean up."""
+        """SIGTERM the server, SIGKILL after 5 s, and clean up. Then fail (raise
+        AssertionError, in the test that used this fake) if the fake met a bug of
+        its own or stored an event that breaks the EMF specification (which
+        CloudWatch would drop silently) -- unless the test set allow_bad_emf."""
+        problems = []
         if self.proc is not None:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
@@ -96,10 +101,17 @@ class FakeAWS:
                     self.proc.wait()
             self.proc = None
         if self._tmpdir is not None:
+            for line in self.stderr_text().splitlines():
+                if line.startswith("FAKE_AWS_INTERNAL_ERROR") or (
+                        line.startswith("FAKE_AWS_EMF_ERROR") and not self.allow_bad_emf):
+                    problems.append(line)
             self._stderr.close()
             self._stderr = None
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
+        if problems:
+            raise AssertionError("fake_aws: %d problem(s):\n%s" % (len(problems),
+                                                                 "\n".join(problems[:10])))
 
     def __enter__(self):
         return self.start()
@@ -181,6 +193,29 @@ class FakeAWS:
             out += got["messages"]
             if not got["messages"] or start + len(out) >= got["total"]:
                 return out
+
+    def config(self, rate_limits=None, error_type=None):
+        """Per-API rate limits ({"CreateLogStream": 50, "PutLogEvents per stream": 5},
+        0 turns one off) and the error __type form (bare|qualified|alternate)."""
+        body = {}
+        if rate_limits is not None:
+            body["rate_limits"] = rate_limits
+        if error_type is not None:
+            body["error_type"] = error_type
+        return self._call("POST", "/_fake/config", body)
+
+    def create_log_group(self, name):
+        return self._call("POST", "/_fake/resources", {"create_group": name})
+
+    def delete_log_group(self, name):
+        return self._call("POST", "/_fake/resources", {"delete_group": name})
+
+    def delete_log_stream(self, group, stream):
+        return self._call("POST", "/_fake/resources", {"delete_stream": [group, stream]})
+
+    def problems(self):
+        """{"emf_errors": [...], "internal_errors": [...]} recorded so far."""
+        return self._call("GET", "/_fake/problems")
 
     def reset(self):
         """Clear state, faults and the request log (credentials are kept)."""

@@ -98,11 +98,14 @@ class Agent:
         return path
 
     # -- process
-    def start(self, args=None):
+    def start(self, args=None, wrapper=None):
+        """Start `collector run -c <conf.d>` (or `collector ARGS`), under
+        `wrapper` (a command prefix such as strace's) when given."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self._stdout = open(os.path.join(self.tmp, "agent.stdout"), "ab")
         self._stderr = open(os.path.join(self.tmp, "agent.stderr"), "ab")
         cmd = [BINARY, "run", "-c", self.conf_dir] if args is None else [BINARY] + list(args)
+        cmd = list(wrapper or []) + cmd
         self.proc = subprocess.Popen(cmd, stdout=self._stdout, stderr=self._stderr,
                                      env=base_env(self.env), cwd=self.tmp)
         return self.proc
@@ -226,3 +229,116 @@ def read_file_output(out_dir, name=None):
 
 def messages(records):
     return [r["message"] for r in records if "message" in r]
+
+
+# -- delivery: the one way an integration test asserts what arrived ----------
+#
+# A duplicate can come late: from a rescan (refresh_interval), from a closed
+# rotated file (rotate_wait), from a retry after a timeout, or from the
+# shutdown flush. So a delivery test first waits until the expected records
+# are there, then waits past every timer that could resend (`quiet`), then
+# stops the agent (its shutdown flush included), and only then reads
+# everything and compares exact counts.
+
+def stop_and_read(agent, quiet=0.0, code=0, name=None, read=None):
+    """Wait `quiet` seconds (longer than every timer that could resend), stop
+    the agent, assert its exit code (unless code is None), then return every
+    message the file output holds (or what `read()` returns, for another
+    destination such as the fake CloudWatch)."""
+    if quiet:
+        time.sleep(quiet)
+    rc = agent.stop()
+    if code is not None and rc != code:
+        raise AssertionError(f"agent exited {rc}, expected {code}\n" + agent.stderr()[-3000:])
+    if read is not None:
+        return read()
+    return messages(read_file_output(agent.out_dir, name))
+
+
+class DeliveryCounts:
+    """Exact counts of one delivery: what was lost, what arrived more than
+    once, what arrived that was never sent."""
+
+    def __init__(self, got, expected):
+        from collections import Counter
+        got_c, exp_c = Counter(got), Counter(expected)
+        self.lost = exp_c - got_c
+        self.unexpected = Counter({k: v for k, v in got_c.items() if k not in exp_c})
+        self.duplicated = Counter({k: got_c[k] - exp_c[k] for k in got_c
+                                   if k in exp_c and got_c[k] > exp_c[k]})
+        self.n_lost = sum(self.lost.values())
+        self.n_duplicated = sum(self.duplicated.values())
+        self.n_unexpected = sum(self.unexpected.values())
+
+    def __str__(self):
+        return (f"{self.n_lost} lost (e.g. {list(self.lost)[:3]}), {self.n_duplicated} "
+                f"duplicated (e.g. {list(self.duplicated)[:3]}), {self.n_unexpected} never "
+                f"sent (e.g. {list(self.unexpected)[:3]})")
+
+
+def assert_delivered(got, expected, max_duplicates=0, ordered=False, what="records"):
+    """Every expected record arrived, nothing arrived that was not sent, and at
+    most `max_duplicates` extra copies (0 where the design promises once).
+    With ordered, each record's first arrival follows the previous one's.
+    Returns the DeliveryCounts."""
+    counts = DeliveryCounts(got, expected)
+    if counts.n_lost or counts.n_unexpected or counts.n_duplicated > max_duplicates:
+        raise AssertionError(f"{what}: {counts}; allowed {max_duplicates} duplicates")
+    if ordered:
+        first = []
+        seen = set()
+        for r in got:
+            if r not in seen:
+                seen.add(r)
+                first.append(r)
+        unique_expected = list(dict.fromkeys(expected))
+        if first != unique_expected:
+            at = next(i for i, (x, y) in enumerate(zip(first, unique_expected)) if x != y)
+            raise AssertionError(f"{what}: out of order at {at}: {first[at:at + 3]} "
+                                 f"where {unique_expected[at:at + 3]} was expected")
+    return counts
+
+
+def assert_exactly_once(got, expected, ordered=False, what="records"):
+    """0 lost, 0 duplicated, nothing never sent."""
+    return assert_delivered(got, expected, 0, ordered, what)
+
+
+def kill9_duplicate_bound(kills, checkpoint_interval_s, records_per_second, in_flight=0,
+                          run_seconds=None):
+    """The most copies kill -9 may add: a kill loses at most the
+    acknowledgements of the last checkpoint_interval (records acknowledged but
+    whose offset was not saved yet) plus what was in flight (sent, not yet
+    acknowledged): those are read and sent again by the next run. Each kill
+    can do that once.
+
+    With run_seconds (how long each run lived before its kill), a run shorter
+    than checkpoint_interval may have saved nothing, so its window adds to the
+    one before it; the answer is then the largest single resend (one kill's
+    window, in records), not the total."""
+    if run_seconds is None:
+        return kills * (int(checkpoint_interval_s * records_per_second) + in_flight)
+    window = largest = 0.0
+    for lived in run_seconds:
+        window = window + lived if lived < checkpoint_interval_s else checkpoint_interval_s
+        largest = max(largest, window)
+    return int(largest * records_per_second) + in_flight
+
+
+def resend_runs(got):
+    """The lengths of the runs of repeated records in arrival order: a record
+    seen before starts or continues a run, a new one ends it. A resent batch
+    or a re-read from a checkpoint shows as one run, so a test can bound both
+    how many times something was sent again and how much each time."""
+    seen, runs, current = set(), [], 0
+    for r in got:
+        if r in seen:
+            current += 1
+        else:
+            seen.add(r)
+            if current:
+                runs.append(current)
+            current = 0
+    if current:
+        runs.append(current)
+    return runs

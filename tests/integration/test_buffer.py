@@ -81,10 +81,9 @@ class DiskBuffer(unittest.TestCase):
             self.stall(a)
             a.start()
             a.wait_log("all 5000 records acknowledged", timeout=30)
-            started = time.time()
-            self.assertEqual(a.stop(), 0)
-            # everything is on disk, so there is nothing to wait 30 s for
-            self.assertLess(time.time() - started, 10)
+            # everything is on disk, so there is nothing to wait 30 s for: the stop is
+            # asked to finish within 10 s (how long it takes: bench_latency.py)
+            self.assertEqual(a.stop(timeout=10), 0)
             self.assertTrue(chunks(a))
 
     def test_corrupt_chunk_is_moved_aside_counted_and_the_rest_delivered(self):

@@ -352,7 +352,11 @@ class CloudWatchLogsTest(unittest.TestCase):
         self.assertEqual(a.stop(), 0)
 
     def test_2000_streams(self):
+        """2,000 streams against CloudWatch's CreateLogStream rate (50/s): the
+        agent meets ThrottlingException, backs off, and every stream gets its
+        lines once."""
         nfiles = 2000
+        self.aws.config(rate_limits={"CreateLogStream": 50})
         a = self.agent("""
             [input logs]
             type = tail
@@ -385,8 +389,16 @@ class CloudWatchLogsTest(unittest.TestCase):
             self.assertEqual([e["message"] for e in streams[f"c{i:04d}.log"]["events"]],
                              [f"{i} first", f"{i} second"])
         self.assertEqual(a.stop(), 0)
+        throttled = [r for r in self.aws.requests() if r["operation"] == "CreateLogStream"
+                     and r["error_code"] == "ThrottlingException"]
+        self.assertTrue(throttled, "2,000 streams at once meet the CreateLogStream rate")
+        for name, st in streams.items():
+            i = int(name[1:5])
+            self.assertEqual([e["message"] for e in st["events"]], [f"{i} first", f"{i} second"],
+                             name)
         # a figure, not an assertion: speed belongs to `make bench`
-        print(f"\n  2000 streams created and filled in {elapsed:.1f} s", flush=True)
+        print(f"\n  2000 streams created and filled in {elapsed:.1f} s, "
+              f"{len(throttled)} CreateLogStream calls throttled", flush=True)
         self.assert_no_duplicate_batch()
 
 

@@ -15,10 +15,6 @@ from tests.integration.harness import BINARY, ROOT, run_cli
 
 DEPLOY = os.path.join(ROOT, "deploy")
 
-LEAST_PRIVILEGE = {
-    "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-    "logs:PutRetentionPolicy", "logs:DescribeLogStreams", "cloudwatch:PutMetricData",
-}
 HOST_MOUNTS = {  # container path -> host path, all read-only
     "/var/log": "/var/log",
     "/run/log/journal": "/run/log/journal",
@@ -165,7 +161,9 @@ class CloudFormation(unittest.TestCase):
                 for a in acts:
                     self.assertNotIn("*", a, "no wildcard actions")
                 actions += acts
-        self.assertEqual(sorted(actions), sorted(LEAST_PRIVILEGE))
+        # Which actions: the ones the agent called of the fake across the whole run
+        # (tests/integration/iam_operations.py, checked by tests/run_tests.py), not a list
+        # written here.
         self.assertEqual(len(actions), len(set(actions)))
 
     def test_mounts_read_only(self):

@@ -21,7 +21,7 @@ import unittest
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-from tests.fakes import sigv4_verify
+from tests.fakes import emf_check, fake_aws, sigv4_verify
 from tests.fakes.fake_aws_ctl import FakeAWS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -166,7 +166,8 @@ class Response:
         """Error code of a JSON or XML error body."""
         if self.body.startswith(b"<"):
             return ET.fromstring(self.body).find("{*}Error/{*}Code").text
-        return self.json["__type"]
+        # AWS answers "Code" or "prefix#Code" (the fake alternates)
+        return self.json["__type"].rpartition("#")[2]
 
 
 class FakeAWSTestCase(unittest.TestCase):
@@ -189,6 +190,8 @@ class FakeAWSTestCase(unittest.TestCase):
 
     def setUp(self):
         self.aws.reset()
+        # the API's semantics, without per-API rate limits (RateLimits tests those)
+        self.aws.config(rate_limits={name: 0 for name in fake_aws.DEFAULT_RATE_LIMITS})
 
     # ------------------------------------------------------------ transport
 
@@ -777,6 +780,132 @@ class FaultTests(FakeAWSTestCase):
         self.assertOK(self.logs("DescribeLogGroups", {}, conn=conn))
         self.assertIs(conn.sock, sock)
         conn.close()
+
+
+class StrictnessTests(FakeAWSTestCase):
+    """Where the fake used to be lenient: per-API rate limits, both forms of
+    the error __type, EMF checked against the specification, and a bug in the
+    fake failing the test instead of passing for a retried 500. Each test has
+    a fake of its own, since some of them leave problems that fail its stop."""
+
+    @classmethod
+    def setUpClass(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        pass
+
+    def setUp(self):
+        self.aws = FakeAWS(credentials=[(AKID, SECRET)])
+        self.aws.start()
+        self.addCleanup(self.stop_quietly)
+
+    def stop_quietly(self):
+        try:
+            self.aws.stop()
+        except AssertionError:
+            pass
+
+    def test_create_log_stream_is_throttled_above_its_rate(self):
+        self.aws.config(rate_limits={"CreateLogStream": 5})
+        self.assertOK(self.logs("CreateLogGroup", {"logGroupName": "g"}))
+        codes = [self.logs("CreateLogStream", {"logGroupName": "g", "logStreamName": f"s{i}"})
+                 for i in range(20)]
+        throttled = [r for r in codes if r.status == 400 and r.code == "ThrottlingException"]
+        self.assertGreaterEqual(len(throttled), 10, "a burst of 20 against 5/s")
+        self.assertLessEqual(len(throttled), 15)
+        self.assertTrue(all(r.status in (200, 400) for r in codes))
+        time.sleep(1.1)  # the bucket refills
+        self.assertOK(self.logs("CreateLogStream", {"logGroupName": "g", "logStreamName": "late"}))
+
+    def test_put_log_events_per_stream_rate(self):
+        self.aws.config(rate_limits={"PutLogEvents per stream": 2})
+        self.make_stream(stream="a")
+        self.assertOK(self.logs("CreateLogStream", {"logGroupName": "g", "logStreamName": "b"}))
+        now = self.now_ms()
+        one = [{"timestamp": now, "message": "x"}]
+        got = [self.put_events(one, stream="a").status for _ in range(4)]
+        self.assertEqual(got.count(400), 2, got)
+        self.assertOK(self.put_events(one, stream="b"))  # another stream has its own budget
+
+    def test_error_type_comes_bare_and_fully_qualified(self):
+        raw = set()
+        for _ in range(4):
+            r = self.logs("DescribeLogStreams", {"logGroupName": "missing"})
+            self.assertError(r, 400, "ResourceNotFoundException")
+            raw.add(r.json["__type"])
+        self.assertEqual(raw, {"ResourceNotFoundException",
+                               "com.amazonaws.logs#ResourceNotFoundException"})
+        self.aws.config(error_type="bare")
+        r = self.logs("DescribeLogStreams", {"logGroupName": "missing"})
+        self.assertEqual(r.json["__type"], "ResourceNotFoundException")
+
+    def emf(self, **over):
+        doc = {"_aws": {"Timestamp": self.now_ms(), "CloudWatchMetrics": [
+            {"Namespace": "NS", "Dimensions": [["Service"]],
+             "Metrics": [{"Name": "Latency", "Unit": "Milliseconds"}]}]},
+               "Service": "api", "Latency": 12.5}
+        doc.update(over)
+        return json.dumps(doc)
+
+    def test_emf_checked_against_the_specification(self):
+        ok = json.loads(self.emf())
+        self.assertEqual(emf_check.emf_problems(json.dumps(ok)), [])
+        cases = {
+            "no _aws": {"Service": "api"},
+            "_aws.CloudWatchMetrics must be an array": {"_aws": {"Timestamp": 1}},
+            "Timestamp": {"_aws": {"Timestamp": "now", "CloudWatchMetrics": []}},
+        }
+        for expect, doc in cases.items():
+            self.assertTrue(any(expect in p for p in emf_check.emf_problems(json.dumps(doc))),
+                            (expect, emf_check.emf_problems(json.dumps(doc))))
+        d = ok["_aws"]["CloudWatchMetrics"][0]
+        broken = [
+            ("dimension 'Service' is not a member", lambda r: r.pop("Service")),
+            ("metric 'Latency' is not a member", lambda r: r.pop("Latency")),
+            ("is not a number", lambda r: r.update(Latency="12")),
+            ("not a string member", lambda r: r.update(Service=3)),
+            ("Namespace", lambda r: d.update(Namespace="")),
+            ("more than 100", lambda r: d.update(Metrics=[{"Name": f"m{i}"} for i in range(101)])),
+            ("more than 30", lambda r: d.update(Dimensions=[[f"d{i}" for i in range(31)]])),
+            ("not a CloudWatch unit", lambda r: d.update(Metrics=[{"Name": "Latency", "Unit": "ms"}])),
+            ("must be 1 or 60", lambda r: d.update(
+                Metrics=[{"Name": "Latency", "StorageResolution": 5}])),
+            ("1 to 100 numbers", lambda r: r.update(Latency=list(range(101)))),
+            ("non-empty array of dimension sets", lambda r: d.update(Dimensions=[])),
+        ]
+        for expect, change in broken:
+            root = json.loads(self.emf())
+            d = root["_aws"]["CloudWatchMetrics"][0]
+            change(root)
+            problems = emf_check.emf_problems(json.dumps(root))
+            self.assertTrue(any(expect in p for p in problems), (expect, problems))
+
+    def test_bad_emf_fails_the_test_that_sent_it(self):
+        self.make_stream()
+        now = self.now_ms()
+        good = self.emf()
+        self.assertOK(self.put_events([{"timestamp": now, "message": good}],
+                                      extra={"x-amzn-logs-format": "json/emf"}))
+        self.assertEqual(self.aws.problems()["emf_errors"], [])
+        bad = self.emf(Latency="slow")
+        # accepted and stored, as CloudWatch does; its metric would be lost
+        self.assertOK(self.put_events([{"timestamp": now, "message": bad}]))
+        errors = self.aws.problems()["emf_errors"]
+        self.assertEqual(len(errors), 1)
+        self.assertIn("'Latency' is not a number", errors[0]["problems"][0])
+        with self.assertRaisesRegex(AssertionError, "FAKE_AWS_EMF_ERROR g/s event 0"):
+            self.aws.stop()
+
+    def test_an_exception_inside_the_fake_fails_the_test(self):
+        self.aws.fault("crash", target="DescribeLogGroups")
+        r = self.logs("DescribeLogGroups", {})
+        self.assertEqual(r.status, 500)
+        self.assertOK(self.logs("DescribeLogGroups", {}))  # it keeps serving
+        self.assertEqual(len(self.aws.problems()["internal_errors"]), 1)
+        with self.assertRaisesRegex(AssertionError, "FAKE_AWS_INTERNAL_ERROR POST /"):
+            self.aws.stop()
 
 
 class CredentialSourceTests(FakeAWSTestCase):

@@ -195,10 +195,12 @@ flush_interval = 300ms
 class FixtureTests(unittest.TestCase):
     """Fake Docker API + synthetic cgroup v2 tree + fake ECS introspection."""
 
+    layout = "v2-systemd"
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="collector-metrics-")
         self.tree = os.path.join(self.tmp, "tree")
-        gen_fixtures.make_tree(self.tree, "v2-systemd", 3)
+        gen_fixtures.make_tree(self.tree, self.layout, 3)
         ids = [gen_fixtures.cid(i) for i in range(3)]
         self.ids = ids
         containers = {
@@ -232,17 +234,23 @@ class FixtureTests(unittest.TestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def burn(self):
-        """Container 0 uses one CPU: its cpu.stat usage grows in real time."""
-        path = os.path.join(self.tree, "sys/fs/cgroup",
-                            gen_fixtures.rel_path("v2-systemd", 0).lstrip("/"), "cpu.stat")
+        """Container 0 uses one CPU: its cpu.stat usage (cpuacct.usage under
+        cgroup v1) grows in real time."""
+        rel = gen_fixtures.rel_path(self.layout, 0).lstrip("/")
+        v1 = self.layout.startswith("v1")
+        path = (os.path.join(self.tree, "sys/fs/cgroup/cpu,cpuacct", rel, "cpuacct.usage") if v1
+                else os.path.join(self.tree, "sys/fs/cgroup", rel, "cpu.stat"))
         base = 5_000_000
         start = time.monotonic()
         while not self.stop_burn.wait(0.05):
             usec = base + int((time.monotonic() - start) * 1e6)
             tmp = path + ".tmp"
             with open(tmp, "w") as f:
-                f.write(f"usage_usec {usec}\nuser_usec {usec}\nsystem_usec 0\nnr_periods 0\n"
-                        "nr_throttled 0\nthrottled_usec 0\n")
+                if v1:
+                    f.write(f"{usec * 1000}\n")
+                else:
+                    f.write(f"usage_usec {usec}\nuser_usec {usec}\nsystem_usec 0\nnr_periods 0\n"
+                            "nr_throttled 0\nthrottled_usec 0\n")
             os.rename(tmp, path)
 
     def config(self, extra_cwm="", levels="cluster service family task", cluster=None,
@@ -473,6 +481,148 @@ def stats_read_ms(stats):
 
 
 @unittest.skipIf(dockerd.skip_reason(), dockerd.skip_reason() or "")
+class CgroupV1FixtureTests(FixtureTests):
+    """The same, end to end, over a cgroup v1 tree (cpu and cpuacct co-mounted,
+    /docker/<id>): hosts still on cgroup v1 (Amazon Linux 2 ECS AMIs)."""
+
+    layout = "v1-cgroupfs"
+
+
+class HostDevices(unittest.TestCase):
+    """host_metrics' filesystems, disks and network interfaces from a fixture
+    procfs whose counters grow at known rates: per device (MountPath, Device,
+    InterfaceName) with per_device = true, only the instance totals without."""
+
+    DISK_READ_BPS = 1 << 20      # sectors of 512 bytes
+    DISK_WRITE_BPS = 2 << 20
+    NET_RX_BPS, NET_TX_BPS = 10000, 20000
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="collector-host-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.proc = os.path.join(self.tmp, "proc")
+        gen_fixtures.host_files(self.tmp)
+        os.makedirs(os.path.join(self.proc, "1", "net"))
+        self.mnt = os.path.join(self.tmp, "mnt")
+        os.mkdir(self.mnt)
+        with open(os.path.join(self.proc, "1", "mounts"), "w") as f:
+            f.write(f"tmpfs {self.mnt} tmpfs rw,nosuid 0 0\n"
+                    "proc /proc proc rw 0 0\n")  # a type not in `filesystems`: left out
+        self.halt = threading.Event()
+        self.started = time.monotonic()
+        self.tick()  # every file exists before the agent's first sample
+        self.counters = threading.Thread(target=self.count, daemon=True)
+        self.counters.start()
+        self.addCleanup(self.counters.join, 5)
+        self.addCleanup(self.halt.set)
+
+    def write(self, rel, text):
+        path = os.path.join(self.proc, rel)
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.rename(path + ".tmp", path)
+
+    def count(self):
+        while not self.halt.wait(0.05):
+            self.tick()
+
+    def tick(self):
+        """Counters as they stand now (they grow at the class's rates)."""
+        t = time.monotonic() - self.started
+        rs, ws = int(t * self.DISK_READ_BPS / 512), int(t * self.DISK_WRITE_BPS / 512)
+        self.write("diskstats", f"   8       0 sda {100 + int(t * 10)} 0 {2000 + rs} 10 "
+                                f"{200 + int(t * 20)} 0 {4000 + ws} 20 0 30 40 0 0 0 0\n")
+        rx, tx = int(t * self.NET_RX_BPS), int(t * self.NET_TX_BPS)
+        self.write("1/net/dev",
+                   "Inter-|   Receive                                                |  Transmit\n"
+                   " face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
+                   "packets errs drop fifo colls carrier compressed\n"
+                   "    lo: 999999 9 0 0 0 0 0 0 999999 9 0 0 0 0 0 0\n"
+                   f"  eth0: {5000 + rx} 10 0 0 0 0 0 0 {7000 + tx} 20 0 0 0 0 0 0\n")
+
+    def run_agent(self, per_device):
+        text = f"""
+        [agent]
+        data_dir = {{data_dir}}
+        http_listen = off
+        [input host]
+        type = host_metrics
+        interval = 1s
+        proc_root = {self.proc}
+        docker_socket =
+        introspection_url =
+        filesystems = tmpfs
+        per_device = {per_device}
+        [output out]
+        type = file
+        match = *
+        path = {{out_dir}}
+        flush_interval = 100ms
+        """
+        with Agent(text) as a:
+            a.start()
+            a.wait_for(lambda: sum(r.get("metric") == "instance_network_rx_bytes"
+                                   for r in read_file_output(a.out_dir)) >= 3,
+                       timeout=30, what="three samples with rates")
+            self.assertEqual(a.stop(), 0)
+            return read_file_output(a.out_dir)
+
+    @staticmethod
+    def values(recs, metric, **dims):
+        """One value per sample (by timestamp) of a metric with these dimensions
+        (none of the per-device ones when none are given)."""
+        by_time = {}
+        for r in recs:
+            if (r.get("metric") == metric
+                    and all(r["dimensions"].get(k) == v for k, v in dims.items())
+                    and (dims or not set(r["dimensions"]) & {"Device", "InterfaceName",
+                                                             "MountPath"})):
+                by_time[r["timestamp"]] = r["value"]
+        return [by_time[t] for t in sorted(by_time)]
+
+    def assertRate(self, got, want, what):
+        self.assertTrue(got, what)
+        # the first rate may span the counters' start: the later ones are checked
+        for v in got[1:]:
+            self.assertAlmostEqual(v, want, delta=want * 0.3, msg=f"{what}: {got}")
+
+    def test_per_device(self):
+        recs = self.run_agent("true")
+        self.assertRate(self.values(recs, "instance_diskio_read_bytes", Device="sda"),
+                        self.DISK_READ_BPS, "sda read bytes/s")
+        self.assertRate(self.values(recs, "instance_diskio_write_bytes", Device="sda"),
+                        self.DISK_WRITE_BPS, "sda write bytes/s")
+        self.assertRate(self.values(recs, "instance_interface_network_rx_bytes",
+                                    InterfaceName="eth0"), self.NET_RX_BPS, "eth0 rx")
+        self.assertRate(self.values(recs, "instance_interface_network_tx_bytes",
+                                    InterfaceName="eth0"), self.NET_TX_BPS, "eth0 tx")
+        self.assertFalse(self.values(recs, "instance_interface_network_rx_bytes",
+                                     InterfaceName="lo"), "loopback is not an interface metric")
+        self.assertRate(self.values(recs, "instance_network_rx_bytes"), self.NET_RX_BPS,
+                        "instance rx total (lo left out)")
+        st = os.statvfs(self.mnt)
+        # as df's Use%: used / (used + available to unprivileged users)
+        used_blocks = st.f_blocks - st.f_bfree
+        used = used_blocks / (used_blocks + st.f_bavail) * 100
+        fs = self.values(recs, "instance_filesystem_utilization", MountPath=self.mnt)
+        self.assertTrue(fs)
+        self.assertAlmostEqual(fs[-1], used, delta=5)
+        self.assertEqual(self.values(recs, "instance_filesystem_capacity", MountPath=self.mnt)[-1],
+                         st.f_blocks * st.f_frsize)
+        self.assertFalse([r for r in recs if r["dimensions"].get("MountPath") == "/proc"],
+                         "filesystems = tmpfs: the proc mount is not reported")
+
+    def test_per_device_off_keeps_only_the_totals(self):
+        recs = self.run_agent("false")
+        self.assertFalse([r for r in recs if set(r.get("dimensions", {}))
+                          & {"Device", "InterfaceName", "MountPath"}])
+        self.assertRate(self.values(recs, "instance_diskio_read_bytes"), self.DISK_READ_BPS,
+                        "instance disk read total")
+        self.assertRate(self.values(recs, "instance_network_tx_bytes"), self.NET_TX_BPS,
+                        "instance tx total")
+        self.assertTrue(self.values(recs, "instance_filesystem_utilization"))
+
+
 class RealDockerTests(unittest.TestCase):
     def setUp(self):
         self.d = dockerd.shared()

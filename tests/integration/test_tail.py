@@ -16,11 +16,16 @@ import threading
 import time
 import unittest
 
-from tests.integration.harness import (Agent, BINARY, base_env, messages, read_file_output,
-                                       run_cli)
+from tests.integration.harness import (Agent, BINARY, assert_delivered, assert_exactly_once, base_env,
+                                       kill9_duplicate_bound, messages, read_file_output,
+                                       run_cli, stop_and_read)
 
 BIG_MB = int(os.environ.get("TAIL_BIG_MB", "1024"))
 MANY_FILES = int(os.environ.get("TAIL_MANY_FILES", "10000"))
+
+# Past every timer of conf() that could make the agent read something again:
+# rotate_wait (2 s) closes a rotated file, refresh_interval (1 s) rescans.
+QUIET = 3.2
 
 
 def conf(paths, extra="", out_extra="", agent_extra="", refresh="1s"):
@@ -108,11 +113,8 @@ class TailTestCase(unittest.TestCase):
         return a
 
     def assertExactly(self, got, expected):
-        got_c, exp_c = collections.Counter(got), collections.Counter(expected)
-        missing = exp_c - got_c
-        extra = got_c - exp_c
-        self.assertFalse(missing, f"{sum(missing.values())} lines lost, e.g. {list(missing)[:3]}")
-        self.assertFalse(extra, f"{sum(extra.values())} extra lines, e.g. {list(extra)[:3]}")
+        """0 lost, 0 duplicated, nothing never written (read after stop_and_read)."""
+        assert_exactly_once(got, expected, what="lines")
 
 
 class Rotation(TailTestCase):
@@ -129,9 +131,7 @@ class Rotation(TailTestCase):
         w.join(120)
         self.assertIsNone(w.error)
         got = wait_count(a, total, timeout=60)
-        time.sleep(0.5)  # anything extra (a duplicate) would show by now
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, w.lines)
         return a
 
@@ -174,9 +174,7 @@ class Rotation(TailTestCase):
         h.close()
         logger.removeHandler(h)
         wait_count(a, len(expected))
-        time.sleep(1.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, expected)
 
     def test_copytruncate(self):
@@ -222,9 +220,7 @@ class Rotation(TailTestCase):
         w2.join(60)
         expected = w.lines + w2.lines
         wait_count(a, len(expected))
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, expected)
 
 
@@ -245,9 +241,7 @@ class Restart(TailTestCase):
         w3.join(60)
         expected = w1.lines + w2.lines + w3.lines
         wait_count(a, len(expected))
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, expected)
 
     def test_kill9_mid_stream_loses_nothing(self):
@@ -264,15 +258,13 @@ class Restart(TailTestCase):
         a.start()
         w.join(60)
         wait_count(a, len(w.lines))
-        time.sleep(1)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
-        got_c, exp_c = collections.Counter(got), collections.Counter(w.lines)
-        missing = exp_c - got_c
-        self.assertFalse(missing, f"{sum(missing.values())} lines lost after kill -9")
-        self.assertFalse(got_c - exp_c - exp_c - exp_c, "lines nobody wrote")
-        dups = sum((got_c - exp_c).values())
-        print(f"\n    kill -9 mid-stream: {len(w.lines)} lines, {dups} duplicates re-read")
+        got = stop_and_read(a, QUIET)
+        # What one kill -9 may resend: lines delivered but whose offset was not
+        # checkpointed yet (checkpoint_interval 500 ms) plus one flush's batch in
+        # flight (flush_interval 200 ms), at the writer's 10,000 lines/s.
+        bound = kill9_duplicate_bound(kills=1, checkpoint_interval_s=0.5, records_per_second=10000,
+                                      in_flight=int(0.2 * 10000))
+        assert_delivered(got, w.lines, max_duplicates=bound, what="lines after kill -9")
 
     def test_file_replaced_while_stopped(self):
         """Rotated (to a name outside the glob) and recreated while the
@@ -292,9 +284,7 @@ class Restart(TailTestCase):
         a.start()
         expected = w1.lines + w2.lines + w3.lines
         wait_count(a, len(expected))
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, expected)
 
     def test_rotated_within_glob_while_stopped(self):
@@ -315,9 +305,7 @@ class Restart(TailTestCase):
         a.start()
         expected = w1.lines + w2.lines + w3.lines
         wait_count(a, len(expected))
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, expected)
 
     def test_reload_keeps_positions(self):
@@ -332,9 +320,7 @@ class Restart(TailTestCase):
         a.send_signal(signal.SIGHUP)
         w.join(60)
         wait_count(a, len(w.lines))
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertIn("reloading", a.stderr())
         self.assertExactly(got, w.lines)
 
@@ -357,9 +343,7 @@ class Restart(TailTestCase):
             f.write("while down\n")
         a.start()
         wait_count(a, 4)
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, ["old after start", "new 1", "new 2", "while down"])
 
     def test_corrupt_checkpoint_is_moved_aside(self):
@@ -440,9 +424,7 @@ class Scale(TailTestCase):
                 f.write(f"file {i:05d} line 3\n")
             expected.append(f"file {i:05d} line 3")
         wait_count(a, len(expected), timeout=60)
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, expected)
 
 
@@ -455,9 +437,7 @@ class Content(TailTestCase):
             f.write("before\n" + big + "\nafter\n")
         a.start()
         got = wait_count(a, 3)
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         marker = "[truncated]"
         cut = "L" * (1024 * 1024 - len(marker)) + marker
         self.assertExactly(got, ["before", cut, "after"])
@@ -472,9 +452,7 @@ class Content(TailTestCase):
             f.write("before\n" + big + "\nafter\n")
         a.start()
         wait_count(a, 6)
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         pieces = [big[i:i + 65536] for i in range(0, len(big), 65536)]
         self.assertExactly(got, ["before"] + pieces + ["after"])
 
@@ -492,9 +470,7 @@ class Content(TailTestCase):
             f.write(bytes(range(1, 32)).replace(b"\n", b"") + b"\n")
         a.start()
         wait_count(a, 8)
-        time.sleep(0.3)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         R = "\ufffd"
         ctrl = bytes(range(1, 32)).replace(b"\n", b"").decode()
         self.assertExactly(got, ["plain", f"bad {R}{R} byte", f"truncated seq {R}{R}",
@@ -516,9 +492,7 @@ class Content(TailTestCase):
             f.write("2024-01-01 10:00:00 INFO start\n" + trace + "2024-01-01 10:00:02 INFO last\n")
         a.start()
         got = wait_count(a, 3)   # the last record goes out on the timeout
-        time.sleep(0.3)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, ["2024-01-01 10:00:00 INFO start", trace.rstrip("\n"),
                                  "2024-01-01 10:00:02 INFO last"])
 
@@ -531,9 +505,7 @@ class Content(TailTestCase):
             f.write("[1] a\n b\n c\n d\n e\n[2] x\n")
         a.start()
         wait_count(a, 3)
-        time.sleep(0.8)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, ["[1] a\n b\n c", " d\n e", "[2] x"])
 
     def test_time_format(self):
@@ -563,16 +535,13 @@ class Discovery(TailTestCase):
         a.wait_log("following 0 files")
         d = os.path.join(a.tmp, "logs", "later", "deeper")
         os.makedirs(d)
-        t0 = time.time()
         with open(os.path.join(d, "x.log"), "w") as f:
             f.write("found me\n")
         with open(os.path.join(d, "y.skip.log"), "w") as f:
             f.write("excluded\n")
+        # found by inotify, not by the 60 s rescan (how fast: bench_latency.py)
         wait_count(a, 1, timeout=10)
-        self.assertLess(time.time() - t0, 1.5)
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, ["found me"])
 
     def test_low_watch_cap_falls_back_to_polling(self):
@@ -593,9 +562,7 @@ class Discovery(TailTestCase):
         w.join(30)
         expected += w.lines
         wait_count(a, len(expected))
-        time.sleep(0.7)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, expected)
         self.assertEqual(a.stderr().count("max_watches (2) reached"), 1)
 
@@ -630,9 +597,7 @@ class Discovery(TailTestCase):
         finally:
             os.kill(a.pid, signal.SIGCONT)
         wait_count(a, len(expected), timeout=60)
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, expected)
         self.assertEqual(a.stderr().count("inotify queue overflowed"), 1)
 
@@ -653,9 +618,7 @@ class Discovery(TailTestCase):
         w.start()
         w.join(60)
         wait_count(a, len(w.lines))
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, w.lines)
 
 
@@ -685,9 +648,7 @@ class Resources(TailTestCase):
             with open(os.path.join(logs, f"f{i}.log"), "a") as f:
                 f.write(f"f{i} second\n")
         wait_count(a, 6)
-        time.sleep(0.3)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, [f"f{i} {w}" for i in range(3) for w in ("first", "second")])
 
 
@@ -723,11 +684,10 @@ class Errors(TailTestCase):
             os.unlink(p)
         with open(os.path.join(logs, "ok.log"), "a") as f:
             f.write("ok 2\n")
-        got = wait_count(a, 2)
-        time.sleep(0.5)
-        got = [m for m in messages(read_file_output(a.out_dir)) if not m.startswith("flash")]
+        wait_count(a, 2)
+        time.sleep(QUIET)
         self.assertTrue(a.running())
-        self.assertEqual(a.stop(), 0)
+        got = [m for m in stop_and_read(a) if not m.startswith("flash")]
         self.assertExactly(got, ["ok 1", "ok 2"])
         self.assertEqual(a.stderr().count("dir.log: is a directory"), 1)
 
@@ -757,10 +717,9 @@ class Errors(TailTestCase):
         with open(os.path.join(vol, "back.log"), "w") as f:
             f.write("new volume\n")
         wait_count(a, 4, timeout=15)
-        time.sleep(0.5)
-        got = messages(read_file_output(a.out_dir))
+        time.sleep(QUIET)
         self.assertTrue(a.running())
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a)
         self.assertExactly(got, ["on volume 1", "on volume 2", "after unmount, through the open file",
                                  "new volume"])
 
@@ -792,8 +751,7 @@ class Errors(TailTestCase):
         with open(secret, "a") as f:
             f.write("secret 2\n")
         wait_count(a, 3, timeout=15)
-        got = messages(read_file_output(a.out_dir))
-        self.assertEqual(a.stop(), 0)
+        got = stop_and_read(a, QUIET)
         self.assertExactly(got, ["ok 1", "secret 1", "secret 2"])
         self.assertEqual(a.stderr().count("secret.log: Permission denied"), 1)
 

@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/temp_dir.h"
+
 #include "collector/aws/aws.h"
 #include "collector/aws/credentials.h"
 #include "collector/aws/shared_config.h"
@@ -57,8 +59,7 @@ static int setup(void **state)
         }
         if (!found) break;
     }
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_aws_credentials.XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    assert_int_equal(temp_dir_make(tmpdir, sizeof tmpdir, "test_aws_credentials"), 0);
     setenv("HOME", tmpdir, 1);
     mkdir(tpath(".aws"), 0700);
     return 0;
@@ -67,9 +68,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return temp_dir_remove(tmpdir);
 }
 
 /* ---- shared files ---- */

@@ -10,26 +10,25 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/temp_dir.h"
+
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 #include "collector/inputs/checkpoint.h"
 
-static char dir[] = "/tmp/test_checkpoint.XXXXXX";
+static char dir[64];
 
 static int setup(void **state)
 {
     (void)state;
     log_set_level(LOG_ERROR);
-    return mkdtemp(dir) ? 0 : -1;
+    return temp_dir_make(dir, sizeof dir, "test_checkpoint");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
+    return temp_dir_remove(dir);
 }
 
 static void write_text(const char *path, const char *text)

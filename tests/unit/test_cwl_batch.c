@@ -14,6 +14,16 @@
 #include "collector/cloudwatch/logs_batch.h"
 #include "collector/core/util.h"
 
+/* CloudWatch Logs' limits as AWS publishes them (/work/shared/spec/cloudwatch.md
+ * 1.3, PutLogEvents API reference), written out here rather than taken from
+ * the agent's logs_batch.h, so that a wrong constant there fails these tests. */
+#define AWS_MAX_BATCH_BYTES 1048576u                  /* 1 MiB per call */
+#define AWS_MAX_EVENT_BYTES (1048576u - 26u)          /* 1 MiB less the 26-byte overhead */
+#define AWS_DAY_MS 86400000LL
+#define AWS_MAX_SPAN_MS (24LL * 3600 * 1000)          /* a call spans at most 24 h */
+#define AWS_MAX_AGE_MS (14LL * 24 * 3600 * 1000)      /* 14 days back */
+#define AWS_MAX_AHEAD_MS (2LL * 3600 * 1000)          /* 2 hours ahead */
+
 #define NOW 1800000000000LL /* 2027-01-15 */
 #define MIN 60000LL
 #define HOUR 3600000LL
@@ -76,9 +86,9 @@ static size_t escaped_len(const char *s, size_t len)
 static uint32_t check_plan(const struct cwl_plan *p, const struct events *e, uint32_t start,
                            int64_t now, int retention, const struct cwl_limits *lim)
 {
-    int64_t oldest = now - CWL_MAX_AGE_MS;
-    if (retention > 0 && now - retention * CWL_DAY_MS > oldest)
-        oldest = now - retention * CWL_DAY_MS;
+    int64_t oldest = now - AWS_MAX_AGE_MS;
+    if (retention > 0 && now - retention * AWS_DAY_MS > oldest)
+        oldest = now - retention * AWS_DAY_MS;
     /* stable sort */
     for (uint32_t i = 1; i < p->nitems; i++) {
         const struct cwl_event_in *a = &e->ev[p->items[i - 1].index];
@@ -117,14 +127,14 @@ static uint32_t check_plan(const struct cwl_plan *p, const struct events *e, uin
                 old++;
                 continue;
             case CWL_TOO_NEW:
-                assert_true(ev->timestamp_ms > now + CWL_MAX_AHEAD_MS);
+                assert_true(ev->timestamp_ms > now + AWS_MAX_AHEAD_MS);
                 fresh++;
                 continue;
             default:
                 break;
             }
             assert_true(ev->len > 0);
-            assert_true(ev->timestamp_ms >= oldest && ev->timestamp_ms <= now + CWL_MAX_AHEAD_MS);
+            assert_true(ev->timestamp_ms >= oldest && ev->timestamp_ms <= now + AWS_MAX_AHEAD_MS);
             /* the size is what is sent: sanitized prefix (+ marker) */
             size_t sz = cwl_utf8_sanitized_len(ev->msg, it->send_len);
             if (it->truncated) {
@@ -179,7 +189,7 @@ static void test_exact_byte_limit(void **state)
         ev_fill(&e, NOW, 'a', 262118);
     cwl_plan_build(&p, e.ev, e.n, 0, NOW, 0, &lim);
     assert_int_equal(p.ncalls, 1);
-    assert_int_equal(p.calls[0].bytes, CWL_MAX_BATCH_BYTES);
+    assert_int_equal(p.calls[0].bytes, AWS_MAX_BATCH_BYTES);
     /* one byte more: two calls */
     free(e.owned[3]);
     e.owned[3] = xmalloc(262119);
@@ -221,16 +231,16 @@ static void test_single_event_limit(void **state)
     struct cwl_plan p;
     cwl_plan_init(&p);
     struct events e = {0};
-    ev_fill(&e, NOW, 'a', CWL_MAX_EVENT_BYTES);      /* exactly at the limit: kept whole */
-    ev_fill(&e, NOW, 'b', CWL_MAX_EVENT_BYTES + 1);  /* one over: truncated */
+    ev_fill(&e, NOW, 'a', AWS_MAX_EVENT_BYTES);      /* exactly at the limit: kept whole */
+    ev_fill(&e, NOW, 'b', AWS_MAX_EVENT_BYTES + 1);  /* one over: truncated */
     ev_fill(&e, NOW, 'c', 3 * 1048576);              /* far over */
     cwl_plan_build(&p, e.ev, e.n, 0, NOW, 0, &lim);
     assert_int_equal(p.ncalls, 3); /* each fills a call alone */
     assert_int_equal(p.items[0].truncated, 0);
-    assert_int_equal(p.items[0].size, CWL_MAX_EVENT_BYTES);
+    assert_int_equal(p.items[0].size, AWS_MAX_EVENT_BYTES);
     assert_int_equal(p.items[1].truncated, 1);
-    assert_int_equal(p.items[1].size, CWL_MAX_EVENT_BYTES);
-    assert_int_equal(p.items[1].send_len, CWL_MAX_EVENT_BYTES - lim.marker_size);
+    assert_int_equal(p.items[1].size, AWS_MAX_EVENT_BYTES);
+    assert_int_equal(p.items[1].send_len, AWS_MAX_EVENT_BYTES - lim.marker_size);
     assert_int_equal(p.items[2].truncated, 1);
     assert_int_equal(p.ntruncated, 2);
     check_plan(&p, &e, 0, NOW, 0, &lim);
@@ -336,11 +346,11 @@ static void test_span_24h(void **state)
     struct cwl_plan p;
     cwl_plan_init(&p);
     struct events e = {0};
-    int64_t t0 = NOW - 3 * CWL_DAY_MS;
+    int64_t t0 = NOW - 3 * AWS_DAY_MS;
     ev_fill(&e, t0, 'a', 1);
-    ev_fill(&e, t0 + CWL_DAY_MS - 1, 'b', 1); /* span just under 24 h: same call */
-    ev_fill(&e, t0 + CWL_DAY_MS, 'c', 1);     /* exactly 24 h after the first: next call */
-    ev_fill(&e, t0 + 2 * CWL_DAY_MS + 5, 'd', 1);
+    ev_fill(&e, t0 + AWS_DAY_MS - 1, 'b', 1); /* span just under 24 h: same call */
+    ev_fill(&e, t0 + AWS_DAY_MS, 'c', 1);     /* exactly 24 h after the first: next call */
+    ev_fill(&e, t0 + 2 * AWS_DAY_MS + 5, 'd', 1);
     cwl_plan_build(&p, e.ev, e.n, 0, NOW, 0, &lim);
     assert_int_equal(p.ncalls, 3);
     assert_int_equal(p.calls[0].nsend, 2);
@@ -359,11 +369,11 @@ static void test_time_window_and_empty(void **state)
     struct cwl_plan p;
     cwl_plan_init(&p);
     struct events e = {0};
-    ev_fill(&e, NOW - CWL_MAX_AGE_MS - 1, 'o', 5);  /* too old */
-    ev_fill(&e, NOW - CWL_MAX_AGE_MS, 'k', 5);      /* oldest accepted */
+    ev_fill(&e, NOW - AWS_MAX_AGE_MS - 1, 'o', 5);  /* too old */
+    ev_fill(&e, NOW - AWS_MAX_AGE_MS, 'k', 5);      /* oldest accepted */
     ev_fill(&e, NOW, 'k', 0);                       /* empty */
-    ev_fill(&e, NOW + CWL_MAX_AHEAD_MS, 'k', 5);    /* newest accepted */
-    ev_fill(&e, NOW + CWL_MAX_AHEAD_MS + 1, 'n', 5);/* too new */
+    ev_fill(&e, NOW + AWS_MAX_AHEAD_MS, 'k', 5);    /* newest accepted */
+    ev_fill(&e, NOW + AWS_MAX_AHEAD_MS + 1, 'n', 5);/* too new */
     ev_fill(&e, -5, 'o', 5);                        /* before the epoch */
     cwl_plan_build(&p, e.ev, e.n, 0, NOW, 0, &lim);
     assert_int_equal(p.ntoo_old, 2);
@@ -393,7 +403,7 @@ static void test_nothing_to_send(void **state)
     cwl_plan_init(&p);
     struct events e = {0};
     ev_fill(&e, NOW, 'x', 0);
-    ev_fill(&e, NOW - 30 * CWL_DAY_MS, 'x', 4);
+    ev_fill(&e, NOW - 30 * AWS_DAY_MS, 'x', 4);
     cwl_plan_build(&p, e.ev, e.n, 0, NOW, 0, &lim);
     assert_int_equal(p.ncalls, 0);
     assert_int_equal(p.nempty, 1);
@@ -536,7 +546,7 @@ static void test_random_aws_limits(void **state)
     cwl_limits_default(&lim);
     run_random(&lim, 12, 4000, 2000);
     /* a few huge events among small ones */
-    lim.max_event_bytes = CWL_MAX_EVENT_BYTES;
+    lim.max_event_bytes = AWS_MAX_EVENT_BYTES;
     run_random(&lim, 3, 6, 700000);
 }
 

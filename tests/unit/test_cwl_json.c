@@ -189,6 +189,39 @@ static void test_rejected_counts_edges(void **state)
     assert_int_equal(fresh, 0);
 }
 
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629, Table 3-7 of
+ * the Unicode standard: no overlong forms, no surrogates, nothing above
+ * U+10FFFF), or 0. Written here from the standard, sharing no code with the
+ * agent's UTF-8 helper, so that the two can disagree. */
+static size_t reference_utf8_len(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF; /* the allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (avail < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if (s[k] < 0x80 || s[k] > 0xBF)
+            return 0;
+    return n;
+}
+
 /* A plain byte-at-a-time escaper: what buf_append_json_escaped's 8-bytes-at-
  * a-time version must write, byte for byte. */
 static void reference_escape(struct buf *b, const char *str, size_t len)
@@ -196,7 +229,7 @@ static void reference_escape(struct buf *b, const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     for (size_t i = 0; i < len;) {
         unsigned char c = s[i];
-        size_t n = c >= 0x80 ? utf8_seq_len(s + i, len - i) : 0;
+        size_t n = c >= 0x80 ? reference_utf8_len(s + i, len - i) : 0;
         if (n > 0) {
             buf_append(b, s + i, n);
             i += n;

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "tests/unit/temp_dir.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,17 +23,13 @@ static char root[256];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof root, "/tmp/collector-spool-XXXXXX");
-    assert_non_null(mkdtemp(root));
-    return 0;
+    return temp_dir_make(root, sizeof root, "collector-spool");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    return system(cmd);
+    return temp_dir_remove(root);
 }
 
 static struct batch *make_logs(int n, struct meta *m)

@@ -12,10 +12,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/temp_dir.h"
+
 #include "collector/core/util.h"
 #include "collector/inputs/tail_file.h"
 
-static char dir[] = "/tmp/test_tail_file.XXXXXX";
+static char dir[64];
 
 struct got {
     char *lines[64];
@@ -80,16 +82,13 @@ static void reader(struct tail_reader *r, struct got *g, size_t chunk, size_t ma
 static int setup(void **state)
 {
     (void)state;
-    return mkdtemp(dir) ? 0 : -1;
+    return temp_dir_make(dir, sizeof dir, "test_tail_file");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
+    return temp_dir_remove(dir);
 }
 
 static void test_lines_offsets_partial(void **state)

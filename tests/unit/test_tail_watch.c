@@ -12,12 +12,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/temp_dir.h"
+
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 #include "collector/inputs/tail_watch.h"
 #include "collector/loop.h"
 
-static char dir[] = "/tmp/test_tail_watch.XXXXXX";
+static char dir[64];
 
 struct seen {
     char *paths[64];
@@ -83,16 +85,13 @@ static int setup(void **state)
 {
     (void)state;
     log_set_level(LOG_ERROR);
-    return mkdtemp(dir) ? 0 : -1;
+    return temp_dir_make(dir, sizeof dir, "test_tail_watch");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
+    return temp_dir_remove(dir);
 }
 
 static void test_glob_match(void **state)
