@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -81,6 +82,7 @@ struct pipeline {
 
     struct loop_async *done;        /* sender threads -> loop */
     pthread_mutex_t done_lock;
+    _Atomic int senders_running;    /* sender threads not yet returned */
     struct batch *done_head;
 
     struct loop_timer *tick;
@@ -764,6 +766,7 @@ static void *worker_main(void *arg)
     }
     if (out->plugin->worker_free)
         out->plugin->worker_free(out, state);
+    atomic_fetch_sub(&p->senders_running, 1);
     return NULL;
 }
 
@@ -918,7 +921,9 @@ int pipeline_start(struct pipeline *p)
         int n = p->outputs[i]->common.workers > 0 ? (int)p->outputs[i]->common.workers : 1;
         rt->threads = xcalloc((size_t)n, sizeof *rt->threads);
         for (int t = 0; t < n; t++) {
+            atomic_fetch_add(&p->senders_running, 1);
             if (pthread_create(&rt->threads[t], NULL, worker_main, rt) != 0) {
+                atomic_fetch_sub(&p->senders_running, 1);
                 log_msg(LOG_ERROR, "pipeline", "cannot start a sender thread for output %s",
                         p->outputs[i]->name);
                 return -1;
@@ -930,17 +935,30 @@ int pipeline_start(struct pipeline *p)
     return p->tick ? 0 : -1;
 }
 
-void pipeline_free(struct pipeline *p)
+void pipeline_stop_senders(struct pipeline *p)
 {
-    if (!p)
-        return;
-    loop_timer_del(p->loop, p->tick);
     for (int i = 0; i < p->noutputs; i++) {
         struct output_runtime *rt = p->outputs[i]->rt;
         pthread_mutex_lock(&rt->lock);
         rt->stopping = 1;
         pthread_cond_broadcast(&rt->cond);
         pthread_mutex_unlock(&rt->lock);
+    }
+}
+
+int pipeline_senders_running(const struct pipeline *p)
+{
+    return atomic_load(&((struct pipeline *)p)->senders_running);
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (!p)
+        return;
+    loop_timer_del(p->loop, p->tick);
+    pipeline_stop_senders(p);
+    for (int i = 0; i < p->noutputs; i++) {
+        struct output_runtime *rt = p->outputs[i]->rt;
         for (int t = 0; t < rt->nthreads; t++)
             pthread_join(rt->threads[t], NULL);
         free(rt->threads);

@@ -228,6 +228,88 @@ class ReloadThatCannotStart(unittest.TestCase):
             taken.close()
 
 
+def tail_file_conf(port):
+    return f"""
+    [agent]
+    data_dir = {{data_dir}}
+    http_listen = 127.0.0.1:{port}
+    shutdown_timeout = 5s
+
+    [input app]
+    type = tail
+    path = {{tmp}}/app.log
+    read_from_head = true
+    tag = app
+
+    [output f]
+    type = file
+    match = app
+    path = {{out_dir}}
+    flush_interval = 100ms
+    """
+
+
+def append_lines(path, start, stop):
+    with open(path, "a") as f:
+        for i in range(start, stop):
+            f.write(f"line {i}\n")
+
+
+def health_code(addr):
+    """/health's status, None while the endpoint restarts with a configuration."""
+    try:
+        return get(addr, "/health")[0]
+    except OSError:
+        return None
+
+
+class ReloadFailsInsideStart(unittest.TestCase):
+    """A configuration that passes check-config and the reload's checks but
+    fails while starting (here: a new output's disk buffer directory is taken
+    by a file). The running configuration comes back, /health says why, and
+    the lines written before and after the SIGHUP arrive exactly once."""
+
+    def test_new_output_whose_disk_buffer_cannot_open(self):
+        port = free_port()
+        addr = ("127.0.0.1", port)
+        n = 200
+        with Agent(tail_file_conf(port)) as a:
+            log = os.path.join(a.tmp, "app.log")
+            append_lines(log, 0, n)
+            a.start()
+            self.assertEqual(get_retry(addr, "/health")[0], 200)
+            a.wait_for(lambda: len(read_file_output(a.out_dir, "f")) >= n, timeout=20,
+                       what=f"the first {n} lines")
+            os.makedirs(os.path.join(a.data_dir, "buffer"), exist_ok=True)
+            with open(os.path.join(a.data_dir, "buffer", "spooled"), "w") as f:
+                f.write("a file where the disk buffer's directory goes\n")
+            a.write_config("""
+            [output spooled]
+            type = file
+            match = app
+            path = {tmp}/spooled
+            buffer = disk
+            """, name="10-spooled.conf")
+            append_lines(log, n, n + 50)      # before the SIGHUP
+            a.send_signal(signal.SIGHUP)
+            a.wait_for(lambda: health_code(addr) == 503, timeout=20,
+                       what="/health 503 after the failed reload")
+            doc = json.loads(get(addr, "/health")[2])
+            self.assertIn("configuration reload failed", doc["reason"])
+            self.assertIn("outputs could not start", doc["reason"])
+            self.assertIn("cannot open the disk buffer", a.stderr())
+            self.assertIn("the previous configuration runs again", a.stderr())
+            self.assertTrue(a.running())
+            append_lines(log, n + 50, 2 * n)  # after it
+            a.wait_for(lambda: len(read_file_output(a.out_dir, "f")) >= 2 * n, timeout=20,
+                       what="the lines written around the SIGHUP")
+            self.assertEqual(a.stop(), 0)
+            got = collections.Counter(r["message"] for r in read_file_output(a.out_dir, "f"))
+            want = collections.Counter(f"line {i}" for i in range(2 * n))
+            self.assertEqual(sorted((want - got).elements()), [], "lost")
+            self.assertEqual(sorted((got - want).elements()), [], "duplicated")
+
+
 class FilesAndLimits(unittest.TestCase):
     def test_memory_limit_zero_is_refused_with_its_line(self):
         with Agent(gen_conf(free_port()).replace("shutdown_timeout = 5s",
