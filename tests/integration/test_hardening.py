@@ -152,6 +152,46 @@ class StopAndReload(unittest.TestCase):
             self.assertIsNotNone(rc, "a second SIGTERM did not stop the agent")
             self.assertIn("second stop signal", a.stderr())
 
+    def test_second_sigterm_while_waiting_for_a_sender_that_cannot_be_aborted(self):
+        # The sender is stuck fetching credentials from instance metadata
+        # (the black hole, imds_timeout 60s), a request no stop aborts: after
+        # the loop ends, the agent waits for that sender thread. A second
+        # SIGTERM must still be read there and end the wait.
+        n = 30
+        with Agent() as a:
+            a.env = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.hole.url,
+                     "AWS_EC2_METADATA_DISABLED": "false",
+                     "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.hole.url,
+                     "AWS_SHARED_CREDENTIALS_FILE": os.path.join(a.tmp, "none"),
+                     "AWS_CONFIG_FILE": os.path.join(a.tmp, "none")}
+            write_lines(os.path.join(a.tmp, "app.log"), n)
+            a.write_config(cw_conf("{tmp}/app.log", shutdown="60s",
+                                   extra_agent="imds = on\n    imds_timeout = 60s",
+                                   extra_out="buffer = memory"))
+            self.start_stuck(a)
+            a.send_signal(signal.SIGTERM)
+            a.wait_log("stopping; delivering what is buffered")
+            a.send_signal(signal.SIGTERM)
+            # shutdown_timeout is 60 s and the stuck request as long: exiting
+            # within 10 s is the second signal's doing.
+            rc = a.wait_exit(timeout=10)
+            self.assertIsNotNone(rc, "still running 10 s after the second SIGTERM")
+            self.assertEqual(rc, 0)
+            self.assertIn("exiting without waiting for 1 sender", a.stderr())
+            # The stuck batch was never acknowledged: the next start (to an
+            # endpoint that answers, static keys) delivers every line once.
+            with FakeAWS() as aws:
+                a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
+                a.write_config(cw_conf("{tmp}/app.log"))
+                a.start()
+                a.wait_for(lambda: len(aws.messages(GROUP, STREAM)) >= n, timeout=30,
+                           what=f"{n} lines delivered after the restart")
+                self.assertEqual(a.stop(), 0)
+                got = collections.Counter(aws.messages(GROUP, STREAM))
+                want = collections.Counter(f"line {i}" for i in range(n))
+                self.assertEqual(sorted((want - got).elements()), [], "lost")
+                self.assertEqual(sorted((got - want).elements()), [], "duplicated")
+
     def test_sighup_with_a_request_in_flight_is_bounded(self):
         with Agent(env=dict(AWS_ENV, AWS_ENDPOINT_URL=self.hole.url)) as a:
             write_lines(os.path.join(a.tmp, "app.log"), 10)
