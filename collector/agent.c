@@ -714,16 +714,25 @@ static _Noreturn void exit_now(struct agent *a)
     _exit(0);
 }
 
-/* Wait for a's sender threads to return, reading signals meanwhile: a stop
+/* Wait for a's sender threads to return, reading signals meanwhile. Sends in
+ * flight may finish until the drain's deadline (one the server has taken and
+ * is answering would otherwise be sent again: the disk buffer keeps its
+ * batch); then requests in flight are aborted (an endpoint that does not
+ * answer: their batches stay buffered, their sources uncommitted). A stop
  * signal during a stop (or after a second one) waits for nothing more; one
  * during a reload turns the reload into a stop. */
 static void wait_for_senders(struct runner *r, struct agent *a)
 {
     pipeline_stop_senders(a->pipeline);
     struct pollfd pfd = {.fd = r->sfd, .events = POLLIN};
+    int aborted = 0;
     while (pipeline_senders_running(a->pipeline) > 0) {
         if (r->hurried)
             exit_now(a);
+        if (!aborted && mono_ms() >= r->deadline_ms) {
+            aws_abort_settings(a->conf.aws);
+            aborted = 1;
+        }
         if (poll(&pfd, 1, 50) <= 0)
             continue;
         struct signalfd_siginfo si;
@@ -745,9 +754,6 @@ static void wait_for_senders(struct runner *r, struct agent *a)
 /* Stop sender threads, then let inputs persist what was acknowledged. */
 static void agent_stop(struct runner *r, struct agent *a)
 {
-    /* Requests still in flight (an endpoint that does not answer) are
-     * aborted: their batches stay buffered, their sources uncommitted. */
-    aws_abort_settings(a->conf.aws);
     status_stop(a->status);
     a->status = NULL;
     if (a->pipeline)

@@ -697,10 +697,9 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
     dest_dispatch(rt, d, now);
 }
 
-static void on_done(struct loop *loop, void *arg)
+/* Complete the batches senders finished, then commit what inputs may. */
+static void complete_done(struct pipeline *p)
 {
-    struct pipeline *p = arg;
-    (void)loop;
     pthread_mutex_lock(&p->done_lock);
     struct batch *list = p->done_head;
     p->done_head = NULL;
@@ -723,6 +722,13 @@ static void on_done(struct loop *loop, void *arg)
     }
     for (int i = 0; i < p->ninputs; i++)
         commit_acked(p, p->inputs[i]);
+}
+
+static void on_done(struct loop *loop, void *arg)
+{
+    struct pipeline *p = arg;
+    (void)loop;
+    complete_done(p);
     resume_inputs(p);
 }
 
@@ -965,12 +971,12 @@ void pipeline_free(struct pipeline *p)
     }
     loop_async_free(p->done);
     p->done = NULL;
-    /* Batches that finished after the last loop pass, and ones never sent:
-     * their records are not committed, so inputs read them again next run. */
-    for (struct batch *b = p->done_head, *next; b; b = next) {
-        next = b->next;
-        batch_free(b);
-    }
+    /* Sends that finished after the last loop pass are completed (a
+     * delivered chunk leaves the disk buffer, delivered records are
+     * committed), so a stop or reload does not send them again. Batches
+     * never sent: their records are not committed, so inputs read them again
+     * next run, or they stay in the disk buffer. */
+    complete_done(p);
     for (int i = 0; i < p->noutputs; i++) {
         struct output_runtime *rt = p->outputs[i]->rt;
         for (struct batch *b = rt->work_head, *next; b; b = next) {

@@ -4,8 +4,10 @@ the agent, each row of the issue's table as a test that failed before.
 - regex labels: a tenant's collector.multiline.start regex runs only where
   the operator opted in, and under a match limit (real dockerd);
 - stop and reload with a request in flight to an endpoint that never answers
-  (a black-hole socket on 127.0.0.1), a second SIGTERM, reloads that cannot
-  start (data_dir under a file, http_listen port taken);
+  (a black-hole socket on 127.0.0.1), a second SIGTERM (also while the agent
+  waits for a sender stuck in a request no stop aborts), reloads that cannot
+  start (data_dir under a file, http_listen port taken, a new output whose
+  disk buffer cannot open: the previous configuration starts again);
 - memory_limit = 0, a FIFO in conf.d;
 - secrets in check-config and errors (URL userinfo, control characters);
 - 1,024 idle connections to the status endpoint, the unix socket's mode;
@@ -268,7 +270,7 @@ class ReloadThatCannotStart(unittest.TestCase):
             taken.close()
 
 
-def tail_file_conf(port):
+def tail_conf(port, output):
     return f"""
     [agent]
     data_dir = {{data_dir}}
@@ -280,11 +282,23 @@ def tail_file_conf(port):
     path = {{tmp}}/app.log
     read_from_head = true
     tag = app
+    """ + output
 
+
+FILE_OUTPUT = """
     [output f]
     type = file
     match = app
-    path = {{out_dir}}
+    path = {out_dir}
+    flush_interval = 100ms
+    """
+
+CW_OUTPUT = f"""
+    [output cw]
+    type = cloudwatch_logs
+    match = app
+    log_group = {GROUP}
+    log_stream = {STREAM}
     flush_interval = 100ms
     """
 
@@ -309,45 +323,54 @@ class ReloadFailsInsideStart(unittest.TestCase):
     by a file). The running configuration comes back, /health says why, and
     the lines written before and after the SIGHUP arrive exactly once."""
 
+    def check_comes_back(self, a, addr, delivered, n=200):
+        log = os.path.join(a.tmp, "app.log")
+        append_lines(log, 0, n)
+        a.start()
+        self.assertEqual(get_retry(addr, "/health")[0], 200)
+        a.wait_for(lambda: len(delivered()) >= n, timeout=20, what=f"the first {n} lines")
+        os.makedirs(os.path.join(a.data_dir, "buffer"), exist_ok=True)
+        with open(os.path.join(a.data_dir, "buffer", "spooled"), "w") as f:
+            f.write("a file where the disk buffer's directory goes\n")
+        a.write_config("""
+        [output spooled]
+        type = file
+        match = app
+        path = {tmp}/spooled
+        buffer = disk
+        """, name="10-spooled.conf")
+        append_lines(log, n, n + 50)      # before the SIGHUP
+        a.send_signal(signal.SIGHUP)
+        a.wait_for(lambda: health_code(addr) == 503, timeout=20,
+                   what="/health 503 after the failed reload")
+        doc = json.loads(get(addr, "/health")[2])
+        self.assertIn("configuration reload failed", doc["reason"])
+        self.assertIn("outputs could not start", doc["reason"])
+        self.assertIn("cannot open the disk buffer", a.stderr())
+        self.assertIn("the previous configuration runs again", a.stderr())
+        self.assertTrue(a.running())
+        append_lines(log, n + 50, 2 * n)  # after it
+        a.wait_for(lambda: len(delivered()) >= 2 * n, timeout=20,
+                   what="the lines written around the SIGHUP")
+        self.assertEqual(a.stop(), 0)
+        got = collections.Counter(delivered())
+        want = collections.Counter(f"line {i}" for i in range(2 * n))
+        self.assertEqual(sorted((want - got).elements()), [], "lost")
+        self.assertEqual(sorted((got - want).elements()), [], "duplicated")
+
     def test_new_output_whose_disk_buffer_cannot_open(self):
         port = free_port()
-        addr = ("127.0.0.1", port)
-        n = 200
-        with Agent(tail_file_conf(port)) as a:
-            log = os.path.join(a.tmp, "app.log")
-            append_lines(log, 0, n)
-            a.start()
-            self.assertEqual(get_retry(addr, "/health")[0], 200)
-            a.wait_for(lambda: len(read_file_output(a.out_dir, "f")) >= n, timeout=20,
-                       what=f"the first {n} lines")
-            os.makedirs(os.path.join(a.data_dir, "buffer"), exist_ok=True)
-            with open(os.path.join(a.data_dir, "buffer", "spooled"), "w") as f:
-                f.write("a file where the disk buffer's directory goes\n")
-            a.write_config("""
-            [output spooled]
-            type = file
-            match = app
-            path = {tmp}/spooled
-            buffer = disk
-            """, name="10-spooled.conf")
-            append_lines(log, n, n + 50)      # before the SIGHUP
-            a.send_signal(signal.SIGHUP)
-            a.wait_for(lambda: health_code(addr) == 503, timeout=20,
-                       what="/health 503 after the failed reload")
-            doc = json.loads(get(addr, "/health")[2])
-            self.assertIn("configuration reload failed", doc["reason"])
-            self.assertIn("outputs could not start", doc["reason"])
-            self.assertIn("cannot open the disk buffer", a.stderr())
-            self.assertIn("the previous configuration runs again", a.stderr())
-            self.assertTrue(a.running())
-            append_lines(log, n + 50, 2 * n)  # after it
-            a.wait_for(lambda: len(read_file_output(a.out_dir, "f")) >= 2 * n, timeout=20,
-                       what="the lines written around the SIGHUP")
-            self.assertEqual(a.stop(), 0)
-            got = collections.Counter(r["message"] for r in read_file_output(a.out_dir, "f"))
-            want = collections.Counter(f"line {i}" for i in range(2 * n))
-            self.assertEqual(sorted((want - got).elements()), [], "lost")
-            self.assertEqual(sorted((got - want).elements()), [], "duplicated")
+        with Agent(tail_conf(port, FILE_OUTPUT)) as a:
+            self.check_comes_back(a, ("127.0.0.1", port),
+                                  lambda: [r["message"] for r in read_file_output(a.out_dir, "f")])
+
+    def test_cloudwatch_output_comes_back_with_a_usable_client(self):
+        # the stop aborted the old output's AWS requests: started again, it
+        # must get clients that are not aborted, or nothing more is delivered
+        port = free_port()
+        with FakeAWS() as aws, Agent(tail_conf(port, CW_OUTPUT)) as a:
+            a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
+            self.check_comes_back(a, ("127.0.0.1", port), lambda: aws.messages(GROUP, STREAM))
 
 
 class FilesAndLimits(unittest.TestCase):
