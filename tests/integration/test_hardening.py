@@ -364,13 +364,59 @@ class ReloadFailsInsideStart(unittest.TestCase):
             self.check_comes_back(a, ("127.0.0.1", port),
                                   lambda: [r["message"] for r in read_file_output(a.out_dir, "f")])
 
-    def test_cloudwatch_output_comes_back_with_a_usable_client(self):
-        # the stop aborted the old output's AWS requests: started again, it
-        # must get clients that are not aborted, or nothing more is delivered
+    def test_cloudwatch_output_with_a_disk_buffer(self):
+        # a batch sent after the drain found everything on disk is completed
+        # (its chunk removed), not sent again by the configuration that
+        # comes back
         port = free_port()
         with FakeAWS() as aws, Agent(tail_conf(port, CW_OUTPUT)) as a:
             a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
             self.check_comes_back(a, ("127.0.0.1", port), lambda: aws.messages(GROUP, STREAM))
+
+    def test_cloudwatch_output_comes_back_after_its_request_was_aborted(self):
+        # The fake holds the first PutLogEvents 8 s; the drain's deadline
+        # (shutdown_timeout 1s) aborts it. Started again, the old output must
+        # get AWS clients that are not aborted, or nothing more is delivered.
+        port = free_port()
+        addr = ("127.0.0.1", port)
+        n = 200
+        conf = tail_conf(port, CW_OUTPUT).replace("shutdown_timeout = 5s", "shutdown_timeout = 1s")
+        with FakeAWS() as aws, Agent(conf) as a:
+            a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
+            aws.fault("latency", ms=8000, target="PutLogEvents")
+            log = os.path.join(a.tmp, "app.log")
+            append_lines(log, 0, n)
+            a.start()
+            self.assertEqual(get_retry(addr, "/health")[0], 200)
+            held = lambda: [r for r in aws.requests() if r["fault"] == "latency"]
+            a.wait_for(held, timeout=20, what="a PutLogEvents held by the fake")
+            os.makedirs(os.path.join(a.data_dir, "buffer"), exist_ok=True)
+            with open(os.path.join(a.data_dir, "buffer", "spooled"), "w") as f:
+                f.write("a file where the disk buffer's directory goes\n")
+            a.write_config("""
+            [output spooled]
+            type = file
+            match = app
+            path = {tmp}/spooled
+            buffer = disk
+            """, name="10-spooled.conf")
+            a.send_signal(signal.SIGHUP)
+            a.wait_for(lambda: health_code(addr) == 503, timeout=20,
+                       what="/health 503 after the failed reload")
+            self.assertIn("aborted: the agent is stopping", a.stderr())
+            append_lines(log, n, 2 * n)
+            want = collections.Counter(f"line {i}" for i in range(2 * n))
+            a.wait_for(lambda: not want - collections.Counter(aws.messages(GROUP, STREAM)),
+                       timeout=30, what="every line delivered by the configuration that came back")
+            # the held request ends (the fake stores it after its latency)
+            a.wait_for(lambda: held()[0]["status"] is not None, timeout=20, what="the held request")
+            self.assertEqual(a.stop(), 0)
+            got = collections.Counter(aws.messages(GROUP, STREAM))
+            self.assertEqual(sorted((want - got).elements()), [], "lost")
+            # at least once: the aborted batch had reached the fake, which
+            # stored it after the agent gave up; the disk buffer sent it again
+            in_flight = collections.Counter(e["message"] for e in held()[0]["json"]["logEvents"])
+            self.assertEqual(got - want, in_flight, "duplicated beyond the aborted batch")
 
 
 class FilesAndLimits(unittest.TestCase):
