@@ -66,6 +66,16 @@ class BlackHole:
         self.thread.join(5)
 
 
+CW_OUTPUT = f"""
+    [output cw]
+    type = cloudwatch_logs
+    match = app
+    log_group = {GROUP}
+    log_stream = {STREAM}
+    flush_interval = 100ms
+    """
+
+
 def cw_conf(lines_path, extra_agent="", shutdown="2s", extra_out=""):
     return f"""
     [agent]
@@ -80,24 +90,31 @@ def cw_conf(lines_path, extra_agent="", shutdown="2s", extra_out=""):
     read_from_head = true
     tag = app
 
-    [output cw]
-    type = cloudwatch_logs
-    match = app
-    log_group = {GROUP}
-    log_stream = {STREAM}
-    flush_interval = 200ms
+    """ + CW_OUTPUT + f"""
     {extra_out}
     """
 
 
-def write_lines(path, n):
-    with open(path, "w") as f:
-        for i in range(n):
+def append_lines(path, start, stop):
+    with open(path, "a") as f:
+        for i in range(start, stop):
             f.write(f"line {i}\n")
+
+
+def write_lines(path, n):
+    open(path, "w").close()
+    append_lines(path, 0, n)
 
 
 AWS_ENV = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDTEST",
            "AWS_SECRET_ACCESS_KEY": "secret"}
+
+
+def assert_exactly_once(test, messages, n):
+    got = collections.Counter(messages)
+    want = collections.Counter(f"line {i}" for i in range(n))
+    test.assertEqual(sorted((want - got).elements()), [], "lost")
+    test.assertEqual(sorted((got - want).elements()), [], "duplicated")
 
 
 class StopAndReload(unittest.TestCase):
@@ -108,6 +125,26 @@ class StopAndReload(unittest.TestCase):
 
     def tearDown(self):
         self.hole.close()
+
+    def two_sigterms(self, a):
+        """Start a with a request in flight, SIGTERM twice: a's exit code,
+        which must come within 10 s of the second."""
+        self.start_stuck(a)
+        a.send_signal(signal.SIGTERM)
+        a.wait_log("stopping; delivering what is buffered")
+        a.send_signal(signal.SIGTERM)
+        rc = a.wait_exit(timeout=10)
+        self.assertIsNotNone(rc, "still running 10 s after the second SIGTERM")
+        return rc
+
+    def restart_delivers_exactly_once(self, a, n):
+        with FakeAWS() as aws:
+            a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
+            a.start()
+            a.wait_for(lambda: len(aws.messages(GROUP, STREAM)) >= n, timeout=30,
+                       what=f"{n} lines delivered after the restart")
+            self.assertEqual(a.stop(), 0)
+            assert_exactly_once(self, aws.messages(GROUP, STREAM), n)
 
     def start_stuck(self, agent):
         agent.start()
@@ -129,16 +166,7 @@ class StopAndReload(unittest.TestCase):
             self.assertIn("aborted: the agent is stopping", a.stderr())
             # Nothing acknowledged was lost: the next start delivers every
             # line exactly once, to an endpoint that answers.
-            with FakeAWS() as aws:
-                a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
-                a.start()
-                a.wait_for(lambda: len(aws.messages(GROUP, STREAM)) >= n, timeout=30,
-                           what=f"{n} lines delivered after the restart")
-                self.assertEqual(a.stop(), 0)
-                got = collections.Counter(aws.messages(GROUP, STREAM))
-                want = collections.Counter(f"line {i}" for i in range(n))
-                self.assertEqual(sorted((want - got).elements()), [], "lost")
-                self.assertEqual(sorted((got - want).elements()), [], "duplicated")
+            self.restart_delivers_exactly_once(a, n)
 
     def test_second_sigterm_stops_at_once(self):
         with Agent(env=dict(AWS_ENV, AWS_ENDPOINT_URL=self.hole.url)) as a:
@@ -146,12 +174,7 @@ class StopAndReload(unittest.TestCase):
             # a memory buffer: the drain waits for the (never answered) request
             # instead of ending once the batch is on disk
             a.write_config(cw_conf("{tmp}/app.log", shutdown="120s", extra_out="buffer = memory"))
-            self.start_stuck(a)
-            a.send_signal(signal.SIGTERM)
-            a.wait_log("stopping; delivering what is buffered")
-            a.send_signal(signal.SIGTERM)
-            rc = a.wait_exit(timeout=10)
-            self.assertIsNotNone(rc, "a second SIGTERM did not stop the agent")
+            self.assertEqual(self.two_sigterms(a), 0)
             self.assertIn("second stop signal", a.stderr())
 
     def test_second_sigterm_while_waiting_for_a_sender_that_cannot_be_aborted(self):
@@ -170,29 +193,14 @@ class StopAndReload(unittest.TestCase):
             a.write_config(cw_conf("{tmp}/app.log", shutdown="60s",
                                    extra_agent="imds = on\n    imds_timeout = 60s",
                                    extra_out="buffer = memory"))
-            self.start_stuck(a)
-            a.send_signal(signal.SIGTERM)
-            a.wait_log("stopping; delivering what is buffered")
-            a.send_signal(signal.SIGTERM)
             # shutdown_timeout is 60 s and the stuck request as long: exiting
             # within 10 s is the second signal's doing.
-            rc = a.wait_exit(timeout=10)
-            self.assertIsNotNone(rc, "still running 10 s after the second SIGTERM")
-            self.assertEqual(rc, 0)
+            self.assertEqual(self.two_sigterms(a), 0)
             self.assertIn("exiting without waiting for 1 sender", a.stderr())
             # The stuck batch was never acknowledged: the next start (to an
             # endpoint that answers, static keys) delivers every line once.
-            with FakeAWS() as aws:
-                a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
-                a.write_config(cw_conf("{tmp}/app.log"))
-                a.start()
-                a.wait_for(lambda: len(aws.messages(GROUP, STREAM)) >= n, timeout=30,
-                           what=f"{n} lines delivered after the restart")
-                self.assertEqual(a.stop(), 0)
-                got = collections.Counter(aws.messages(GROUP, STREAM))
-                want = collections.Counter(f"line {i}" for i in range(n))
-                self.assertEqual(sorted((want - got).elements()), [], "lost")
-                self.assertEqual(sorted((got - want).elements()), [], "duplicated")
+            a.write_config(cw_conf("{tmp}/app.log"))
+            self.restart_delivers_exactly_once(a, n)
 
     def test_sighup_with_a_request_in_flight_is_bounded(self):
         with Agent(env=dict(AWS_ENV, AWS_ENDPOINT_URL=self.hole.url)) as a:
@@ -293,21 +301,6 @@ FILE_OUTPUT = """
     flush_interval = 100ms
     """
 
-CW_OUTPUT = f"""
-    [output cw]
-    type = cloudwatch_logs
-    match = app
-    log_group = {GROUP}
-    log_stream = {STREAM}
-    flush_interval = 100ms
-    """
-
-
-def append_lines(path, start, stop):
-    with open(path, "a") as f:
-        for i in range(start, stop):
-            f.write(f"line {i}\n")
-
 
 def health_code(addr):
     """/health's status, None while the endpoint restarts with a configuration."""
@@ -315,6 +308,22 @@ def health_code(addr):
         return get(addr, "/health")[0]
     except OSError:
         return None
+
+
+def add_output_that_cannot_start(a):
+    """A new output whose disk buffer directory is taken by a file: the
+    configuration passes check-config and the reload's checks, and fails
+    inside its start."""
+    os.makedirs(os.path.join(a.data_dir, "buffer"), exist_ok=True)
+    with open(os.path.join(a.data_dir, "buffer", "spooled"), "w") as f:
+        f.write("a file where the disk buffer's directory goes\n")
+    a.write_config("""
+    [output spooled]
+    type = file
+    match = app
+    path = {tmp}/spooled
+    buffer = disk
+    """, name="10-spooled.conf")
 
 
 class ReloadFailsInsideStart(unittest.TestCase):
@@ -329,16 +338,7 @@ class ReloadFailsInsideStart(unittest.TestCase):
         a.start()
         self.assertEqual(get_retry(addr, "/health")[0], 200)
         a.wait_for(lambda: len(delivered()) >= n, timeout=20, what=f"the first {n} lines")
-        os.makedirs(os.path.join(a.data_dir, "buffer"), exist_ok=True)
-        with open(os.path.join(a.data_dir, "buffer", "spooled"), "w") as f:
-            f.write("a file where the disk buffer's directory goes\n")
-        a.write_config("""
-        [output spooled]
-        type = file
-        match = app
-        path = {tmp}/spooled
-        buffer = disk
-        """, name="10-spooled.conf")
+        add_output_that_cannot_start(a)
         append_lines(log, n, n + 50)      # before the SIGHUP
         a.send_signal(signal.SIGHUP)
         a.wait_for(lambda: health_code(addr) == 503, timeout=20,
@@ -353,10 +353,7 @@ class ReloadFailsInsideStart(unittest.TestCase):
         a.wait_for(lambda: len(delivered()) >= 2 * n, timeout=20,
                    what="the lines written around the SIGHUP")
         self.assertEqual(a.stop(), 0)
-        got = collections.Counter(delivered())
-        want = collections.Counter(f"line {i}" for i in range(2 * n))
-        self.assertEqual(sorted((want - got).elements()), [], "lost")
-        self.assertEqual(sorted((got - want).elements()), [], "duplicated")
+        assert_exactly_once(self, delivered(), 2 * n)
 
     def test_new_output_whose_disk_buffer_cannot_open(self):
         port = free_port()
@@ -390,16 +387,7 @@ class ReloadFailsInsideStart(unittest.TestCase):
             self.assertEqual(get_retry(addr, "/health")[0], 200)
             held = lambda: [r for r in aws.requests() if r["fault"] == "latency"]
             a.wait_for(held, timeout=20, what="a PutLogEvents held by the fake")
-            os.makedirs(os.path.join(a.data_dir, "buffer"), exist_ok=True)
-            with open(os.path.join(a.data_dir, "buffer", "spooled"), "w") as f:
-                f.write("a file where the disk buffer's directory goes\n")
-            a.write_config("""
-            [output spooled]
-            type = file
-            match = app
-            path = {tmp}/spooled
-            buffer = disk
-            """, name="10-spooled.conf")
+            add_output_that_cannot_start(a)
             a.send_signal(signal.SIGHUP)
             a.wait_for(lambda: health_code(addr) == 503, timeout=20,
                        what="/health 503 after the failed reload")
