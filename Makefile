@@ -12,7 +12,7 @@ BUILD    ?= build
 SAN      ?=
 PYTHON   ?= python3
 
-PKGS     := libcurl jansson zlib openssl libpcre2-8 libarchive
+PKGS     := libcurl jansson zlib openssl libpcre2-8 libarchive libisal libsystemd
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -40,7 +40,7 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
 
-.PHONY: all deps run test test-only check-asan unit integration bench install uninstall clean help docs
+.PHONY: all deps run test test-only check-asan unit integration bench install uninstall clean help docs package
 
 all: $(BUILD)/collector                      ## build build/collector
 
@@ -69,6 +69,13 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
 	@echo "  TOOL  $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS)
+
+# The deflate benchmark also measures libdeflate, which the agent does not link.
+$(BUILD)/tools/deflate_bench: tests/tools/deflate_bench.c $(BUILD)/libcollector.a
+	@mkdir -p $(dir $@)
+	@echo "  TOOL  $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS) \
+	    $(shell pkg-config --libs libdeflate 2>/dev/null)
 
 -include $(DEPFILES)
 
@@ -112,6 +119,10 @@ install: all                                 ## install binary, /etc/collector/c
 	install -d $(DESTDIR)/etc/systemd/system
 	sed 's|/usr/local/bin/collector|$(PREFIX)/bin/collector|' deploy/collector.service \
 		> $(DESTDIR)/etc/systemd/system/collector.service
+
+PACKAGE_DIR ?= $(BUILD)/package
+package: all                                 ## build build/package/collector_VERSION_ARCH.deb (dpkg-deb; deploy/package-deb.sh)
+	@sh deploy/package-deb.sh $(BUILD)/collector $(PACKAGE_DIR) $(VERSION)
 
 uninstall:                                   ## remove what install put in place (keeps /etc/collector)
 	rm -f $(DESTDIR)$(PREFIX)/bin/collector

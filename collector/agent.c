@@ -1,4 +1,5 @@
 #include "collector/agent.h"
+#include "collector/agent_check.h"
 #include "collector/aws/aws.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
@@ -44,15 +45,17 @@ struct input_common {
     char *tag;
 };
 
-static const struct option_def input_common_options[] = {
+const struct option_def input_common_options[] = {
     {"type", OPT_STRING, NULL, OPT_REQUIRED, offsetof(struct input_common, type), NULL,
      "the input module"},
     {"tag", OPT_STRING, NULL, 0, offsetof(struct input_common, tag), NULL,
-     "tag of its records, matched by outputs' `match`; default the section name"},
+     "tag of its records, matched by outputs' `match`; default the section name (metrics "
+     "inputs: metrics.host, metrics.container; the containers input tags with tag_ecs and "
+     "tag_docker instead)"},
     {0},
 };
 
-static const struct option_def output_common_options[] = {
+const struct option_def output_common_options[] = {
     {"type", OPT_STRING, NULL, OPT_REQUIRED, offsetof(struct output_common, type), NULL,
      "the output module"},
     {"match", OPT_LIST, NULL, OPT_REQUIRED, offsetof(struct output_common, match), NULL,
@@ -89,6 +92,20 @@ static const struct option_def output_common_options[] = {
 
 /* -------------------------------------------------------------- loading */
 
+static const struct option_def *const agent_tables[] = {agent_options, status_options, aws_options};
+
+struct check_view agent_check_view(const struct agent *a)
+{
+    struct agent *w = (struct agent *)a; /* warnings are added to a's list */
+    return (struct check_view){
+        .cfg = &a->cfg, .inputs = a->inputs, .ninputs = a->ninputs, .outputs = a->outputs,
+        .noutputs = a->noutputs, .disabled = a->disabled, .ndisabled = a->ndisabled,
+        .hostname = a->conf.hostname, .aws = a->conf.aws, .input_common = input_common_options,
+        .output_common = output_common_options, .agent_tables = agent_tables,
+        .nagent_tables = 3, .warnings = &w->warnings,
+    };
+}
+
 static const char *section_label(const struct conf_section *s, char *buf, size_t len)
 {
     snprintf(buf, len, "[%s%s%s]", s->kind, s->name ? " " : "", s->name ? s->name : "");
@@ -107,15 +124,24 @@ static const char *type_of(const struct conf_section *s, struct diag *diag, cons
     return t->value;
 }
 
-static void list_types(struct buf *out, int inputs)
+/* "did you mean 'tail'?; available: ..." for an unknown module type. */
+static void list_types(struct buf *out, int inputs, const char *wrong)
 {
-    for (int i = 0;; i++) {
+    const char *names[64];
+    int n = 0;
+    for (int i = 0; n < 64; i++) {
         const char *name = inputs ? (input_plugins[i] ? input_plugins[i]->name : NULL)
                                   : (output_plugins[i] ? output_plugins[i]->name : NULL);
         if (!name)
             break;
-        buf_printf(out, "%s%s", i ? ", " : "", name);
+        names[n++] = name;
     }
+    const char *hint = options_suggest(wrong, names, n);
+    if (hint)
+        buf_printf(out, "did you mean '%s'? ", hint);
+    buf_printf(out, "available: ");
+    for (int i = 0; i < n; i++)
+        buf_printf(out, "%s%s", i ? ", " : "", names[i]);
 }
 
 static void load_input(struct agent *a, const struct conf_section *s, struct diag *diag)
@@ -127,9 +153,9 @@ static void load_input(struct agent *a, const struct conf_section *s, struct dia
     if (!plugin) {
         struct buf names;
         buf_init(&names);
-        list_types(&names, 1);
+        list_types(&names, 1, type);
         const struct conf_entry *t = conf_section_get(s, "type");
-        diag_add(diag, t->file, t->line, "unknown input type '%s' (available: %s)", type, names.data);
+        diag_add(diag, t->file, t->line, "unknown input type '%s' (%s)", type, names.data);
         buf_free(&names);
         return;
     }
@@ -142,7 +168,17 @@ static void load_input(struct agent *a, const struct conf_section *s, struct dia
     in->conf = xcalloc(1, plugin->conf_size ? plugin->conf_size : 1);
     struct option_binding b[2] = {{input_common_options, &common}, {plugin->options, in->conf}};
     int errors = options_apply(s, b, 2, diag);
-    in->tag = tag_intern(common.tag && *common.tag ? common.tag : s->name);
+    if (common.tag && agent_input_has_own_tags(plugin)) {
+        /* Its records are tagged by tag_* options; `tag` would be silently unused. */
+        const struct conf_entry *t = conf_section_get(s, "tag");
+        diag_add(diag, t ? t->file : s->file, t ? t->line : s->line,
+                 "[input %s]: the %s input does not use `tag`: it tags its records with its "
+                 "tag_* options (see `collector help input %s`); set those instead",
+                 s->name, plugin->name, plugin->name);
+        errors++;
+    }
+    in->tag = tag_intern(common.tag && *common.tag ? common.tag
+                         : plugin->default_tag ? plugin->default_tag : s->name);
     options_free(input_common_options, &common);
     a->inputs = xrealloc(a->inputs, sizeof *a->inputs * (size_t)(a->ninputs + 1));
     in->index = (uint16_t)a->ninputs;
@@ -160,9 +196,9 @@ static void load_output(struct agent *a, const struct conf_section *s, struct di
     if (!plugin) {
         struct buf names;
         buf_init(&names);
-        list_types(&names, 0);
+        list_types(&names, 0, type);
         const struct conf_entry *t = conf_section_get(s, "type");
-        diag_add(diag, t->file, t->line, "unknown output type '%s' (available: %s)", type, names.data);
+        diag_add(diag, t->file, t->line, "unknown output type '%s' (%s)", type, names.data);
         buf_free(&names);
         return;
     }
@@ -233,6 +269,8 @@ static void resolve_outputs(struct agent *a, struct diag *diag)
     for (int i = 0; i < a->noutputs; i++) {
         struct output_instance *out = a->outputs[i];
         if (out->index == UINT16_MAX - 1) {
+            if (out->plugin->check)
+                out->plugin->check(out, diag);
             output_free(out);
             continue;
         }
@@ -273,6 +311,12 @@ struct agent *agent_load(const char *path, struct diag *diag)
     a->conf.status = xcalloc(1, sizeof *a->conf.status);
     int before = diag->count;
     config_load(&a->cfg, path, diag);
+    /* One more configuration file held by an environment variable: how ECS
+     * hands a container text from SSM Parameter Store or Secrets Manager
+     * (`secrets` in the task definition) without a new image. */
+    const char *extra = getenv("COLLECTOR_EXTRA_CONFIG");
+    if (extra && *extra)
+        config_add_string(&a->cfg, "$COLLECTOR_EXTRA_CONFIG", extra, diag);
     check_names(&a->cfg, diag);
 
     const struct conf_section *agent_section = NULL;
@@ -291,6 +335,13 @@ struct agent *agent_load(const char *path, struct diag *diag)
                  "setting: memory is what keeps a failing output from growing the agent)",
                  a->conf.memory_limit);
     }
+    /* Before any input's init: the metrics inputs copy it (instance id and
+     * cluster fall back to it off EC2). */
+    if (!a->conf.hostname) {
+        char host[256] = "localhost";
+        gethostname(host, sizeof host - 1);
+        a->conf.hostname = xstrdup(host);
+    }
     if (agent_section && agent_section->name) {
         char label[300];
         diag_add(diag, agent_section->file, agent_section->line,
@@ -305,8 +356,11 @@ struct agent *agent_load(const char *path, struct diag *diag)
             continue;
         if (strcmp(s->kind, "input") != 0 && strcmp(s->kind, "output") != 0 &&
             strcmp(s->kind, "parser") != 0) {
-            diag_add(diag, s->file, s->line, "unknown section kind '%s' (expected agent, input, "
-                     "parser or output)", s->kind);
+            static const char *const kinds[] = {"agent", "input", "output", "parser"};
+            const char *hint = options_suggest(s->kind, kinds, 4);
+            diag_add(diag, s->file, s->line, "unknown section kind '%s' (%s%s%sexpected agent, "
+                     "input, parser or output)", s->kind, hint ? "did you mean '" : "",
+                     hint ? hint : "", hint ? "'? " : "");
             continue;
         }
         if (!s->name) {
@@ -325,6 +379,11 @@ struct agent *agent_load(const char *path, struct diag *diag)
                      section_label(s, label, sizeof label));
     }
     int declared_outputs = a->noutputs;
+    /* On every declared output, enabled on this host or not: the verdict
+     * must not depend on the machine. */
+    struct check_view cv = agent_check_view(a);
+    agent_check_routing(&cv);
+    agent_check_durations(&cv);
     resolve_outputs(a, diag);
     if (diag->count == before && a->cfg.nsections > 0) {
         if (a->ninputs == 0)
@@ -343,11 +402,8 @@ struct agent *agent_load(const char *path, struct diag *diag)
         agent_free(a);
         return NULL;
     }
-    if (!a->conf.hostname) {
-        char host[256] = "localhost";
-        gethostname(host, sizeof host - 1);
-        a->conf.hostname = xstrdup(host);
-    }
+    struct check_view after = agent_check_view(a);
+    agent_check_ignored(&after);
     return a;
 }
 
@@ -381,6 +437,7 @@ void agent_free(struct agent *a)
         free(a->conf.status);
     }
     config_free(&a->cfg);
+    diag_free(&a->warnings);
     free(a->config_path);
     free(a);
 }
@@ -408,27 +465,56 @@ void agent_print_config(const struct agent *a, FILE *out)
         options_print(out, o->plugin->options, o->conf);
         uses_aws |= (o->plugin->flags & OUTPUT_USES_AWS) != 0;
     }
-    for (int i = 0; i < a->ndisabled; i++)
-        fprintf(out, "\n# disabled: output %s\n", a->disabled[i]);
     if (uses_aws) {
         /* Which region, endpoints and credential source the AWS outputs would use. */
         char err[512];
-        struct aws_context *ctx = aws_context_new(a->conf.aws, err, sizeof err);
+        char *text = agent_aws_describe(a->conf.aws, err, sizeof err);
         fprintf(out, "\n# AWS (resolved now):\n");
-        if (ctx) {
-            char *text = NULL;
-            size_t len = 0;
-            FILE *mem = open_memstream(&text, &len);
-            aws_context_describe(ctx, mem);
-            fclose(mem);
+        if (text) {
             for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
                 fprintf(out, "#   %s\n", line);
             free(text);
-            aws_context_free(ctx);
         } else {
             fprintf(out, "#   not usable: %s\n", err);
         }
     }
+}
+
+void agent_print_agent_help(FILE *out)
+{
+    fprintf(out, "[agent] section options:\n");
+    options_print_help(out, agent_options);
+    options_print_help(out, status_options);
+    options_print_help(out, aws_options);
+}
+
+static void module_help(FILE *out, const char *kind, const char *name, const char *description,
+                        const struct option_def *common, const struct option_def *own)
+{
+    fprintf(out, "%s %s: %s\n\noptions of every %s:\n", kind, name, description, kind);
+    options_print_help(out, common);
+    fprintf(out, "\noptions of type = %s:\n", name);
+    if (own[0].name)
+        options_print_help(out, own);
+    else
+        fprintf(out, "  (none)\n");
+}
+
+int agent_print_module_help(FILE *out, const char *kind, const char *type)
+{
+    if (strcmp(kind, "input") == 0) {
+        const struct input_plugin *p = input_plugin_find(type);
+        if (p)
+            module_help(out, kind, p->name, p->description, input_common_options, p->options);
+        return p ? 0 : -1;
+    }
+    if (strcmp(kind, "output") == 0) {
+        const struct output_plugin *p = output_plugin_find(type);
+        if (p)
+            module_help(out, kind, p->name, p->description, output_common_options, p->options);
+        return p ? 0 : -1;
+    }
+    return -1;
 }
 
 static void reference_table(FILE *out, const struct option_def *common,
@@ -472,6 +558,9 @@ void agent_print_reference(FILE *out)
 }
 
 /* -------------------------------------------------------------- running */
+
+/* Reload counters: one runner per process; they outlive each configuration. */
+static struct status_reloads reloads = STATUS_RELOADS_INIT;
 
 enum run_state { RUNNING, DRAINING_STOP, DRAINING_RELOAD };
 
@@ -559,7 +648,7 @@ static void reload(struct loop *loop, struct runner *r)
         buf_init(&why);
         for (int i = 0; i < diag.count && i < 5; i++)
             buf_printf(&why, "%s%s", i ? "; " : "", diag.messages[i]);
-        status_note_reload(0, why.data);
+        status_reloads_note(&reloads, 0, why.data);
         buf_free(&why);
         diag_free(&diag);
         return;
@@ -569,7 +658,7 @@ static void reload(struct loop *loop, struct runner *r)
     if (reload_preflight(r->agent, next, why, sizeof why) < 0) {
         log_msg(LOG_ERROR, "agent", "reload failed: %s; the running configuration stays in effect",
                 why);
-        status_note_reload(0, why);
+        status_reloads_note(&reloads, 0, why);
         agent_free(next);
         return;
     }
@@ -628,13 +717,25 @@ static int agent_start(struct agent *a, struct loop *loop, char *why, size_t why
                  "sender thread: see the log)", a->conf.data_dir);
         return -1;
     }
-    a->status = status_start(a, loop);
+    if (reloads.loaded_ms == 0)
+        reloads.loaded_ms = now_ms();
+    struct status_view view = {
+        .config_path = a->config_path, .hostname = a->conf.hostname,
+        .settings = a->conf.status,
+        .inputs = a->inputs, .ninputs = a->ninputs,
+        .outputs = a->outputs, .noutputs = a->noutputs,
+        .disabled = a->disabled, .ndisabled = a->ndisabled,
+        .reloads = &reloads, .pipeline = a->pipeline, .memory_limit = a->conf.memory_limit,
+    };
+    a->status = status_start(&view, loop);
     if (!a->status) {
         snprintf(why, whylen, "the status endpoint could not start (see the log)");
         return -1;
     }
     for (int i = 0; i < a->ndisabled; i++)
         log_msg(LOG_INFO, "agent", "output %s", a->disabled[i]);
+    for (int i = 0; i < a->warnings.count; i++)
+        log_msg(LOG_WARN, "config", "%s", a->warnings.messages[i]);
     for (int i = 0; i < a->noutputs; i++) {
         struct output_instance *o = a->outputs[i];
         struct buf text;
@@ -823,7 +924,7 @@ static int switch_config(struct runner *r, struct loop *loop)
     char why[600];
     if (agent_start(next, loop, why, sizeof why) == 0) {
         agent_free(old);
-        status_note_reload(1, NULL);
+        status_reloads_note(&reloads, 1, NULL);
         log_msg(LOG_INFO, "agent", "configuration reloaded");
         return 0;
     }
@@ -840,7 +941,7 @@ static int switch_config(struct runner *r, struct loop *loop)
                 again);
         return -1;
     }
-    status_note_reload(0, why);
+    status_reloads_note(&reloads, 0, why);
     log_msg(LOG_WARN, "agent", "the previous configuration runs again; fix %s and send SIGHUP",
             old->config_path);
     return r->state == DRAINING_STOP ? 1 : 0;
@@ -911,6 +1012,7 @@ int agent_run(const char *path)
     loop_del_fd(loop, sfd);
     close(sfd);
     loop_free(loop);
+    status_reloads_free(&reloads);
     if (code == 0)
         log_msg(LOG_INFO, "agent", "stopped");
     return code;

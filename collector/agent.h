@@ -3,6 +3,7 @@
 #ifndef COLLECTOR_AGENT_H
 #define COLLECTOR_AGENT_H
 
+#include "collector/agent_check.h"
 #include "collector/core/config.h"
 #include "collector/plugin.h"
 
@@ -39,12 +40,16 @@ struct agent {
     struct loop *loop;
     struct pipeline *pipeline;
     struct status_server *status;  /* the status endpoint while running */
+    struct diag warnings;          /* check-config's warnings, file:line (agent_check.h) */
 };
 
 /* Read and validate the configuration at path into a new agent (nothing
  * started). On error returns NULL with every problem in diag. */
 struct agent *agent_load(const char *path, struct diag *diag);
 void agent_free(struct agent *a);
+
+/* What check-config's checks read (agent_check.h). */
+struct check_view agent_check_view(const struct agent *a);
 
 /* check-config: print the effective configuration, secrets masked. */
 void agent_print_config(const struct agent *a, FILE *out);
@@ -56,6 +61,15 @@ int agent_run(const char *path);
  * table (README.md embeds it; a test checks it is current). */
 void agent_print_reference(FILE *out);
 
+/* `collector help input TYPE` / `output TYPE`: the common and the module's
+ * options from their tables. 0, or -1 when there is no such module. */
+int agent_print_module_help(FILE *out, const char *kind, const char *type);
+/* `collector help agent`: every key of the [agent] section. */
+void agent_print_agent_help(FILE *out);
+
 extern const struct option_def agent_options[];
+/* Keys every [input] and every [output] section takes (type, tag / match...). */
+extern const struct option_def input_common_options[];
+extern const struct option_def output_common_options[];
 
 #endif

@@ -13,7 +13,6 @@
 
 #include "collector/core/histogram.h"
 #include "collector/core/options.h"
-#include "collector/pipeline/batch.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +23,11 @@ struct diag;
 struct loop;
 struct conf_section;
 struct buf;
+struct batch;
+struct tag;
+struct meta;
+struct log_event;
+struct metric_event;
 
 /* ---------------------------------------------------------------- inputs */
 
@@ -54,6 +58,9 @@ struct input_plugin {
     const char *description;
     const struct option_def *options;
     size_t conf_size;
+    /* The tag of its records when the section sets no `tag`; NULL = the
+     * section name. (`tag`, when set, is the tag, for every input.) */
+    const char *default_tag;
 
     /* Validate what the option table cannot (errors to diag with file:line)
      * and set up state. Must not start reading, and must not read or write
@@ -177,6 +184,11 @@ struct output_plugin {
     uint32_t record_overhead;
 
     int (*init)(struct output_instance *out, struct diag *diag);
+    /* Optional: validate the options as init would, with nothing from the
+     * machine (no credentials, region, network) and no side effect. Called
+     * instead of init for an output left out by `enabled`, so that
+     * check-config's verdict is the same on every host. */
+    int (*check)(struct output_instance *out, struct diag *diag);
     /* Optional, for `enabled = auto`: can this output work on this host
      * (credentials, region...)? Return 1, or 0 with the reason in why. Called
      * once at start on the loop thread; must not block for long. */

@@ -1,5 +1,6 @@
 /* The one list of modules. Adding an input or output is adding its file and
  * one line here. */
+#include "collector/pipeline/batch.h"
 #include "collector/plugin.h"
 
 #include "collector/core/util.h"
@@ -11,6 +12,7 @@ extern const struct input_plugin tail_input;
 extern const struct input_plugin containers_input;
 extern const struct input_plugin container_metrics_input;
 extern const struct input_plugin host_metrics_input;
+extern const struct input_plugin journald_input;
 
 extern const struct output_plugin null_output;
 extern const struct output_plugin stdout_output;
@@ -24,6 +26,7 @@ const struct input_plugin *const input_plugins[] = {
     &containers_input,
     &container_metrics_input,
     &host_metrics_input,
+    &journald_input,
     NULL,
 };
 

@@ -31,20 +31,20 @@ install_packages() {
 runtime_packages() {
     if command -v apt-get >/dev/null 2>&1; then
         echo ca-certificates curl libcurl4 libjansson4 zlib1g libssl3 \
-             libpcre2-8-0 libarchive13
+             libpcre2-8-0 libarchive13 libisal2 libsystemd0
     else
         # Amazon Linux 2023 / RHEL family
-        echo ca-certificates curl libcurl jansson zlib openssl-libs pcre2 libarchive
+        echo ca-certificates curl libcurl jansson zlib openssl-libs pcre2 libarchive systemd-libs
     fi
 }
 
 build_packages() {
     if command -v apt-get >/dev/null 2>&1; then
         echo gcc libc6-dev make pkg-config libcurl4-openssl-dev libjansson-dev zlib1g-dev \
-             libssl-dev libpcre2-dev libarchive-dev
+             libssl-dev libpcre2-dev libarchive-dev libisal-dev libsystemd-dev
     else
         echo gcc make pkgconf-pkg-config libcurl-devel jansson-devel zlib-devel openssl-devel \
-             pcre2-devel libarchive-devel
+             pcre2-devel libarchive-devel systemd-devel
     fi
 }
 
@@ -84,10 +84,11 @@ install -d -m 0750 /var/lib/collector
 systemctl daemon-reload
 systemctl enable --now collector.service
 
-# Wait until the agent reports healthy (the status endpoint, default 127.0.0.1:2020).
+# Wait until the agent reports ready (the status endpoint, default 127.0.0.1:8934;
+# /ready: outputs delivering, buffer not full, configuration applied).
 for _ in $(seq 1 30); do
-    if curl -fsS -o /dev/null http://127.0.0.1:2020/health; then
-        log "collector is running and healthy"
+    if curl -fsS -o /dev/null http://127.0.0.1:8934/ready; then
+        log "collector is running and ready"
         exit 0
     fi
     sleep 2

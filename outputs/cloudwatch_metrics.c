@@ -20,6 +20,7 @@
 #include "collector/core/log.h"
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/pmd.h"
+#include "collector/pipeline/batch.h"
 #include "collector/plugin.h"
 
 #include <jansson.h>
@@ -45,7 +46,7 @@ struct cwm_conf {
 };
 
 static const struct option_def cwm_options[] = {
-    {"namespace", OPT_STRING, CI_NAMESPACE, 0, offsetof(struct cwm_conf, namespace_), NULL,
+    {"namespace", OPT_STRING, CI_DEFAULT_NAMESPACE, 0, offsetof(struct cwm_conf, namespace_), NULL,
      "CloudWatch namespace (1-255 printable ASCII, not starting with ':' or AWS/)"},
     {"protocol", OPT_ENUM, "json", 0, offsetof(struct cwm_conf, protocol), "json|query",
      "PutMetricData wire protocol: JSON 1.0 (awsJson) or the query (form) protocol"},
@@ -142,11 +143,10 @@ static void ctx_free(struct cwm_ctx *ctx)
     free(ctx);
 }
 
-static int cwm_init(struct output_instance *out, struct diag *diag)
+/* What init checks of the options, into ctx (its dimension sets). */
+static int check_options(struct output_instance *out, struct cwm_ctx *ctx, struct diag *diag)
 {
-    struct cwm_conf *conf = out->conf;
-    struct cwm_ctx *ctx = xcalloc(1, sizeof *ctx);
-    ctx->conf = conf;
+    const struct cwm_conf *conf = ctx->conf;
     int bad = 0;
     if (!pmd_namespace_valid(conf->namespace_))
         bad |= conf_error(out, diag, "namespace",
@@ -155,6 +155,24 @@ static int cwm_init(struct output_instance *out, struct diag *diag)
     if (conf->storage_resolution != 1 && conf->storage_resolution != 60)
         bad |= conf_error(out, diag, "storage_resolution", "storage_resolution must be 1 or 60");
     bad |= parse_sets(out, ctx, diag);
+    return bad;
+}
+
+static int cwm_check(struct output_instance *out, struct diag *diag)
+{
+    struct cwm_ctx *ctx = xcalloc(1, sizeof *ctx);
+    ctx->conf = out->conf;
+    int bad = check_options(out, ctx, diag);
+    ctx_free(ctx);
+    return bad ? -1 : 0;
+}
+
+static int cwm_init(struct output_instance *out, struct diag *diag)
+{
+    struct cwm_conf *conf = out->conf;
+    struct cwm_ctx *ctx = xcalloc(1, sizeof *ctx);
+    ctx->conf = conf;
+    int bad = check_options(out, ctx, diag);
     if (bad) {
         ctx_free(ctx);
         return -1;
@@ -402,6 +420,7 @@ const struct output_plugin cloudwatch_metrics_output = {
     .options = cwm_options,
     .conf_size = sizeof(struct cwm_conf),
     .init = cwm_init,
+    .check = cwm_check,
     .available = cwm_available,
     .worker_init = cwm_worker_init,
     .worker_free = cwm_worker_free,

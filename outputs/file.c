@@ -14,6 +14,7 @@
 #include "collector/core/config.h"
 #include "collector/core/log.h"
 #include "collector/pipeline/jsonl.h"
+#include "collector/pipeline/batch.h"
 #include "collector/plugin.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* `null` output: counts and discards. For benchmarks and for measuring the
  * pipeline alone; its counters are the output statistics every output has. */
+#include "collector/pipeline/batch.h"
 #include "collector/plugin.h"
 
 static const struct option_def null_options[] = {{0}};

@@ -1,6 +1,7 @@
 /* `stdout` output: every record as one JSON line on standard output. */
 #include "collector/core/log.h"
 #include "collector/pipeline/jsonl.h"
+#include "collector/pipeline/batch.h"
 #include "collector/plugin.h"
 
 #include <errno.h>

@@ -37,7 +37,7 @@ LAYERS = [
                  "collector/metrics"]),
     ("modules", ["collector/inputs", "outputs", "collector/import"]),
     ("services", ["collector/status", "collector/bundle"]),
-    ("agent", ["collector/registry", "collector/agent"]),
+    ("agent", ["collector/registry", "collector/agent", "collector/agent_check"]),
     ("main", ["collector/main"]),
 ]
 

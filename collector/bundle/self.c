@@ -16,7 +16,7 @@
 
 #define DEFAULT_CONF "/etc/collector/conf.d"
 #define DEFAULT_DATA "/var/lib/collector"
-#define DEFAULT_LISTEN "127.0.0.1:2020"
+#define DEFAULT_LISTEN "127.0.0.1:8934"
 
 static void self_config(struct bundle *b, const char *path, char **listen)
 {

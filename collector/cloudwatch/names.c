@@ -11,7 +11,7 @@ static const char *const var_names[CWL_VAR_COUNT] = {
     "hostname",  "instance_id", "ip_address",  "region",        "tag",
     "file_name", "file_path",   "cluster",     "container_instance_id",
     "task_id",   "task_arn",    "task_family", "task_revision", "container_name",
-    "container_id", "image",
+    "container_id", "image", "unit", "identifier",
 };
 
 /* The meta keys a per-record placeholder reads, first found wins. */
@@ -28,6 +28,8 @@ static const char *const var_meta[CWL_VAR_COUNT][2] = {
     [CWL_VAR_CONTAINER_NAME] = {"ecs_container_name", "container_name"},
     [CWL_VAR_CONTAINER_ID] = {"container_id", NULL},
     [CWL_VAR_IMAGE] = {"image", NULL},
+    [CWL_VAR_UNIT] = {"systemd_unit", NULL},
+    [CWL_VAR_IDENTIFIER] = {"syslog_identifier", NULL},
 };
 
 /* A template: parts in order, each a literal (var < 0) or a placeholder. */
@@ -47,7 +49,7 @@ const char *cwl_template_placeholders(void)
 {
     return "{hostname}, {instance_id}, {ip_address}, {region}, {tag}, {file_name}, {file_path}, "
            "{cluster}, {container_instance_id}, {task_id}, {task_arn}, {task_family}, "
-           "{task_revision}, {container_name}, {container_id}, {image}";
+           "{task_revision}, {container_name}, {container_id}, {image}, {unit}, {identifier}";
 }
 
 static void add_part(struct cwl_template *t, int var, const char *text, size_t len)

@@ -39,6 +39,8 @@ enum cwl_var {
     CWL_VAR_CONTAINER_NAME,
     CWL_VAR_CONTAINER_ID,
     CWL_VAR_IMAGE,
+    CWL_VAR_UNIT,         /* journald: _SYSTEMD_UNIT */
+    CWL_VAR_IDENTIFIER,   /* journald: SYSLOG_IDENTIFIER */
     CWL_VAR_COUNT
 };
 

@@ -1,4 +1,5 @@
 #include "collector/core/config.h"
+#include "collector/core/sniff.h"
 #include "collector/core/util.h"
 
 #include <ctype.h>
@@ -372,6 +373,14 @@ static int load_file(struct config *cfg, const char *path, struct diag *diag)
         return -1;
     }
     const char *name = remember_file(cfg, path);
+    enum sniff_format foreign = sniff_format(text.data);
+    if (foreign != SNIFF_OURS) {
+        /* One message for the whole file, not one per line it would fail. */
+        diag_add(diag, name, 1, "this file is %s, not this agent's format: %s",
+                 sniff_format_name(foreign), sniff_format_advice(foreign));
+        buf_free(&text);
+        return -1;
+    }
     if (text.data)
         parse_text(cfg, name, text.data, diag);
     buf_free(&text);
@@ -415,8 +424,14 @@ int config_load(struct config *cfg, const char *path, struct diag *diag)
         int count = 0;
         struct dirent *de;
         while ((de = readdir(dir)) != NULL) {
-            if (de->d_name[0] == '.' || !ends_with(de->d_name, ".conf"))
+            if (de->d_name[0] == '.')
                 continue;
+            if (!ends_with(de->d_name, ".conf")) {
+                /* Said by check-config: a file not read is a surprise otherwise. */
+                cfg->ignored = xrealloc(cfg->ignored, sizeof(char *) * (size_t)(cfg->nignored + 1));
+                cfg->ignored[cfg->nignored++] = xasprintf("%s/%s", path, de->d_name);
+                continue;
+            }
             names = xrealloc(names, sizeof(char *) * (size_t)(count + 1));
             names[count++] = xstrdup(de->d_name);
         }
@@ -452,6 +467,16 @@ int config_load_string(struct config *cfg, const char *name, const char *text, s
     return diag->count == before ? 0 : -1;
 }
 
+int config_add_string(struct config *cfg, const char *name, const char *text, struct diag *diag)
+{
+    int before = diag->count;
+    const char *file = remember_file(cfg, name);
+    char *copy = xstrdup(text);
+    parse_text(cfg, file, copy, diag);
+    free(copy);
+    return diag->count == before ? 0 : -1;
+}
+
 void config_free(struct config *cfg)
 {
     for (int i = 0; i < cfg->nsections; i++) {
@@ -468,6 +493,9 @@ void config_free(struct config *cfg)
     for (int i = 0; i < cfg->nfiles; i++)
         free(cfg->files[i]);
     free(cfg->files);
+    for (int i = 0; i < cfg->nignored; i++)
+        free(cfg->ignored[i]);
+    free(cfg->ignored);
     memset(cfg, 0, sizeof *cfg);
 }
 

@@ -36,6 +36,8 @@ struct config {
     int nfiles;
     struct conf_section *sections;
     int nsections;
+    char **ignored;     /* files of a configuration directory not read: not *.conf (owned) */
+    int nignored;
 };
 
 /* An error list: every message is "file:line: text" (or "path: text"). */
@@ -62,6 +64,10 @@ int config_load(struct config *cfg, const char *path, struct diag *diag);
 
 /* Same, from a string (for tests); name is used as the file name in messages. */
 int config_load_string(struct config *cfg, const char *name, const char *text, struct diag *diag);
+
+/* Parse text as one more file after those already loaded (its sections come
+ * last); name stands for the file in messages. */
+int config_add_string(struct config *cfg, const char *name, const char *text, struct diag *diag);
 
 void config_free(struct config *cfg);
 

@@ -5,8 +5,78 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------ includes */
+
+/* A table with OPT_INCLUDE rows is used through its flat copy (included
+ * rows in place, offsets added up), made once per table and kept for the
+ * life of the process: tables are static. */
+struct flat_table {
+    const struct option_def *defs;
+    struct option_def *rows;
+    struct flat_table *next;
+};
+
+static const struct option_def *included(const struct option_def *d)
+{
+    return (const struct option_def *)(const void *)d->choices;
+}
+
+static int count_rows(const struct option_def *defs, int *includes)
+{
+    int n = 0;
+    for (const struct option_def *d = defs; d->name; d++) {
+        if (d->type == OPT_INCLUDE) {
+            (*includes)++;
+            n += count_rows(included(d), includes);
+        } else {
+            n++;
+        }
+    }
+    return n;
+}
+
+static void copy_rows(const struct option_def *defs, size_t base, struct option_def *out, int *n)
+{
+    for (const struct option_def *d = defs; d->name; d++) {
+        if (d->type == OPT_INCLUDE) {
+            copy_rows(included(d), base + d->offset, out, n);
+        } else {
+            out[*n] = *d;
+            out[*n].offset += base;
+            (*n)++;
+        }
+    }
+}
+
+static const struct option_def *flat(const struct option_def *defs)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static struct flat_table *tables;
+    int includes = 0;
+    int total = count_rows(defs, &includes);
+    if (!includes)
+        return defs;
+    pthread_mutex_lock(&lock);
+    struct flat_table *t = tables;
+    while (t && t->defs != defs)
+        t = t->next;
+    if (!t) {
+        t = xcalloc(1, sizeof *t);
+        t->defs = defs;
+        t->rows = xcalloc((size_t)total + 1, sizeof *t->rows);
+        int n = 0;
+        copy_rows(defs, 0, t->rows, &n);
+        t->next = tables;
+        tables = t;
+    }
+    pthread_mutex_unlock(&lock);
+    return t->rows;
+}
 
 void strlist_free(struct strlist *list)
 {
@@ -43,7 +113,7 @@ static void strlist_split_into(struct strlist *list, const char *text)
 
 const struct option_def *options_find(const struct option_def *defs, const char *name)
 {
-    for (const struct option_def *d = defs; d->name; d++)
+    for (const struct option_def *d = flat(defs); d->name; d++)
         if (strcmp(d->name, name) == 0)
             return d;
     return NULL;
@@ -117,6 +187,7 @@ static const char *set_value(const struct option_def *d, void *target, const cha
         strlist_split_into((struct strlist *)field, value);
         return NULL;
     case OPT_END:
+    case OPT_INCLUDE:
         break;
     }
     return "unsupported option type";
@@ -124,9 +195,73 @@ static const char *set_value(const struct option_def *d, void *target, const cha
 
 static void apply_defaults(const struct option_binding *b)
 {
-    for (const struct option_def *d = b->defs; d->name; d++)
+    for (const struct option_def *d = flat(b->defs); d->name; d++)
         if (d->default_value)
             (void)set_value(d, b->target, d->default_value);
+}
+
+/* ------------------------------------------------------- "did you mean" */
+
+/* Optimal string alignment distance (a swap of neighbours counts 1),
+ * case-insensitive; words longer than 63 bytes are not compared. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best)
+                best = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+const char *options_suggest(const char *word, const char *const *candidates, int n)
+{
+    const char *best = NULL;
+    int best_d = 99;
+    size_t len = strlen(word);
+    /* Close enough to be a typo: 1 edit for short words, a third of the word for long ones. */
+    int limit = len <= 4 ? 1 : (int)(len / 3) + 1;
+    for (int i = 0; i < n; i++) {
+        if (!candidates[i])
+            continue;
+        int dist = edit_distance(word, candidates[i]);
+        if (strcasecmp(word, candidates[i]) == 0)
+            dist = 0;
+        if (dist < best_d) {
+            best_d = dist;
+            best = candidates[i];
+        }
+    }
+    return best && best_d <= limit ? best : NULL;
+}
+
+/* The closest key of the bound tables, or NULL. */
+static const char *suggest_key(const char *key, const struct option_binding *bindings,
+                               int nbindings)
+{
+    const char *names[512];
+    int n = 0;
+    for (int i = 0; i < nbindings; i++)
+        for (const struct option_def *d = bindings[i].defs; d->name && n < 512; d++)
+            names[n++] = d->name;
+    return options_suggest(key, names, n);
 }
 
 int options_apply(const struct conf_section *section, const struct option_binding *bindings,
@@ -139,7 +274,7 @@ int options_apply(const struct conf_section *section, const struct option_bindin
     /* Which table entries were set explicitly, to find duplicates and missing keys. */
     int total = 0;
     for (int i = 0; i < nbindings; i++)
-        for (const struct option_def *d = bindings[i].defs; d->name; d++)
+        for (const struct option_def *d = flat(bindings[i].defs); d->name; d++)
             total++;
     int *seen_line = xcalloc((size_t)total + 1, sizeof(int));
 
@@ -149,7 +284,7 @@ int options_apply(const struct conf_section *section, const struct option_bindin
         void *target = NULL;
         int index = 0, found = -1;
         for (int i = 0; i < nbindings && !def; i++) {
-            for (const struct option_def *d = bindings[i].defs; d->name; d++, index++) {
+            for (const struct option_def *d = flat(bindings[i].defs); d->name; d++, index++) {
                 if (strcmp(d->name, entry->key) == 0) {
                     def = d;
                     target = bindings[i].target;
@@ -159,8 +294,11 @@ int options_apply(const struct conf_section *section, const struct option_bindin
             }
         }
         if (!def) {
-            diag_add(diag, entry->file, entry->line, "unknown key '%s' in [%s%s%s]", entry->key,
-                     section->kind, section->name ? " " : "", section->name ? section->name : "");
+            const char *hint = suggest_key(entry->key, bindings, nbindings);
+            diag_add(diag, entry->file, entry->line, "unknown key '%s' in [%s%s%s]%s%s%s",
+                     entry->key, section->kind, section->name ? " " : "",
+                     section->name ? section->name : "", hint ? "; did you mean '" : "",
+                     hint ? hint : "", hint ? "'?" : "");
             continue;
         }
         if (seen_line[found] && !(def->flags & OPT_MULTI)) {
@@ -196,7 +334,7 @@ int options_apply(const struct conf_section *section, const struct option_bindin
 
     int index = 0;
     for (int i = 0; i < nbindings; i++) {
-        for (const struct option_def *d = bindings[i].defs; d->name; d++, index++) {
+        for (const struct option_def *d = flat(bindings[i].defs); d->name; d++, index++) {
             if ((d->flags & OPT_REQUIRED) && !seen_line[index] && !d->default_value)
                 diag_add(diag, section->file, section->line, "[%s%s%s] is missing required key '%s'",
                          section->kind, section->name ? " " : "", section->name ? section->name : "",
@@ -209,7 +347,7 @@ int options_apply(const struct conf_section *section, const struct option_bindin
 
 void options_free(const struct option_def *defs, void *target)
 {
-    for (const struct option_def *d = defs; d->name; d++) {
+    for (const struct option_def *d = flat(defs); d->name; d++) {
         char *field = (char *)target + d->offset;
         switch (d->type) {
         case OPT_STRING:
@@ -279,6 +417,7 @@ static void format_value(const struct option_def *d, const void *target, char *o
         break;
     }
     case OPT_END:
+    case OPT_INCLUDE:
         out[0] = '\0';
         break;
     }
@@ -287,7 +426,7 @@ static void format_value(const struct option_def *d, const void *target, char *o
 void options_print(FILE *out, const struct option_def *defs, const void *target)
 {
     char value[4096];
-    for (const struct option_def *d = defs; d->name; d++) {
+    for (const struct option_def *d = flat(defs); d->name; d++) {
         format_value(d, target, value, sizeof value);
         fprintf(out, "%-22s = %s\n", d->name, value);
     }
@@ -304,14 +443,15 @@ static const char *type_name(enum opt_type t)
     case OPT_SIZE: return "size";
     case OPT_ENUM: return "enum";
     case OPT_LIST: return "list";
-    case OPT_END: break;
+    case OPT_END:
+    case OPT_INCLUDE: break;
     }
     return "?";
 }
 
 void options_print_help(FILE *out, const struct option_def *defs)
 {
-    for (const struct option_def *d = defs; d->name; d++) {
+    for (const struct option_def *d = flat(defs); d->name; d++) {
         fprintf(out, "  %-22s %-8s %s%s\n", d->name, type_name(d->type),
                 (d->flags & OPT_REQUIRED) ? "(required) " : "",
                 d->description ? d->description : "");
@@ -324,7 +464,7 @@ void options_print_help(FILE *out, const struct option_def *defs)
 
 void options_print_markdown(FILE *out, const struct option_def *defs)
 {
-    for (const struct option_def *d = defs; d->name; d++) {
+    for (const struct option_def *d = flat(defs); d->name; d++) {
         char type[256];
         if (d->type == OPT_ENUM && d->choices) {
             /* '|' separates table cells in Markdown */

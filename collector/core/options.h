@@ -21,7 +21,15 @@
  *   OPT_SIZE                          uint64_t      bytes
  *   OPT_LIST                          struct strlist (space or comma separated words)
  * OPT_ENUM's allowed values are in `choices`, separated by '|'.
- * OPT_INT's optional range is in `choices` as "min..max". */
+ * OPT_INT's optional range is in `choices` as "min..max".
+ *
+ * A table shared by several modules (the tail engine's settings) is bound
+ * with one OPT_INCLUDE row: its rows take their place in the including
+ * table, their offsets counted from the row's own offset (a struct the
+ * including module embeds):
+ *       OPT_INCLUDE_ROW(offsetof(struct tail_conf, engine), tail_engine_options),
+ * (The table travels in `choices`, the one pointer field a row has, so that
+ * every existing table keeps its seven positional fields.) */
 #ifndef COLLECTOR_OPTIONS_H
 #define COLLECTOR_OPTIONS_H
 
@@ -39,6 +47,7 @@ enum opt_type {
     OPT_SIZE,
     OPT_ENUM,
     OPT_LIST,
+    OPT_INCLUDE,    /* the rows of `include`, at offset */
 };
 
 enum opt_flags {
@@ -52,9 +61,12 @@ struct option_def {
     const char *default_value;  /* as it would be written in the file; NULL = none */
     unsigned flags;
     size_t offset;              /* offset of the target field in the module's struct */
-    const char *choices;        /* ENUM: "a|b|c"; INT: "min..max"; else NULL */
+    const char *choices;        /* ENUM: "a|b|c"; INT: "min..max"; INCLUDE: the table */
     const char *description;    /* one line, for help and the reference */
 };
+
+#define OPT_INCLUDE_ROW(offset, table) \
+    {"(include)", OPT_INCLUDE, NULL, 0, (offset), (const char *)(const void *)(table), NULL}
 
 struct strlist {
     char **items;
@@ -92,5 +104,9 @@ void options_print_help(FILE *out, const struct option_def *defs);
 void options_print_markdown(FILE *out, const struct option_def *defs);
 
 const struct option_def *options_find(const struct option_def *defs, const char *name);
+
+/* "Did you mean": the candidate closest to word (a typo: a few edits,
+ * case-insensitive), or NULL when none is close. NULL candidates are skipped. */
+const char *options_suggest(const char *word, const char *const *candidates, int n);
 
 #endif

@@ -76,6 +76,7 @@ static int64_t clock_ns(clockid_t id)
 int64_t now_ns(void) { return clock_ns(CLOCK_REALTIME); }
 int64_t now_ms(void) { return clock_ns(CLOCK_REALTIME) / 1000000; }
 int64_t mono_ms(void) { return clock_ns(CLOCK_MONOTONIC) / 1000000; }
+int64_t mono_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
 /* Split "12.5MiB" into a number and a suffix; the number must be finite,
  * non-negative and the suffix may be empty. */

@@ -19,6 +19,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t now_ms(void);        /* wall clock, ms since the epoch */
 int64_t now_ns(void);        /* wall clock, ns since the epoch */
 int64_t mono_ms(void);       /* monotonic clock, ms */
+int64_t mono_ns(void);       /* monotonic clock, ns */
 
 /* "500ms", "5s", "2m", "1h", "1d", plain "30" = seconds. Returns 0 or -1. */
 int parse_duration_ms(const char *text, int64_t *out_ms);

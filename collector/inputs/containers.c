@@ -38,7 +38,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHANGES_MS 100
 #define FIRST_PASS_WAIT_MS 10000   /* start following even if discovery is slow */
 #define PARTIAL_TIMEOUT_MS 5000
 #define START_GRACE_NS 5000000000LL /* started this shortly before the agent: new */
@@ -65,13 +64,8 @@ struct containers_conf {
     int read_from_head;
     int skip_self;
     uint64_t max_line_size;
-    int64_t refresh_interval_ms;
-    int64_t rotate_wait_ms;
-    int64_t close_inactive_ms;
-    int64_t max_open_files;
-    int64_t read_interval_ms;
-    int64_t checkpoint_interval_ms;
     int label_regex;
+    struct tail_engine_settings engine;   /* tail_engine_options and close_inactive */
 };
 
 static const struct option_def containers_options[] = {
@@ -112,20 +106,9 @@ static const struct option_def containers_options[] = {
      "leave out the agent's own container"},
     {"max_line_size", OPT_SIZE, "1MiB", 0, offsetof(struct containers_conf, max_line_size), NULL,
      "longest line kept whole once Docker's 16 KB pieces are rejoined (then truncated)"},
-    {"refresh_interval", OPT_DURATION, "10s", 0,
-     offsetof(struct containers_conf, refresh_interval_ms), NULL,
-     "rescan the log directories this often (inotify and Docker events are immediate)"},
-    {"rotate_wait", OPT_DURATION, "5s", 0, offsetof(struct containers_conf, rotate_wait_ms), NULL,
-     "keep reading a rotated-away or deleted log this long after its last write"},
-    {"close_inactive", OPT_DURATION, "1m", 0, offsetof(struct containers_conf, close_inactive_ms),
+    OPT_INCLUDE_ROW(offsetof(struct containers_conf, engine), tail_engine_options),
+    {"close_inactive", OPT_DURATION, "1m", 0, offsetof(struct containers_conf, engine.close_inactive_ms),
      NULL, "close a log not written to for this long (a stopped container's is released)"},
-    {"max_open_files", OPT_INT, "1024", 0, offsetof(struct containers_conf, max_open_files),
-     "1..1000000", "open log files at most"},
-    {"read_interval", OPT_DURATION, "250ms", 0, offsetof(struct containers_conf, read_interval_ms),
-     NULL, "as tail's: poll sizes this often when writes are very frequent"},
-    {"checkpoint_interval", OPT_DURATION, "500ms", 0,
-     offsetof(struct containers_conf, checkpoint_interval_ms), NULL,
-     "save acknowledged offsets this often when they changed (and at stop)"},
     {"multiline.label_regex", OPT_BOOL, "false", 0, offsetof(struct containers_conf, label_regex),
      NULL, "honour a container's collector.multiline.start label (a regex chosen by whoever "
      "starts the container; matched under a match limit either way); off: the label is "
@@ -168,9 +151,9 @@ struct containers_ctx {
     char self_id[72];
     struct ctr *ctrs;
     int nctrs;
-    struct loop_timer *timer;
+    struct loop_timer *first_pass_timer; /* starts following if discovery is slow */
     int engine_started;
-    int64_t started_ms;
+    int stopped;
     int64_t started_ns;             /* wall clock: containers started later are new */
     struct buf scratch;             /* decoded json-file line */
     struct buf fields_scratch;      /* decoded collector.parser values */
@@ -717,16 +700,20 @@ static void on_change(void *arg, const char *id, enum cd_change kind)
     }
 }
 
-static void on_timer(struct loop *loop, void *arg)
+/* Discovery's news (loop_async), and the first pass's deadline. */
+static void take_news(struct containers_ctx *c, int first_pass_over)
 {
-    struct containers_ctx *c = arg;
-    (void)loop;
+    if (c->stopped)
+        return;
     if (!c->engine_started) {
         /* The first scan waits for the first discovery pass, so that the
          * containers running at start are "present at start" (read_from_head
          * or their checkpoint), not "new". */
-        if (!cd_ready(c->disc) && mono_ms() - c->started_ms < FIRST_PASS_WAIT_MS)
+        if (!cd_ready(c->disc) && !first_pass_over)
             return;
+        if (c->first_pass_timer)
+            loop_timer_del(c->in->loop, c->first_pass_timer);
+        c->first_pass_timer = NULL;
         cd_take_changes(c->disc, on_change, c);
         c->engine_started = 1;
         if (tail_engine_start(c->engine) < 0)
@@ -734,6 +721,20 @@ static void on_timer(struct loop *loop, void *arg)
         return;
     }
     cd_take_changes(c->disc, on_change, c);
+}
+
+static void on_news(struct loop *loop, void *arg)
+{
+    (void)loop;
+    take_news(arg, 0);
+}
+
+static void on_first_pass_deadline(struct loop *loop, void *arg)
+{
+    struct containers_ctx *c = arg;
+    (void)loop;
+    c->first_pass_timer = NULL; /* a one-shot timer is gone once it has run */
+    take_news(c, 1);
 }
 
 /* ---------------------------------------------------------- callbacks */
@@ -791,16 +792,11 @@ static int containers_init(struct input_instance *in, struct diag *diag)
     struct tail_engine_conf ec = {
         .path = &c->globs,
         .exclude_path = NULL,
-        .refresh_interval_ms = conf->refresh_interval_ms,
+        .settings = conf->engine,
         .poll_interval_ms = 1000,
         .read_from_head = conf->read_from_head,
         .read_new_from_head = 1,
-        .rotate_wait_ms = conf->rotate_wait_ms,
-        .close_inactive_ms = conf->close_inactive_ms,
-        .max_open_files = conf->max_open_files,
         .max_watches = 4096,
-        .read_interval_ms = conf->read_interval_ms,
-        .checkpoint_interval_ms = conf->checkpoint_interval_ms,
         .buffer_size = 256u << 10,
         .max_line_size = FILE_LINE_MAX,
         .long_mode = TAIL_LONG_TRUNCATE,
@@ -829,13 +825,13 @@ static int containers_start(struct input_instance *in)
     struct containers_ctx *c = in->ctx;
     if (c->conf->skip_self)
         find_self(c);
-    if (cd_start(c->disc) < 0) {
+    c->started_ns = now_ns();
+    c->first_pass_timer = loop_timer_add(in->loop, FIRST_PASS_WAIT_MS, 0,
+                                         on_first_pass_deadline, c);
+    if (cd_start(c->disc, in->loop, on_news, c) < 0) {
         log_msg(LOG_ERROR, "containers", "[%s] cannot start the discovery thread", in->name);
         return -1;
     }
-    c->started_ms = mono_ms();
-    c->started_ns = now_ns();
-    c->timer = loop_timer_add(in->loop, CHANGES_MS, CHANGES_MS, on_timer, c);
     return 0;
 }
 
@@ -854,9 +850,10 @@ static void containers_commit(struct input_instance *in, uint64_t cookie_a, uint
 static void containers_stop(struct input_instance *in)
 {
     struct containers_ctx *c = in->ctx;
-    if (c->timer)
-        loop_timer_del(in->loop, c->timer);
-    c->timer = NULL;
+    if (c->first_pass_timer)
+        loop_timer_del(in->loop, c->first_pass_timer);
+    c->first_pass_timer = NULL;
+    c->stopped = 1;
     tail_engine_stop(c->engine);
 }
 
@@ -865,8 +862,8 @@ static void containers_destroy(struct input_instance *in)
     struct containers_ctx *c = in->ctx;
     if (!c)
         return;
-    if (c->timer && in->loop)
-        loop_timer_del(in->loop, c->timer);
+    if (c->first_pass_timer && in->loop)
+        loop_timer_del(in->loop, c->first_pass_timer);
     cd_free(c->disc);
     tail_engine_free(c->engine);
     while (c->ctrs)

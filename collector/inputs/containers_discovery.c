@@ -3,9 +3,9 @@
 
 #include "collector/core/log.h"
 #include "collector/core/util.h"
-#include "collector/inputs/docker_events.h"
-#include "collector/metrics/ecs.h"
-#include "collector/metrics/http_get.h"
+#include "collector/docker/ecs_agent.h"
+#include "collector/docker/events.h"
+#include "collector/docker/local_http.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#define DOCKER_TIMEOUT_MS 5000
 #define ECS_TIMEOUT_MS 2000
 #define WAKE_EVERY_MS 500         /* lookups, ECS refresh, the stream's end */
 #define BACKOFF_MIN_MS 1000
@@ -58,11 +57,12 @@ struct cdisc {
     struct change *changes;
     int nchanges, capc;
     struct ev_batch events;      /* from the stream, not handled yet */
+    struct loop_async *news;     /* wakes the loop: changes to take */
     _Atomic int connected;
     _Atomic int ready;           /* the first pass is over */
 
     /* thread only */
-    struct mh_client *http, *ecs_http;
+    struct local_http *http, *ecs_http;
     struct buf body, ecs_scratch;
     struct ecs_info ecs;
     int ecs_ok;
@@ -100,6 +100,8 @@ static struct entry *entry_locked(struct cdisc *d, const char *id)
 
 static void push_change_locked(struct cdisc *d, const char *id, enum cd_change kind)
 {
+    if (d->nchanges == 0)
+        loop_async_send(d->news); /* later ones join this wake-up until taken */
     if (d->nchanges == d->capc) {
         d->capc = d->capc ? d->capc * 2 : 16;
         d->changes = xrealloc(d->changes, sizeof(*d->changes) * (size_t)d->capc);
@@ -112,7 +114,7 @@ static void fill_from_ecs(struct cdisc *d, struct ctr_info *info)
 {
     if (!d->ecs_ok || !cm_is_ecs(info))
         return;
-    struct dk_container *c = &info->dk;
+    struct docker_container *c = &info->dk;
     snprintf(info->container_instance_id, sizeof(info->container_instance_id), "%s",
              d->ecs.container_instance_id);
     if (!c->cluster[0])
@@ -166,9 +168,7 @@ static void drop(struct cdisc *d, const char *id)
 
 static int docker_get(struct cdisc *d, const char *path, char *err, size_t errlen)
 {
-    char url[512];
-    snprintf(url, sizeof(url), "http://localhost%s", path);
-    return mh_get(d->http, d->socket, url, DOCKER_TIMEOUT_MS, &d->body, err, errlen);
+    return docker_api_get(d->http, d->socket, path, &d->body, err, errlen);
 }
 
 static int read_config_file(struct cdisc *d, const char *id, struct ctr_info *info)
@@ -239,7 +239,7 @@ static int list_all(struct cdisc *d)
     struct buf copy;
     buf_init(&copy);
     buf_append(&copy, d->body.data, d->body.len);
-    dk_parse_list(copy.data, copy.len, on_list_id, d);
+    docker_parse_list(copy.data, copy.len, on_list_id, d);
     buf_free(&copy);
     d->since_ns = t;
     return 0;
@@ -282,7 +282,7 @@ static void on_stream_event(void *arg, const char *action, const char *id)
 
 static void start_stream(struct cdisc *d)
 {
-    d->stream = de_start(d->socket, d->since_ns - EVENTS_OVERLAP_NS, on_stream_event, d);
+    d->stream = docker_events_start(d->socket, d->since_ns - EVENTS_OVERLAP_NS, on_stream_event, d);
     if (!d->stream)
         atomic_store(&d->connected, 0);
 }
@@ -310,9 +310,9 @@ static int take_events(struct cdisc *d)
     free(b.ids);
     free(b.actions);
     char why[256];
-    if (!d->stream || !de_ended(d->stream, why, sizeof(why)))
+    if (!d->stream || !docker_events_ended(d->stream, why, sizeof(why)))
         return 0;
-    de_stop(d->stream);
+    docker_events_stop(d->stream);
     d->stream = NULL;
     atomic_store(&d->connected, 0);
     d->said_down = 1;
@@ -390,6 +390,7 @@ static void *run(void *arg)
         start_stream(d);
     }
     atomic_store(&d->ready, 1);
+    loop_async_send(d->news);
     for (;;) {
         refresh_ecs(d);
         if (have_api) {
@@ -444,10 +445,13 @@ struct cdisc *cd_new(const struct cdisc_conf *conf)
     return d;
 }
 
-int cd_start(struct cdisc *d)
+int cd_start(struct cdisc *d, struct loop *loop, loop_fn news, void *arg)
 {
-    d->http = mh_new();
-    d->ecs_http = mh_new();
+    d->news = loop_async_new(loop, news, arg);
+    if (!d->news)
+        return -1;
+    d->http = local_http_new();
+    d->ecs_http = local_http_new();
     if (pthread_create(&d->thread, NULL, run, d) != 0)
         return -1;
     d->started = 1;
@@ -465,11 +469,12 @@ void cd_free(struct cdisc *d)
         pthread_mutex_unlock(&d->lock);
         pthread_join(d->thread, NULL);
     }
-    de_stop(d->stream);
+    docker_events_stop(d->stream);
+    loop_async_free(d->news);
     free(d->events.ids);
     free(d->events.actions);
-    mh_free(d->http);
-    mh_free(d->ecs_http);
+    local_http_free(d->http);
+    local_http_free(d->ecs_http);
     for (int i = 0; i < d->n; i++)
         free(d->entries[i]);
     free(d->entries);

@@ -13,11 +13,14 @@
  * config.v2.json for the containers the loop asks about (the fallback).
  *
  * The loop side never blocks: cd_get() copies what is known (or asks for
- * it, answered on the next pass), cd_take_changes() hands over what changed. */
+ * it, answered on the next pass), cd_take_changes() hands over what changed.
+ * The thread tells the loop through a loop_async when there is something
+ * to take (a change, or the first pass being over): no polling. */
 #ifndef COLLECTOR_CONTAINERS_DISCOVERY_H
 #define COLLECTOR_CONTAINERS_DISCOVERY_H
 
 #include "collector/inputs/containers_meta.h"
+#include "collector/loop.h"
 
 #include <stdint.h>
 
@@ -34,8 +37,10 @@ enum cd_change { CD_UPDATED = 1, CD_DIED, CD_DESTROYED };
 struct cdisc;
 
 struct cdisc *cd_new(const struct cdisc_conf *conf);
-int cd_start(struct cdisc *d);
-void cd_free(struct cdisc *d);      /* stops and joins the thread */
+/* Starts the thread; news(loop, arg) then runs on the loop thread when
+ * changes wait to be taken or the first pass is over. 0 or -1. */
+int cd_start(struct cdisc *d, struct loop *loop, loop_fn news, void *arg);
+void cd_free(struct cdisc *d);      /* stops and joins the thread (loop thread) */
 
 /* Loop side. 1 with a copy in *out, 0 if not known yet (it is looked up),
  * -1 if it does not exist. */

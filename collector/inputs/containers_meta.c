@@ -1,8 +1,8 @@
 /* Container metadata, filters and record meta: see containers_meta.h. */
 #include "collector/inputs/containers_meta.h"
 
+#include "collector/docker/ecs_agent.h"
 #include "collector/pipeline/record.h"
-#include "collector/metrics/ecs.h"
 #include "parsers/docker_json.h"
 
 #include <fnmatch.h>
@@ -29,7 +29,7 @@ static void add_labels(struct ctr_info *info, json_t *labels)
 int cm_parse(const char *json, size_t len, const char *id_hint, struct ctr_info *info)
 {
     memset(info, 0, sizeof(*info));
-    dk_parse_inspect(json, len, &info->dk); /* fills what it finds even without "Id" */
+    docker_parse_inspect(json, len, &info->dk); /* fills what it finds even without "Id" */
     json_t *root = json_loadb(json, len, 0, NULL);
     if (!json_is_object(root)) {
         json_decref(root);
@@ -76,12 +76,12 @@ static int any_label(const struct strlist *l, const struct ctr_info *info)
 
 int cm_wanted(const struct cm_filter *flt, const struct ctr_info *info, const char **why)
 {
-    const struct dk_container *c = &info->dk;
+    const struct docker_container *c = &info->dk;
     const char *optout = cm_label(info, "collector.logs");
     if (optout && (strcmp(optout, "false") == 0 || strcmp(optout, "0") == 0 ||
                    strcmp(optout, "no") == 0 || strcmp(optout, "off") == 0))
         return *why = "label collector.logs=false", 0;
-    if (dk_is_ecs_internal(c) || strstr(c->name, "~internal~ecs~pause"))
+    if (docker_is_ecs_internal(c) || strstr(c->name, "~internal~ecs~pause"))
         return *why = "the ECS pause container", 0;
     if (flt->self_id && flt->self_id[0] && strcmp(flt->self_id, c->id) == 0)
         return *why = "the agent's own container", 0;
@@ -119,19 +119,19 @@ static int add_pair(const char **pairs, int n, const char *k, const char *v)
 struct meta *cm_meta(const struct ctr_info *info, const char *stream,
                      const struct strlist *label_allow)
 {
-    const struct dk_container *c = &info->dk;
+    const struct docker_container *c = &info->dk;
     const char *pairs[2 * CM_PAIRS_MAX];
     char keys[CM_PAIRS_MAX][128];
     int n = 0;
 #define PAIR(k, v) n = add_pair(pairs, n, (k), (v))
-    char cluster[DK_STR];
+    char cluster[DOCKER_STR];
     ecs_cluster_name(c->cluster, cluster, sizeof(cluster));
     PAIR("container_id", c->id);
     PAIR("container_name", c->name);
     PAIR("image", c->image);
     PAIR("cluster", cluster);
     PAIR("task_arn", c->task_arn);
-    PAIR("task_id", c->task_arn[0] ? dk_task_id(c->task_arn) : NULL);
+    PAIR("task_id", c->task_arn[0] ? docker_task_id(c->task_arn) : NULL);
     PAIR("task_family", c->family);
     PAIR("task_revision", c->revision);
     PAIR("ecs_container_name", c->ecs_name);
@@ -216,32 +216,4 @@ int cm_id_of_path(const char *path, char *out)
     memcpy(out, id, 64);
     out[64] = '\0';
     return age;
-}
-
-int cm_parse_events(const char *json, size_t len,
-                    void (*fn)(void *arg, const char *action, const char *id), void *arg)
-{
-    size_t off = 0;
-    int n = 0;
-    while (off < len) {
-        while (off < len && (json[off] == ' ' || json[off] == '\n' || json[off] == '\r' ||
-                             json[off] == '\t'))
-            off++;
-        if (off >= len)
-            break;
-        json_error_t err;
-        json_t *ev = json_loadb(json + off, len - off, JSON_DISABLE_EOF_CHECK, &err);
-        if (!ev)
-            return n ? n : -1;
-        off += (size_t)err.position;
-        const char *type = json_string_value(json_object_get(ev, "Type"));
-        const char *action = json_string_value(json_object_get(ev, "Action"));
-        const char *id = json_string_value(json_object_get(json_object_get(ev, "Actor"), "ID"));
-        if (type && strcmp(type, "container") == 0 && action && id) {
-            fn(arg, action, id);
-            n++;
-        }
-        json_decref(ev);
-    }
-    return n;
 }

@@ -8,7 +8,7 @@
 #define COLLECTOR_CONTAINERS_META_H
 
 #include "collector/core/options.h"
-#include "collector/metrics/docker.h"
+#include "collector/docker/engine.h"
 
 #include <stddef.h>
 
@@ -17,7 +17,7 @@
 struct meta;
 
 struct ctr_info {
-    struct dk_container dk;          /* id, name, image, ECS labels, running */
+    struct docker_container dk;          /* id, name, image, ECS labels, running */
     char labels[CM_LABELS_MAX];      /* "key=value\0key=value\0...\0" */
     size_t labels_len;
     int64_t started_ns;              /* State.StartedAt; 0 unknown or never started */
@@ -60,10 +60,5 @@ int cm_self_id(const char *text, size_t len, char *out);
  * file's age (0 the current log, N for .log.<N>), or -1 for any other name
  * (Docker's compressed rotations .log.<N>.gz included). */
 int cm_id_of_path(const char *path, char *out);
-
-/* Docker events (GET /events: JSON objects one after another): fn(action,
- * container id) for each container event. Number of events, or -1. */
-int cm_parse_events(const char *json, size_t len,
-                    void (*fn)(void *arg, const char *action, const char *id), void *arg);
 
 #endif

@@ -4,14 +4,11 @@
  * runs on its own thread (collector/metrics/sampler.h); frames are emitted
  * here on the loop thread. See docs/metrics.md. */
 #include "collector/agent.h"
-#include "collector/cloudwatch/host_info.h"
-#include "collector/core/config.h"
 #include "collector/core/log.h"
 #include "collector/metrics/ci_names.h"
-#include "collector/metrics/frame_emit.h"
 #include "collector/metrics/host_sample.h"
-#include "collector/metrics/sampler.h"
-#include "collector/pipeline/pipeline.h"
+#include "collector/metrics/sampler_input.h"
+#include "collector/status/health.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -21,202 +18,200 @@
 #define MOD "host_metrics"
 
 struct hm_conf {
-    int64_t interval_ms;
-    char *proc_root;
+    struct sample_conf base;   /* the rows both sampler inputs have */
     char *host_root;
-    char *docker_socket;
-    char *introspection_url;
-    int64_t introspection_refresh_ms;
-    char *cluster;
     struct strlist fs_types;
     int per_device;
-    int metrics;
-    int emf;
-    char *emf_tag;
-    char *emf_namespace;
-    int64_t storage_resolution;
+    int capacity;
+    int64_t ecs_agent_unhealthy_ms;
+    char *ecs_config;
+    struct strlist task_sizes;
 };
 
 static const struct option_def hm_options[] = {
-    {"interval", OPT_DURATION, "60s", 0, offsetof(struct hm_conf, interval_ms), NULL,
+    {"interval", OPT_DURATION, "60s", 0, offsetof(struct hm_conf, base.interval_ms), NULL,
      "sampling interval (1s or more)"},
-    {"proc_root", OPT_STRING, "/proc", 0, offsetof(struct hm_conf, proc_root), NULL,
+    {"proc_root", OPT_STRING, "/proc", 0, offsetof(struct hm_conf, base.proc_root), NULL,
      "procfs of the host (/host/proc when the agent runs in a container)"},
     {"host_root", OPT_STRING, "", 0, offsetof(struct hm_conf, host_root), NULL,
      "prefix of the host's mount points for statvfs (/host when the agent runs in a container)"},
     {"docker_socket", OPT_STRING, "/var/run/docker.sock", 0,
-     offsetof(struct hm_conf, docker_socket), NULL,
+     offsetof(struct hm_conf, base.docker_socket), NULL,
      "Docker Engine API socket, for running task/container counts and reservations; empty = "
      "off"},
     {"introspection_url", OPT_STRING, "http://127.0.0.1:51678", 0,
-     offsetof(struct hm_conf, introspection_url), NULL,
+     offsetof(struct hm_conf, base.introspection_url), NULL,
      "ECS agent introspection API (cluster, container instance id); empty = off"},
     {"introspection_refresh", OPT_DURATION, "300s", 0,
-     offsetof(struct hm_conf, introspection_refresh_ms), NULL, "how long ECS metadata is cached"},
-    {"cluster", OPT_STRING, NULL, 0, offsetof(struct hm_conf, cluster), NULL,
+     offsetof(struct hm_conf, base.introspection_refresh_ms), NULL, "how long ECS metadata is cached"},
+    {"cluster", OPT_STRING, NULL, 0, offsetof(struct hm_conf, base.cluster), NULL,
      "ClusterName; default from ECS introspection or container labels, else the hostname"},
     {"filesystems", OPT_LIST, "ext2 ext3 ext4 xfs btrfs zfs f2fs vfat", 0,
      offsetof(struct hm_conf, fs_types), NULL, "filesystem types reported"},
-    {"per_device", OPT_BOOL, "true", 0, offsetof(struct hm_conf, per_device), NULL,
-     "also report each filesystem (MountPath), disk (Device) and interface (InterfaceName)"},
-    {"metrics", OPT_BOOL, "true", 0, offsetof(struct hm_conf, metrics), NULL,
+    {"per_device", OPT_BOOL, "false", 0, offsetof(struct hm_conf, per_device), NULL,
+     "also report each filesystem (MountPath), disk (Device) and interface (InterfaceName): "
+     "5, 5 and 8 more series per host for each (custom metrics are billed per series)"},
+    {"capacity", OPT_BOOL, "false", 0, offsetof(struct hm_conf, capacity), NULL,
+     "publish cluster capacity: registered, reserved and free CPU and memory, SchedulableTasks "
+     "and ReservationThreshold per task size, EcsAgentConnected (docs/metrics.md)"},
+    {"schedulable_task_sizes", OPT_LIST, NULL, OPT_MULTI, offsetof(struct hm_conf, task_sizes),
+     NULL, "task sizes NAME:CPU_UNITS:MEMORY_MIB[:PORT...] (static host ports) whose "
+     "SchedulableTasks are published with capacity = true"},
+    {"ecs_agent_unhealthy_after", OPT_DURATION, "0", 0,
+     offsetof(struct hm_conf, ecs_agent_unhealthy_ms), NULL,
+     "with capacity = true: /health fails when the ECS agent has not answered /v1/metadata "
+     "for this long; 0 = never"},
+    {"ecs_config", OPT_STRING, "/etc/ecs/ecs.config", 0, offsetof(struct hm_conf, ecs_config),
+     NULL, "the ECS agent's configuration: ECS_RESERVED_MEMORY is not registered capacity"},
+    {"metrics", OPT_BOOL, "true", 0, offsetof(struct hm_conf, base.metrics), NULL,
      "emit metric records (for cloudwatch_metrics, stdout, file)"},
-    {"emf", OPT_BOOL, "false", 0, offsetof(struct hm_conf, emf), NULL,
+    {"emf", OPT_BOOL, "false", 0, offsetof(struct hm_conf, base.emf), NULL,
      "also emit EMF log records (Instance, InstanceFS, InstanceDiskIO, InstanceNet)"},
-    {"emf_tag", OPT_STRING, "emf.host", 0, offsetof(struct hm_conf, emf_tag), NULL,
+    {"emf_tag", OPT_STRING, "emf.host", 0, offsetof(struct hm_conf, base.emf_tag), NULL,
      "tag of the EMF log records"},
-    {"emf_namespace", OPT_STRING, CI_NAMESPACE, 0, offsetof(struct hm_conf, emf_namespace), NULL,
+    {"emf_namespace", OPT_STRING, CI_DEFAULT_NAMESPACE, 0, offsetof(struct hm_conf, base.emf_namespace), NULL,
      "CloudWatch namespace declared in the EMF records"},
-    {"storage_resolution", OPT_INT, "60", 0, offsetof(struct hm_conf, storage_resolution),
+    {"storage_resolution", OPT_INT, "60", 0, offsetof(struct hm_conf, base.storage_resolution),
      "1..60", "EMF StorageResolution: 1 (high resolution) or 60"},
     {0},
 };
 
 struct hm_state {
+    struct sampler_input si;   /* first: in->ctx is both */
     struct hm_conf *conf;
     struct hs_conf hs_conf;
-    struct hs_state hs;
-    struct sampler *sampler;
-    struct frame_emitter fe;
-    struct input_instance *in;
-    char hostname[256];
-    char instance_id[256];
-    int host_loaded;
-    const struct aws_settings *aws;
-    struct log_limit err_limit;
-    uint64_t errors_seen;
+    struct capacity_size sizes[16];
+    /* loop thread, from the frames: the ECS agent */
+    int ecs_agent;                  /* 1 answers, -1 does not, 0 not asked yet */
+    int64_t ecs_agent_seen_ms;      /* last answer (or the start) */
+    char ecs_agent_version[128];
+    int health_registered;
 };
 
-static int hm_error(struct input_instance *in, struct diag *diag, const char *key,
-                    const char *msg)
-{
-    const struct conf_entry *e = in->section ? conf_section_get(in->section, key) : NULL;
-    diag_add(diag, e ? e->file : (in->section ? in->section->file : NULL),
-             e ? e->line : (in->section ? in->section->line : 0), "input %s: %s", in->name, msg);
-    return -1;
-}
+static const struct sampler_input_ops hm_ops;
 
 static int hm_init(struct input_instance *in, struct diag *diag)
 {
     struct hm_conf *conf = in->conf;
-    int bad = 0;
-    if (conf->interval_ms < 1000)
-        bad |= hm_error(in, diag, "interval", "interval must be 1s or more");
-    if (conf->storage_resolution != 1 && conf->storage_resolution != 60)
-        bad |= hm_error(in, diag, "storage_resolution", "storage_resolution must be 1 or 60");
-    if (!conf->metrics && !conf->emf)
-        bad |= hm_error(in, diag, "metrics", "metrics = false and emf = false: nothing to emit");
+    int bad = sampler_input_check(in, diag, &conf->base);
+    struct capacity_size sizes[16];
+    int nsizes = conf->task_sizes.count;
+    char err[256];
+    if (nsizes > 16) {
+        bad |= sampler_input_error(in, diag, "schedulable_task_sizes", "at most 16 task sizes");
+        nsizes = 16;
+    }
+    for (int i = 0; i < nsizes; i++) {
+        if (capacity_parse_size(conf->task_sizes.items[i], &sizes[i], err, sizeof err) < 0) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "schedulable_task_sizes: %s", err);
+            bad |= sampler_input_error(in, diag, "schedulable_task_sizes", msg);
+        }
+    }
     if (bad)
         return -1;
-    struct hm_state *st = xcalloc(1, sizeof *st);
+    const struct agent_conf *ac = in->agent ? &in->agent->conf : NULL;
+    struct hm_state *st = sampler_input_new(in, sizeof *st, &hm_ops, &conf->base, "metrics.host",
+                                            ac ? ac->aws : NULL, ac ? ac->hostname : NULL);
     st->conf = conf;
-    st->in = in;
-    st->aws = in->agent ? in->agent->conf.aws : NULL;
-    snprintf(st->hostname, sizeof st->hostname, "%s",
-             in->agent && in->agent->conf.hostname ? in->agent->conf.hostname : "localhost");
-    snprintf(st->instance_id, sizeof st->instance_id, "%s", st->hostname);
     struct hs_conf *c = &st->hs_conf;
-    c->proc_root = conf->proc_root;
+    sampler_input_sampling(&st->si, &conf->base, &c->common);
     c->host_root = conf->host_root;
-    c->docker_socket = conf->docker_socket;
-    c->introspection_url = conf->introspection_url;
-    c->introspection_refresh_ms = conf->introspection_refresh_ms;
-    c->cluster = conf->cluster;
-    c->hostname = st->hostname;
-    c->instance_id = st->instance_id;
     c->fs_types = &conf->fs_types;
     c->per_device = conf->per_device;
-    c->metrics = conf->metrics;
-    c->emf = conf->emf;
-    c->emf_namespace = conf->emf_namespace;
-    c->storage_resolution = (int)conf->storage_resolution;
-    st->fe.metric_tag = frame_default_tag(in, "metrics.host");
-    st->fe.emf_tag = tag_intern(conf->emf_tag);
-    in->ctx = st;
+    c->capacity = conf->capacity;
+    c->ecs_config = conf->ecs_config;
+    memcpy(st->sizes, sizes, sizeof sizes);
+    c->sizes = st->sizes;
+    c->nsizes = nsizes;
+    st->si.source = hs_new(c);
     return 0;
-}
-
-static void hm_fill(void *arg, struct mframe *f)
-{
-    struct hm_state *st = arg;
-    if (!st->host_loaded) {
-        struct cwl_host_info h;
-        if (st->aws) {
-            cwl_host_info_load(&h, st->hostname, st->aws, 1);
-            snprintf(st->instance_id, sizeof st->instance_id, "%s", h.instance_id);
-        }
-        st->host_loaded = 1;
-    }
-    hs_sample(&st->hs, f);
-    f->errors = st->hs.errors;
-    snprintf(f->error, sizeof f->error, "%s", st->hs.last_error);
-    f->samples = st->hs.samples;
-}
-
-static void hm_emit(void *arg, const struct mframe *f)
-{
-    struct hm_state *st = arg;
-    if (f->errors != st->errors_seen && f->error[0])
-        log_every(&st->err_limit, 60000, LOG_WARN, MOD, "input %s: %s", st->in->name, f->error);
-    st->errors_seen = f->errors;
-    frame_emit(&st->fe, st->in, f);
-}
-
-static int hm_start(struct input_instance *in)
-{
-    struct hm_state *st = in->ctx;
-    hs_init(&st->hs, &st->hs_conf);
-    st->sampler = sampler_start(in->loop, st->conf->interval_ms, hm_fill, hm_emit, st);
-    if (!st->sampler) {
-        hs_free(&st->hs);
-        return -1;
-    }
-    return 0;
-}
-
-static void hm_stop(struct input_instance *in)
-{
-    struct hm_state *st = in->ctx;
-    if (st->sampler) {
-        sampler_stop(st->sampler);
-        st->sampler = NULL;
-        hs_free(&st->hs);
-    }
-}
-
-static void hm_destroy(struct input_instance *in)
-{
-    struct hm_state *st = in->ctx;
-    if (!st)
-        return;
-    hm_stop(in);
-    frame_emitter_free(&st->fe);
-    free(st);
-    in->ctx = NULL;
 }
 
 static void hm_describe(struct input_instance *in, struct buf *out)
 {
     struct hm_state *st = in->ctx;
     buf_printf(out, "every %lld ms from %s, %llu metric and %llu EMF records",
-               (long long)st->conf->interval_ms, st->conf->proc_root,
-               (unsigned long long)st->fe.metrics_emitted,
-               (unsigned long long)st->fe.logs_emitted);
+               (long long)st->conf->base.interval_ms, st->conf->base.proc_root,
+               (unsigned long long)st->si.fe.metrics_emitted,
+               (unsigned long long)st->si.fe.logs_emitted);
+}
+
+static void hm_emitted(struct input_instance *in, const struct mframe *f)
+{
+    struct hm_state *st = in->ctx;
+    if (!f->ecs_agent)
+        return;
+    if (f->ecs_agent > 0) {
+        st->ecs_agent_seen_ms = mono_ms();
+        snprintf(st->ecs_agent_version, sizeof st->ecs_agent_version, "%s",
+                 f->ecs_agent_version);
+    }
+    if (f->ecs_agent != st->ecs_agent)
+        log_msg(f->ecs_agent > 0 ? LOG_INFO : LOG_WARN, MOD, "input %s: the ECS agent at %s %s",
+                in->name, st->conf->base.introspection_url,
+                f->ecs_agent > 0 ? "answers" : "does not answer /v1/metadata");
+    st->ecs_agent = f->ecs_agent;
 }
 
 static void hm_status(struct input_instance *in, json_t *obj)
 {
     struct hm_state *st = in->ctx;
-    json_object_set_new(obj, "metrics_emitted", json_integer((json_int_t)st->fe.metrics_emitted));
-    json_object_set_new(obj, "emf_emitted", json_integer((json_int_t)st->fe.logs_emitted));
-    json_object_set_new(obj, "errors", json_integer((json_int_t)st->errors_seen));
-    if (st->sampler)
-        json_object_set_new(obj, "sampler_cpu_ns",
-                            json_integer((json_int_t)sampler_cpu_ns(st->sampler)));
+    if (!st->conf->capacity)
+        return;
+    json_t *agent = json_object();
+    json_object_set_new(agent, "connected",
+                        st->ecs_agent ? json_boolean(st->ecs_agent > 0) : json_null());
+    if (st->ecs_agent_version[0])
+        json_object_set_new(agent, "version", json_string(st->ecs_agent_version));
+    json_object_set_new(obj, "ecs_agent", agent);
 }
+
+/* /health: the ECS agent stopped answering for ecs_agent_unhealthy_after. */
+static int ecs_agent_check(void *arg, struct buf *reason)
+{
+    struct hm_state *st = arg;
+    int64_t quiet = mono_ms() - st->ecs_agent_seen_ms;
+    if (st->ecs_agent >= 0 || quiet < st->conf->ecs_agent_unhealthy_ms)
+        return 0;
+    buf_printf(reason, "the ECS agent at %s has not answered for %llds",
+               st->conf->base.introspection_url, (long long)(quiet / 1000));
+    return 1;
+}
+
+static int hm_start(struct input_instance *in)
+{
+    struct hm_state *st = in->ctx;
+    st->ecs_agent_seen_ms = mono_ms();
+    if (st->conf->capacity && st->conf->ecs_agent_unhealthy_ms > 0 &&
+        health_register("ecs_agent", ecs_agent_check, st) == 0)
+        st->health_registered = 1;
+    return sampler_input_start(in);
+}
+
+static void hm_stop(struct input_instance *in)
+{
+    struct hm_state *st = in->ctx;
+    if (st->health_registered)
+        health_unregister("ecs_agent", st);
+    st->health_registered = 0;
+    sampler_input_stop(in);
+}
+
+static void hm_destroy(struct input_instance *in)
+{
+    if (in->ctx)
+        hm_stop(in);
+    sampler_input_destroy(in);
+}
+
+static const struct sampler_input_ops hm_ops = {
+    .mod = MOD, .status = hm_status, .emitted = hm_emitted,
+};
 
 const struct input_plugin host_metrics_input = {
     .name = "host_metrics",
+    .default_tag = "metrics.host",
     .description = "instance CPU, memory, filesystems, disk, network, running tasks "
                    "(Container Insights instance_* metrics and EMF)",
     .options = hm_options,
@@ -226,5 +221,5 @@ const struct input_plugin host_metrics_input = {
     .stop = hm_stop,
     .destroy = hm_destroy,
     .describe = hm_describe,
-    .status = hm_status,
+    .status = sampler_input_status,
 };

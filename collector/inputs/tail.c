@@ -25,13 +25,9 @@
 struct tail_conf {
     struct strlist path;
     struct strlist exclude_path;
-    int64_t refresh_interval_ms;
     int64_t poll_interval_ms;
     int read_from_head;
     int read_new_from_head;
-    int64_t rotate_wait_ms;
-    int64_t close_inactive_ms;
-    int64_t max_open_files;
     int64_t max_watches;
     uint64_t max_line_size;
     char *long_lines;
@@ -44,8 +40,8 @@ struct tail_conf {
     uint64_t ml_max_bytes;
     char *time_key;
     char *time_format;
-    int64_t checkpoint_interval_ms;
-    int64_t read_interval_ms;
+
+    struct tail_engine_settings engine;   /* tail_engine_options and close_inactive */
 };
 
 static const struct option_def tail_options[] = {
@@ -53,8 +49,7 @@ static const struct option_def tail_options[] = {
      "files to follow: globs with * ? [...] and ** (any directories); repeatable"},
     {"exclude_path", OPT_LIST, NULL, OPT_MULTI, offsetof(struct tail_conf, exclude_path), NULL,
      "globs to leave out (a pattern without / matches the file name)"},
-    {"refresh_interval", OPT_DURATION, "10s", 0, offsetof(struct tail_conf, refresh_interval_ms),
-     NULL, "rescan the globs this often (inotify finds new files at once; this is the safety net)"},
+    OPT_INCLUDE_ROW(offsetof(struct tail_conf, engine), tail_engine_options),
     {"poll_interval", OPT_DURATION, "1s", 0, offsetof(struct tail_conf, poll_interval_ms), NULL,
      "stat files and rescan this often when inotify cannot be used (unavailable, watch cap)"},
     {"read_from_head", OPT_BOOL, "false", 0, offsetof(struct tail_conf, read_from_head), NULL,
@@ -62,12 +57,8 @@ static const struct option_def tail_options[] = {
     {"read_newly_discovered_files_from_head", OPT_BOOL, "true", 0,
      offsetof(struct tail_conf, read_new_from_head), NULL,
      "read files that appear later (or while the agent was stopped) from their beginning"},
-    {"rotate_wait", OPT_DURATION, "5s", 0, offsetof(struct tail_conf, rotate_wait_ms), NULL,
-     "keep reading a rotated or deleted file this long after its last write"},
-    {"close_inactive", OPT_DURATION, "5m", 0, offsetof(struct tail_conf, close_inactive_ms), NULL,
+    {"close_inactive", OPT_DURATION, "5m", 0, offsetof(struct tail_conf, engine.close_inactive_ms), NULL,
      "close a file not written to for this long; it is reopened when it grows"},
-    {"max_open_files", OPT_INT, "1024", 0, offsetof(struct tail_conf, max_open_files), "1..1000000",
-     "open file descriptors at most; idle files are closed to make room"},
     {"max_watches", OPT_INT, "4096", 0, offsetof(struct tail_conf, max_watches), "0..1000000",
      "inotify watches (directories) at most; beyond, directories are polled; 0 = poll only"},
     {"max_line_size", OPT_SIZE, "1MiB", 0, offsetof(struct tail_conf, max_line_size), NULL,
@@ -94,13 +85,6 @@ static const struct option_def tail_options[] = {
     {"time_format", OPT_STRING, NULL, 0, offsetof(struct tail_conf, time_format), NULL,
      "strptime-like format (%Y-%m-%dT%H:%M:%S.%f%z); unset = read time; on failure the "
      "file's last good timestamp, else the read time"},
-    {"read_interval", OPT_DURATION, "250ms", 0, offsetof(struct tail_conf, read_interval_ms), NULL,
-     "when writes are so frequent (over 1000/s, and more than 8/s per open file) that a "
-     "write event each costs more than checking sizes, sizes are checked this often instead; "
-     "0 = always use write events"},
-    {"checkpoint_interval", OPT_DURATION, "500ms", 0,
-     offsetof(struct tail_conf, checkpoint_interval_ms), NULL,
-     "save acknowledged offsets this often when they changed (and at stop)"},
     {0},
 };
 
@@ -278,16 +262,11 @@ static int tail_init(struct input_instance *in, struct diag *diag)
     struct tail_engine_conf ec = {
         .path = &conf->path,
         .exclude_path = &conf->exclude_path,
-        .refresh_interval_ms = conf->refresh_interval_ms,
+        .settings = conf->engine,
         .poll_interval_ms = conf->poll_interval_ms,
         .read_from_head = conf->read_from_head,
         .read_new_from_head = conf->read_new_from_head,
-        .rotate_wait_ms = conf->rotate_wait_ms,
-        .close_inactive_ms = conf->close_inactive_ms,
-        .max_open_files = conf->max_open_files,
         .max_watches = conf->max_watches,
-        .read_interval_ms = conf->read_interval_ms,
-        .checkpoint_interval_ms = conf->checkpoint_interval_ms,
         .buffer_size = conf->buffer_size,
         .max_line_size = conf->max_line_size,
         .long_mode = strcmp(conf->long_lines, "split") == 0 ? TAIL_LONG_SPLIT : TAIL_LONG_TRUNCATE,

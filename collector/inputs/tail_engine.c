@@ -238,7 +238,7 @@ static void file_opened(struct tail_engine *c, struct tail_file *f)
  * that can be reopened later (named, at its end, not waiting to be read). */
 static int make_room(struct tail_engine *c)
 {
-    if (c->open_count < c->conf->max_open_files)
+    if (c->open_count < c->conf->settings.max_open_files)
         return 0;
     if (c->no_room)
         return -1;
@@ -251,7 +251,7 @@ static int make_room(struct tail_engine *c)
     c->no_room = 1;
     if (!c->said_open_cap++)
         log_msg(LOG_WARN, c->conf->log_tag, "[%s] max_open_files (%lld) reached: files wait their turn",
-                c->in->name, (long long)c->conf->max_open_files);
+                c->in->name, (long long)c->conf->settings.max_open_files);
     return -1;
 }
 
@@ -771,12 +771,12 @@ static void rescan(struct tail_engine *c)
  * is truncated are lost) as short as we can make it. */
 static void adapt_write_events(struct tail_engine *c, int64_t now)
 {
-    if (now - c->last_rate_ms < 1000 || c->conf->read_interval_ms <= 0)
+    if (now - c->last_rate_ms < 1000 || c->conf->settings.read_interval_ms <= 0)
         return;
     int64_t span = now - c->last_rate_ms;
     c->last_rate_ms = now;
     uint64_t events = tw_take_modify_events(c->watch) * 1000 / (uint64_t)span;
-    uint64_t polls = (uint64_t)c->open_count * 1000 / (uint64_t)c->conf->read_interval_ms;
+    uint64_t polls = (uint64_t)c->open_count * 1000 / (uint64_t)c->conf->settings.read_interval_ms;
     if (!c->size_polling && events > 1000 && events > 2 * polls && polls > 0) {
         c->size_polling = 1;
         tw_set_modify_events(c->watch, 0);
@@ -801,14 +801,14 @@ static void on_tick(struct loop *loop, void *arg)
     const struct tail_engine_conf *conf = c->conf;
     int degraded = tw_degraded(c->watch);
 
-    int64_t rescan_every = degraded ? conf->poll_interval_ms : conf->refresh_interval_ms;
+    int64_t rescan_every = degraded ? conf->poll_interval_ms : conf->settings.refresh_interval_ms;
     if (c->rescan_soon || now - c->last_rescan_ms >= rescan_every)
         rescan(c);
     int poll = degraded && now - c->last_poll_ms >= conf->poll_interval_ms;
     if (poll)
         c->last_poll_ms = now;
     adapt_write_events(c, now);
-    int size_poll = c->size_polling && now - c->last_size_poll_ms >= conf->read_interval_ms - TICK_MS / 2;
+    int size_poll = c->size_polling && now - c->last_size_poll_ms >= conf->settings.read_interval_ms - TICK_MS / 2;
     if (size_poll)
         c->last_size_poll_ms = now;
 
@@ -838,8 +838,8 @@ static void on_tick(struct loop *loop, void *arg)
             if (f->fd >= 0 && !f->in_ready && fstat(f->fd, &rst) == 0 &&
                 (uint64_t)rst.st_size != f->read_off)
                 make_ready(c, f);
-            if (f->in_ready || now - f->last_data_ms < conf->rotate_wait_ms ||
-                now - f->rotated_ms < conf->rotate_wait_ms)
+            if (f->in_ready || now - f->last_data_ms < conf->settings.rotate_wait_ms ||
+                now - f->rotated_ms < conf->settings.rotate_wait_ms)
                 continue;
             if (f->fd >= 0) {
                 tail_file_flush_partial(&c->reader, f);
@@ -848,14 +848,14 @@ static void on_tick(struct loop *loop, void *arg)
             }
             /* Kept (closed) until a rescan after rotate_wait has not found
              * it under a matching name, then forgotten once acknowledged. */
-            if (f->seen_scan != c->scan_gen && c->last_rescan_ms > f->rotated_ms + conf->rotate_wait_ms) {
+            if (f->seen_scan != c->scan_gen && c->last_rescan_ms > f->rotated_ms + conf->settings.rotate_wait_ms) {
                 f->dead = 1;
                 if (f->pending == 0)
                     forget(c, f);
             }
             continue;
         }
-        if (f->fd >= 0 && !f->in_ready && f->at_eof && now - f->last_data_ms >= conf->close_inactive_ms &&
+        if (f->fd >= 0 && !f->in_ready && f->at_eof && now - f->last_data_ms >= conf->settings.close_inactive_ms &&
             !held(c, f)) {
             file_close(c, f);
             continue;
@@ -885,7 +885,7 @@ static void on_tick(struct loop *loop, void *arg)
             }
         }
     }
-    if (c->dirty && now - c->last_ckpt_ms >= conf->checkpoint_interval_ms - TICK_MS / 2) {
+    if (c->dirty && now - c->last_ckpt_ms >= conf->settings.checkpoint_interval_ms - TICK_MS / 2) {
         c->last_ckpt_ms = now;
         save_checkpoint(c);
     }

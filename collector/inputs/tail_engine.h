@@ -39,19 +39,29 @@
 struct input_instance;
 struct tail_engine;
 
-struct tail_engine_conf {
-    const struct strlist *path;
-    const struct strlist *exclude_path;
+/* The engine's settings the tail and containers inputs both take from
+ * their sections: they embed this struct and bind tail_engine_options to
+ * it with an OPT_INCLUDE_ROW, plus a close_inactive row of their own (its
+ * default differs: 5m for tail, 1m for containers). */
+struct tail_engine_settings {
     int64_t refresh_interval_ms;
-    int64_t poll_interval_ms;
-    int read_from_head;
-    int read_new_from_head;
     int64_t rotate_wait_ms;
     int64_t close_inactive_ms;
     int64_t max_open_files;
-    int64_t max_watches;
     int64_t read_interval_ms;
     int64_t checkpoint_interval_ms;
+};
+
+extern const struct option_def tail_engine_options[];
+
+struct tail_engine_conf {
+    const struct strlist *path;
+    const struct strlist *exclude_path;
+    struct tail_engine_settings settings;
+    int64_t poll_interval_ms;
+    int read_from_head;
+    int read_new_from_head;
+    int64_t max_watches;
     size_t buffer_size;
     size_t max_line_size;
     enum tail_long_mode long_mode;

@@ -5,6 +5,10 @@
 #define COLLECTOR_METRICS_CI_NAMES_H
 
 #define CI_NAMESPACE "ECS/ContainerInsights"
+/* The agent's own namespace, the default: its series never mix with those
+ * of Container Insights when that is also enabled on the cluster. Set
+ * namespace / emf_namespace = ECS/ContainerInsights to publish into it. */
+#define CI_DEFAULT_NAMESPACE "Collector/ECS"
 
 #define CI_DIM_CLUSTER "ClusterName"
 #define CI_DIM_SERVICE "ServiceName"

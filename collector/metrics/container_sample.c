@@ -2,10 +2,10 @@
 #include "collector/metrics/container_sample.h"
 
 #include "collector/core/log.h"
+#include "collector/docker/local_http.h"
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/dockerstats.h"
 #include "collector/metrics/emf.h"
-#include "collector/metrics/http_get.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,34 +16,33 @@
 #define ECS_TIMEOUT_MS 1000
 #define ECS_RETRY_MS 10000
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+static const struct sample_source_ops cs_ops;
 
-void cs_init(struct cs_state *s, const struct cs_conf *conf)
+struct sample_source *cs_new(const struct cs_conf *conf)
 {
-    memset(s, 0, sizeof *s);
+    struct cs_state *s = xcalloc(1, sizeof *s);
+    s->source.ops = &cs_ops;
     s->conf = conf;
     cg_reader_init(&s->cg, conf->cgroup_root);
-    cc_init(&s->cc, conf->docker_socket, conf->proc_root, conf->use_docker_api ? NULL : &s->cg);
-    if (conf->introspection_url && *conf->introspection_url)
-        s->ecs_http = mh_new();
+    cc_init(&s->cc, conf->common.docker_socket, conf->common.proc_root, conf->use_docker_api ? NULL : &s->cg);
+    if (conf->common.introspection_url && *conf->common.introspection_url)
+        s->ecs_http = local_http_new();
     agg_out_init(&s->out);
     buf_init(&s->scratch);
+    return &s->source;
 }
 
-void cs_free(struct cs_state *s)
+static void cs_free(struct sample_source *src)
 {
+    struct cs_state *s = (struct cs_state *)src;
     cg_reader_free(&s->cg);
     cc_free(&s->cc);
-    mh_free(s->ecs_http);
+    local_http_free(s->ecs_http);
     ecs_info_free(&s->ecs);
     free(s->agg);
     agg_out_free(&s->out);
     buf_free(&s->scratch);
+    free(s);
 }
 
 /* ------------------------------------------------------------ derivation */
@@ -53,7 +52,7 @@ static double rate(uint64_t prev, uint64_t cur, double secs)
     return cur >= prev && secs > 0 ? (double)(cur - prev) / secs : 0.0;
 }
 
-static double cpu_reserved_units(const struct dk_container *c, const struct cg_stats *st)
+static double cpu_reserved_units(const struct docker_container *c, const struct cg_stats *st)
 {
     if (c->cpu_shares > 0)
         return (double)c->cpu_shares;
@@ -66,7 +65,7 @@ static double cpu_reserved_units(const struct dk_container *c, const struct cg_s
     return 0.0;
 }
 
-static double mem_reserved_bytes(const struct dk_container *c)
+static double mem_reserved_bytes(const struct docker_container *c)
 {
     if (c->memory_reservation > 0)
         return (double)c->memory_reservation;
@@ -130,7 +129,7 @@ static void ecs_refresh(struct cs_state *s)
 {
     if (!s->ecs_http)
         return;
-    s->ecs_ok = ecs_fetch(s->ecs_http, s->conf->introspection_url, ECS_TIMEOUT_MS, &s->scratch,
+    s->ecs_ok = ecs_fetch(s->ecs_http, s->conf->common.introspection_url, ECS_TIMEOUT_MS, &s->scratch,
                           &s->ecs) == 0;
     if (!s->ecs_ok)
         s->ecs_errors++;
@@ -141,7 +140,7 @@ static void ecs_maybe_refresh(struct cs_state *s, int64_t now)
     if (!s->ecs_http || now < s->ecs_next_ms)
         return;
     ecs_refresh(s);
-    s->ecs_next_ms = now + (s->ecs_ok ? s->conf->introspection_refresh_ms : ECS_RETRY_MS);
+    s->ecs_next_ms = now + (s->ecs_ok ? s->conf->common.introspection_refresh_ms : ECS_RETRY_MS);
 }
 
 /* A task seen in labels but not in the cached task list: refresh early
@@ -158,11 +157,11 @@ static void ecs_want_task(struct cs_state *s, const char *arn, int64_t now)
 static int read_system(struct cs_state *s)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/stat", s->conf->proc_root);
+    snprintf(path, sizeof path, "%s/stat", s->conf->common.proc_root);
     if (cg_read_file(&s->cg, path) < 0 || ds_system_cpu(s->cg.buf, &s->sys_ns,
                                                         &s->online_cpus) != 0)
         return -1;
-    snprintf(path, sizeof path, "%s/meminfo", s->conf->proc_root);
+    snprintf(path, sizeof path, "%s/meminfo", s->conf->common.proc_root);
     uint64_t kb = 0;
     if (cg_read_file(&s->cg, path) >= 0 && cg_kv_get(s->cg.buf, "MemTotal:", &kb) == 0)
         s->host_mem = kb * 1024;
@@ -178,7 +177,7 @@ static int read_container(struct cs_state *s, struct cc_entry *e, struct cg_stat
         snprintf(path, sizeof path, "/containers/%s/stats?stream=false&one-shot=true", e->c.id);
         unsigned cpus;
         if (cc_docker_get(&s->cc, path) != 200 ||
-            dk_parse_stats(s->cc.body.data, s->cc.body.len, st, net, sys_ns, &cpus) != 0)
+            ds_parse_api_stats(s->cc.body.data, s->cc.body.len, st, net, sys_ns, &cpus) != 0)
             return -1;
         if (cpus)
             s->online_cpus = cpus;
@@ -187,7 +186,7 @@ static int read_container(struct cs_state *s, struct cc_entry *e, struct cg_stat
     if (!e->version || cg_read(&s->cg, e->version, e->dirs, st) != 0)
         return -1;
     char path[512];
-    snprintf(path, sizeof path, "%s/%d/net/dev", s->conf->proc_root, e->c.pid);
+    snprintf(path, sizeof path, "%s/%d/net/dev", s->conf->common.proc_root, e->c.pid);
     memset(net, 0, sizeof *net);
     if (cg_read_file(&s->cg, path) >= 0)
         netdev_parse(s->cg.buf, NULL, NULL, net);
@@ -196,13 +195,13 @@ static int read_container(struct cs_state *s, struct cc_entry *e, struct cg_stat
 
 static void fill_identity(struct cs_state *s, const struct cc_entry *e, struct agg_container *a)
 {
-    const struct dk_container *c = &e->c;
+    const struct docker_container *c = &e->c;
     snprintf(a->id, sizeof a->id, "%s", c->id);
     snprintf(a->name, sizeof a->name, "%s", c->name);
     snprintf(a->image, sizeof a->image, "%s", c->image);
     snprintf(a->ecs_name, sizeof a->ecs_name, "%s", c->ecs_name);
     snprintf(a->task_arn, sizeof a->task_arn, "%s", c->task_arn);
-    snprintf(a->task_id, sizeof a->task_id, "%s", c->task_arn[0] ? dk_task_id(c->task_arn) : "");
+    snprintf(a->task_id, sizeof a->task_id, "%s", c->task_arn[0] ? docker_task_id(c->task_arn) : "");
     snprintf(a->family, sizeof a->family, "%s", c->family);
     snprintf(a->revision, sizeof a->revision, "%s", c->revision);
     a->service[0] = '\0';
@@ -219,19 +218,8 @@ static void fill_identity(struct cs_state *s, const struct cc_entry *e, struct a
 
 static void resolve_cluster(struct cs_state *s)
 {
-    const char *c = s->conf->cluster && *s->conf->cluster ? s->conf->cluster : NULL;
-    if (!c && s->ecs.cluster[0])
-        c = s->ecs.cluster;
-    for (int i = 0; !c && i < s->cc.n; i++)
-        if (s->cc.e[i].c.cluster[0])
-            c = s->cc.e[i].c.cluster;
-    if (c)
-        ecs_cluster_name(c, s->cluster, sizeof s->cluster);
-    else
-        snprintf(s->cluster, sizeof s->cluster, "%s", s->conf->hostname);
-    snprintf(s->ci_id, sizeof s->ci_id, "%s",
-             s->ecs.container_instance_id[0] ? s->ecs.container_instance_id
-                                             : s->conf->instance_id);
+    cc_identity(&s->cc, &s->conf->common, &s->ecs, s->cluster, sizeof s->cluster, s->ci_id,
+                sizeof s->ci_id);
 }
 
 /* ------------------------------------------------------------ frame */
@@ -362,11 +350,11 @@ static void frame_emf(struct cs_state *s, struct mframe *fr)
             {CI_DIM_SERVICE, c->service}, {CI_DIM_FAMILY, c->family},
             {"TaskDefinitionRevision", c->revision}, {"TaskId", c->task_id},
             {"TaskArn", c->task_arn}, {"ContainerInstanceId", s->ci_id},
-            {"EC2InstanceId", cf->instance_id},
+            {"EC2InstanceId", cf->common.instance_id},
         };
         struct emf_doc d = {
-            .timestamp_ms = fr->timestamp_ms, .namespace_ = cf->emf_namespace,
-            .storage_resolution = cf->storage_resolution, .sets = task_sets, .nsets = 3,
+            .timestamp_ms = fr->timestamp_ms, .namespace_ = cf->common.emf_namespace,
+            .storage_resolution = cf->common.storage_resolution, .sets = task_sets, .nsets = 3,
             .metrics = m, .nmetrics = (int)NFIG, .extra = extra, .nextra = 8, .strs = strs,
             .nstrs = (int)(sizeof strs / sizeof strs[0]),
         };
@@ -408,13 +396,13 @@ static void frame_emf(struct cs_state *s, struct mframe *fr)
             {"ContainerId", c->id}, {"Image", c->image}, {CI_DIM_SERVICE, c->service},
             {CI_DIM_FAMILY, c->family}, {"TaskDefinitionRevision", c->revision},
             {"TaskId", c->task_id}, {"ContainerInstanceId", s->ci_id},
-            {"EC2InstanceId", cf->instance_id}, {"ContainerKnownStatus", "RUNNING"},
+            {"EC2InstanceId", cf->common.instance_id}, {"ContainerKnownStatus", "RUNNING"},
         };
         /* container figures are declared as metrics only with the container level */
         int declare = (cf->levels & CI_LEVEL_CONTAINER) != 0;
         struct emf_doc d = {
-            .timestamp_ms = fr->timestamp_ms, .namespace_ = cf->emf_namespace,
-            .storage_resolution = cf->storage_resolution, .sets = ctr_sets, .nsets = 1,
+            .timestamp_ms = fr->timestamp_ms, .namespace_ = cf->common.emf_namespace,
+            .storage_resolution = cf->common.storage_resolution, .sets = ctr_sets, .nsets = 1,
             .metrics = declare ? m : NULL, .nmetrics = declare ? (int)NFIG : 0,
             .extra = extra, .nextra = ne, .strs = strs,
             .nstrs = (int)(sizeof strs / sizeof strs[0]),
@@ -434,19 +422,19 @@ static void frame_emf(struct cs_state *s, struct mframe *fr)
     }
 }
 
-void cs_sample(struct cs_state *s, struct mframe *fr)
+static void sample(struct cs_state *s, struct mframe *fr)
 {
     int64_t now = fr->timestamp_ms;
     int64_t mono = mono_ns();
     s->samples++;
     if (read_system(s) != 0 && !s->conf->use_docker_api) {
-        snprintf(s->last_error, sizeof s->last_error, "cannot read %s/stat", s->conf->proc_root);
+        snprintf(s->last_error, sizeof s->last_error, "cannot read %s/stat", s->conf->common.proc_root);
         return;
     }
     if (cc_refresh(&s->cc) < 0) {
         s->docker_errors++;
         snprintf(s->last_error, sizeof s->last_error, "Docker API at %s: %s",
-                 s->conf->docker_socket, s->cc.err);
+                 s->conf->common.docker_socket, s->cc.err);
         return;
     }
     ecs_maybe_refresh(s, now);
@@ -489,11 +477,23 @@ void cs_sample(struct cs_state *s, struct mframe *fr)
     agg_build(s->agg, s->nagg, &s->out);
     snprintf(fr->cluster, sizeof fr->cluster, "%s", s->cluster);
     snprintf(fr->container_instance_id, sizeof fr->container_instance_id, "%s", s->ci_id);
-    snprintf(fr->instance_id, sizeof fr->instance_id, "%s", s->conf->instance_id);
+    snprintf(fr->instance_id, sizeof fr->instance_id, "%s", s->conf->common.instance_id);
     if (s->nagg == 0 && s->cc.n > 0)
         return; /* first sample of everything: counters primed, nothing to report yet */
-    if (s->conf->metrics)
+    if (s->conf->common.metrics)
         frame_metrics(s, fr);
-    if (s->conf->emf)
+    if (s->conf->common.emf)
         frame_emf(s, fr);
 }
+
+static void cs_sample(struct sample_source *src, struct mframe *f)
+{
+    struct cs_state *s = (struct cs_state *)src;
+    sample(s, f);
+    f->errors = s->docker_errors + s->cgroup_errors + s->ecs_errors;
+    snprintf(f->error, sizeof f->error, "%s", s->last_error);
+    f->containers = s->containers;
+    f->samples = s->samples;
+}
+
+static const struct sample_source_ops cs_ops = {.sample = cs_sample, .free = cs_free};

@@ -7,36 +7,28 @@
 #ifndef COLLECTOR_METRICS_CONTAINER_SAMPLE_H
 #define COLLECTOR_METRICS_CONTAINER_SAMPLE_H
 
+#include "collector/docker/ecs_agent.h"
 #include "collector/metrics/aggregate.h"
 #include "collector/metrics/cgroup.h"
 #include "collector/metrics/ctr_cache.h"
-#include "collector/metrics/ecs.h"
 #include "collector/metrics/frame.h"
+#include "collector/metrics/sample_source.h"
 
 #include <stdint.h>
 
 struct cs_conf {
+    struct sample_conf common;       /* the settings both inputs share */
     int use_docker_api;              /* source = docker_api */
-    const char *docker_socket;
-    const char *proc_root;
     const char *cgroup_root;
-    const char *introspection_url;   /* NULL or "" = off */
-    int64_t introspection_refresh_ms;
-    const char *cluster;             /* override; NULL = from ECS */
-    const char *hostname;            /* cluster name of last resort */
-    const char *instance_id;
     unsigned levels;                 /* enum ci_level */
-    int metrics;                     /* emit metric events */
-    int emf;                         /* emit EMF events */
-    const char *emf_namespace;
-    int storage_resolution;
 };
 
 struct cs_state {
+    struct sample_source source;     /* first: the wrapper's handle */
     const struct cs_conf *conf;
     struct cg_reader cg;
     struct cc cc;
-    struct mh_client *ecs_http;
+    struct local_http *ecs_http;
     struct ecs_info ecs;
     int64_t ecs_next_ms;
     int ecs_ok;
@@ -54,10 +46,8 @@ struct cs_state {
     char last_error[512];
 };
 
-void cs_init(struct cs_state *s, const struct cs_conf *conf);
-void cs_free(struct cs_state *s);
-/* Sample and fill f. */
-void cs_sample(struct cs_state *s, struct mframe *f);
+/* A container sampler reading conf (kept by the caller). */
+struct sample_source *cs_new(const struct cs_conf *conf);
 
 /* The per-interval figures of one container from two samples (pure).
  * elapsed_ns: wall time between them; sys_delta_ns / online_cpus: the

@@ -1,13 +1,12 @@
 /* Container cache: see ctr_cache.h. */
 #include "collector/metrics/ctr_cache.h"
 
-#include "collector/metrics/http_get.h"
+#include "collector/docker/ecs_agent.h"
+#include "collector/docker/local_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DOCKER_TIMEOUT_MS 5000
 
 void cc_init(struct cc *cc, const char *socket, const char *proc_root, struct cg_reader *cg)
 {
@@ -15,7 +14,7 @@ void cc_init(struct cc *cc, const char *socket, const char *proc_root, struct cg
     cc->socket = socket;
     cc->proc_root = proc_root;
     cc->cg = cg;
-    cc->http = mh_new();
+    cc->http = local_http_new();
     buf_init(&cc->body);
 }
 
@@ -32,7 +31,7 @@ void cc_free(struct cc *cc)
     for (int i = 0; i < cc->n; i++)
         entry_clear(&cc->e[i]);
     free(cc->e);
-    mh_free(cc->http);
+    local_http_free(cc->http);
     buf_free(&cc->body);
     memset(cc, 0, sizeof *cc);
 }
@@ -41,10 +40,7 @@ int cc_docker_get(struct cc *cc, const char *path)
 {
     if (!cc->http)
         return -1;
-    char url[512];
-    snprintf(url, sizeof url, "http://localhost%s", path);
-    return mh_get(cc->http, cc->socket, url, DOCKER_TIMEOUT_MS, &cc->body, cc->err,
-                  sizeof cc->err);
+    return docker_api_get(cc->http, cc->socket, path, &cc->body, cc->err, sizeof cc->err);
 }
 
 static void resolve_cgroups(struct cc *cc, struct cc_entry *e)
@@ -97,7 +93,7 @@ int cc_refresh(struct cc *cc)
         return -1;
     }
     struct list_ctx l = {.cc = cc};
-    if (dk_parse_list(cc->body.data, cc->body.len, on_id, &l) < 0) {
+    if (docker_parse_list(cc->body.data, cc->body.len, on_id, &l) < 0) {
         snprintf(cc->err, sizeof cc->err, "GET /containers/json: not a JSON array");
         free(l.ids);
         return -1;
@@ -110,9 +106,9 @@ int cc_refresh(struct cc *cc)
             snprintf(path, sizeof path, "/containers/%s/json", l.ids[i]);
             if (cc_docker_get(cc, path) != 200)
                 continue;
-            struct dk_container c;
-            if (dk_parse_inspect(cc->body.data, cc->body.len, &c) != 0 || !c.running ||
-                dk_is_ecs_internal(&c))
+            struct docker_container c;
+            if (docker_parse_inspect(cc->body.data, cc->body.len, &c) != 0 || !c.running ||
+                docker_is_ecs_internal(&c))
                 continue;
             cc->inspects++;
             if (cc->n == cc->cap) {
@@ -137,4 +133,21 @@ int cc_refresh(struct cc *cc)
     }
     cc->n = w;
     return w;
+}
+
+void cc_identity(const struct cc *cc, const struct sample_conf *conf, const struct ecs_info *ecs,
+                 char *cluster, size_t cluster_cap, char *ci_id, size_t ci_cap)
+{
+    const char *c = conf->cluster && *conf->cluster ? conf->cluster : NULL;
+    if (!c && ecs->cluster[0])
+        c = ecs->cluster;
+    for (int i = 0; !c && i < cc->n; i++)
+        if (cc->e[i].c.cluster[0])
+            c = cc->e[i].c.cluster;
+    if (c)
+        ecs_cluster_name(c, cluster, cluster_cap);
+    else
+        snprintf(cluster, cluster_cap, "%s", conf->hostname);
+    snprintf(ci_id, ci_cap, "%s",
+             ecs->container_instance_id[0] ? ecs->container_instance_id : conf->instance_id);
 }

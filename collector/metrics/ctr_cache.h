@@ -7,16 +7,17 @@
 #define COLLECTOR_METRICS_CTR_CACHE_H
 
 #include "collector/core/util.h"
+#include "collector/docker/engine.h"
+#include "collector/metrics/sample_source.h"
 #include "collector/metrics/cgroup.h"
-#include "collector/metrics/docker.h"
 #include "collector/metrics/netdev.h"
 
 #include <stdint.h>
 
-struct mh_client;
+struct local_http;
 
 struct cc_entry {
-    struct dk_container c;
+    struct docker_container c;
     int version;                     /* cgroup version; 0 = not resolved */
     char *dirs[CG_CTRL_COUNT];       /* resolved cgroup directories (owned) */
     unsigned gen;
@@ -35,7 +36,7 @@ struct cc {
     const char *socket;              /* Docker API unix socket */
     const char *proc_root;
     struct cg_reader *cg;            /* resolve cgroups when set */
-    struct mh_client *http;
+    struct local_http *http;
     struct buf body;
     char err[256];                   /* why the last refresh failed */
     uint64_t inspects;               /* containers inspected (new ones) */
@@ -51,5 +52,13 @@ int cc_refresh(struct cc *cc);
 
 /* GET path on the Docker socket into cc->body; HTTP status or -1. */
 int cc_docker_get(struct cc *cc, const char *path);
+
+/* The ClusterName and container instance id the samplers publish: the
+ * configured cluster, else ECS introspection's, else a container's ECS
+ * label, else the hostname; the instance id from introspection, else
+ * the EC2 instance id. */
+struct ecs_info;
+void cc_identity(const struct cc *cc, const struct sample_conf *conf, const struct ecs_info *ecs,
+                 char *cluster, size_t cluster_cap, char *ci_id, size_t ci_cap);
 
 #endif

@@ -1,11 +1,16 @@
-/* `collector dashboard [-c PATH] [--cluster NAME]`: print a CloudWatch
- * dashboard body (the DashboardBody of PutDashboard) with cluster, service,
- * task family, task and instance utilization widgets over the metrics this
- * agent publishes: the namespace of the configured cloudwatch_metrics
- * output (default ECS/ContainerInsights), the region of the [agent]
- * section or AWS_REGION, the period of the container input's interval (at
- * least 60 s). Statistic: Sum, since every datum is this host's total for
- * the interval (see docs/metrics.md). */
+/* `collector dashboard [-c PATH] [--cluster NAME] [--put NAME]`: print a
+ * CloudWatch dashboard body (the DashboardBody of PutDashboard) with
+ * cluster, service, task family, task and instance utilization widgets,
+ * and the cluster's headroom (SchedulableTasks per task size) and ECS agent
+ * health, over the metrics this agent publishes: the namespace of the
+ * configured cloudwatch_metrics output (default ECS/ContainerInsights), the
+ * region of the [agent] section or AWS_REGION, the cluster of the metrics
+ * inputs, the period of the container input's interval (at least 60 s); a
+ * region or cluster it had to assume is said on stderr. Statistic: Sum,
+ * since every datum is this host's total for the interval (see
+ * docs/metrics.md). With --put NAME the body goes to PutDashboard with the
+ * agent's own AWS settings and credentials. */
+#include "collector/aws/aws.h"
 #include "collector/core/config.h"
 #include "collector/core/util.h"
 #include "collector/metrics/ci_names.h"
@@ -119,23 +124,109 @@ static void build(struct dash *d)
            "bytes/s");
     search(d, "Instance running tasks", inst, "instance_number_of_running_tasks", "Average", 12,
            "tasks");
+    /* host_metrics capacity = true */
+    search(d, "Headroom: tasks that still fit, by task size (Sum over hosts)",
+           CI_DIM_CLUSTER ",TaskSize", "SchedulableTasks", "Sum", 0, "tasks");
+    search(d, "Reservation threshold by task size (%; rule of thumb)", CI_DIM_CLUSTER ",TaskSize",
+           "ReservationThreshold", "Average", 12, "%");
+    search(d, "ECS agent connected, by instance (1 = answered every probe)",
+           CI_DIM_CLUSTER "," CI_DIM_INSTANCE, "EcsAgentConnected", "Average", 0, "connected");
+    snprintf(t, sizeof t, "Cluster %s: free CPU units and MiB", d->cluster);
+    pair(d, t, "FreeCpu", "FreeMemory", 12, NULL);
+}
+
+/* PutDashboard through the AWS client, with the [agent] section's AWS
+ * settings (only its AWS keys are read here). 0, or 1 said on stderr. */
+static int put_dashboard(const struct config *cfg, const char *name, const char *body)
+{
+    struct aws_settings aws;
+    aws_settings_defaults(&aws);
+    struct diag diag = {0};
+    for (int i = 0; i < cfg->nsections; i++) {
+        const struct conf_section *s = &cfg->sections[i];
+        if (strcmp(s->kind, "agent") != 0)
+            continue;
+        struct conf_section only_aws = *s;
+        only_aws.entries = xcalloc((size_t)s->nentries + 1, sizeof *s->entries);
+        only_aws.nentries = 0;
+        for (int e = 0; e < s->nentries; e++)
+            if (options_find(aws_options, s->entries[e].key))
+                only_aws.entries[only_aws.nentries++] = s->entries[e];
+        struct option_binding b = {aws_options, &aws};
+        options_apply(&only_aws, &b, 1, &diag);
+        free(only_aws.entries);
+        break;
+    }
+    int rc = 1;
+    char err[512] = "";
+    struct aws_context *ctx = diag.count ? NULL : aws_context_new(&aws, err, sizeof err);
+    if (diag.count)
+        diag_print(&diag, stderr);
+    else if (!ctx)
+        fprintf(stderr, "collector dashboard: %s\n", err);
+    if (ctx) {
+        json_t *req = json_pack("{s:s,s:s}", "DashboardName", name, "DashboardBody", body);
+        char *text = json_dumps(req, JSON_COMPACT);
+        struct aws_request r = {.service = AWS_SVC_MONITORING,
+                                .target = "GraniteServiceVersion20100801.PutDashboard",
+                                .content_type = "application/x-amz-json-1.0",
+                                .body = text,
+                                .len = strlen(text)};
+        struct aws_response resp;
+        aws_response_init(&resp);
+        struct aws_sender *sender = aws_sender_new(ctx);
+        if (aws_call(sender, &r, &resp) == 0) {
+            json_t *answer = json_loadb(resp.body.data ? resp.body.data : "{}", resp.body.len, 0,
+                                        NULL);
+            json_t *msgs = json_object_get(answer, "DashboardValidationMessages");
+            size_t i;
+            json_t *m;
+            json_array_foreach(msgs, i, m)
+                fprintf(stderr, "collector dashboard: %s: %s\n",
+                        json_string_value(json_object_get(m, "DataPath")),
+                        json_string_value(json_object_get(m, "Message")));
+            printf("dashboard %s put in %s (%s)\n", name, aws_context_region(ctx),
+                   json_array_size(msgs) ? "with the warnings above" : "no warnings");
+            json_decref(answer);
+            rc = 0;
+        } else {
+            fprintf(stderr, "collector dashboard: PutDashboard %s failed: %s%s%s (HTTP %d)\n",
+                    name, resp.error.code, resp.error.code[0] ? ": " : "", resp.error.message,
+                    resp.status);
+        }
+        aws_sender_free(sender);
+        aws_response_free(&resp);
+        aws_context_free(ctx);
+        free(text);
+        json_decref(req);
+    }
+    diag_free(&diag);
+    aws_settings_free(&aws);
+    return rc;
 }
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: collector dashboard [-c PATH] [--cluster NAME]\n");
+    fprintf(stderr, "usage: collector dashboard [-c PATH] [--cluster NAME] [--put NAME]\n");
     return 2;
 }
 
 int dashboard_main(int argc, char **argv)
 {
-    const char *path = NULL, *cluster = NULL;
+    const char *path = NULL, *cluster = NULL, *put = NULL;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
             path = argv[++i];
         else if (strcmp(argv[i], "--cluster") == 0 && i + 1 < argc)
             cluster = argv[++i];
-        else
+        else if (strcmp(argv[i], "--put") == 0 && i + 1 < argc)
+            put = argv[++i];
+        else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0 ||
+                 strcmp(argv[i], "--cluster") == 0) {
+            fprintf(stderr, "collector dashboard: %s needs a %s\n", argv[i],
+                    argv[i][2] == 'l' ? "cluster name" : argv[i][2] == 'p' ? "dashboard name" : "path (a file or a directory of *.conf files)");
+            return usage();
+        } else
             return usage();
     }
     struct stat st;
@@ -151,7 +242,7 @@ int dashboard_main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
-    struct dash d = {.ns = CI_NAMESPACE, .period = 60};
+    struct dash d = {.ns = CI_DEFAULT_NAMESPACE, .period = 60};
     const char *region = getenv("AWS_REGION");
     if (!region || !*region)
         region = getenv("AWS_DEFAULT_REGION");
@@ -166,6 +257,9 @@ int dashboard_main(int argc, char **argv)
         if (strcmp(s->kind, "output") == 0 && strcmp(type, "cloudwatch_metrics") == 0 &&
             section_value(s, "namespace"))
             d.ns = section_value(s, "namespace");
+        if (strcmp(s->kind, "input") == 0 && strcmp(type, "host_metrics") == 0 &&
+            section_value(s, "cluster") && !conf_cluster)
+            conf_cluster = section_value(s, "cluster");
         if (strcmp(s->kind, "input") == 0 && strcmp(type, "container_metrics") == 0) {
             if (section_value(s, "cluster"))
                 conf_cluster = section_value(s, "cluster");
@@ -177,12 +271,21 @@ int dashboard_main(int argc, char **argv)
     }
     d.region = region && *region ? region : "us-east-1";
     d.cluster = cluster ? cluster : conf_cluster ? conf_cluster : "default";
+    /* Say what was assumed: a dashboard of the wrong region or cluster is empty. */
+    if (!region || !*region)
+        fprintf(stderr, "collector dashboard: no region in the configuration or AWS_REGION: "
+                "assuming us-east-1\n");
+    if (!cluster && !conf_cluster)
+        fprintf(stderr, "collector dashboard: no --cluster and no cluster in a container_metrics "
+                "input: assuming cluster 'default'\n");
     d.widgets = json_array();
     build(&d);
     json_t *body = json_pack("{s:o}", "widgets", d.widgets);
     char *text = json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     int rc = text ? 0 : 1;
-    if (text)
+    if (text && put)
+        rc = put_dashboard(&cfg, put, text);
+    else if (text)
         printf("%s\n", text);
     free(text);
     json_decref(body);

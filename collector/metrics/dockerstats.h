@@ -4,9 +4,17 @@
 #ifndef COLLECTOR_METRICS_DOCKERSTATS_H
 #define COLLECTOR_METRICS_DOCKERSTATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cg_stats;
+struct net_counters;
+
+/* The Engine API's one-shot stats (GET /containers/<id>/stats, the
+ * source = docker_api samplers) into the cgroup-shaped structs (network
+ * summed over interfaces); system_ns / online_cpus from cpu_stats. 0 or -1. */
+int ds_parse_api_stats(const char *json, size_t len, struct cg_stats *s, struct net_counters *net,
+                       uint64_t *system_ns, unsigned *online_cpus);
 
 /* The `cpu ` line of /proc/stat: system_cpu_usage in ns (sum of the first
  * seven fields x 1e9 / USER_HZ) and online_cpus (the cpuN lines), as the

@@ -42,6 +42,10 @@ struct mframe {
     char error[512];           /* the last one */
     uint64_t containers;       /* containers known */
     uint64_t samples;
+    /* host_metrics with capacity: did the ECS agent answer /v1/metadata
+     * (1 yes, -1 no, 0 not asked), and its version */
+    int ecs_agent;
+    char ecs_agent_version[128];
 };
 
 void mframe_init(struct mframe *f);

@@ -2,8 +2,8 @@
 #include "collector/metrics/host_sample.h"
 
 #include "collector/core/options.h"
+#include "collector/docker/local_http.h"
 #include "collector/metrics/ci_names.h"
-#include "collector/metrics/http_get.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,43 +14,42 @@
 #define ECS_TIMEOUT_MS 1000
 #define ECS_RETRY_MS 10000
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+static const struct sample_source_ops hs_ops;
 
-void hs_init(struct hs_state *s, const struct hs_conf *conf)
+struct sample_source *hs_new(const struct hs_conf *conf)
 {
-    memset(s, 0, sizeof *s);
+    struct hs_state *s = xcalloc(1, sizeof *s);
+    s->source.ops = &hs_ops;
     s->conf = conf;
     cg_reader_init(&s->rd, "/");
-    s->docker = conf->docker_socket && *conf->docker_socket;
-    cc_init(&s->cc, conf->docker_socket, conf->proc_root, NULL);
-    if (conf->introspection_url && *conf->introspection_url)
-        s->ecs_http = mh_new();
+    s->docker = conf->common.docker_socket && *conf->common.docker_socket;
+    cc_init(&s->cc, conf->common.docker_socket, conf->common.proc_root, NULL);
+    if (conf->common.introspection_url && *conf->common.introspection_url)
+        s->ecs_http = local_http_new();
     buf_init(&s->scratch);
+    return &s->source;
 }
 
-void hs_free(struct hs_state *s)
+static void hs_free(struct sample_source *src)
 {
+    struct hs_state *s = (struct hs_state *)src;
     cg_reader_free(&s->rd);
     cc_free(&s->cc);
-    mh_free(s->ecs_http);
+    local_http_free(s->ecs_http);
     ecs_info_free(&s->ecs);
     free(s->devs);
     buf_free(&s->scratch);
+    free(s);
 }
 
 static const char *read_proc(struct hs_state *s, const char *a, const char *b)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", s->conf->proc_root, a);
+    snprintf(path, sizeof path, "%s/%s", s->conf->common.proc_root, a);
     if (cg_read_file(&s->rd, path) >= 0)
         return s->rd.buf;
     if (b) {
-        snprintf(path, sizeof path, "%s/%s", s->conf->proc_root, b);
+        snprintf(path, sizeof path, "%s/%s", s->conf->common.proc_root, b);
         if (cg_read_file(&s->rd, path) >= 0)
             return s->rd.buf;
     }
@@ -108,11 +107,11 @@ static void flush(struct hs_event *ev)
 {
     struct hs_state *s = ev->s;
     const struct hs_conf *c = s->conf;
-    if (c->metrics) {
+    if (c->common.metrics) {
         if (ev->extra_key) {
             const char *n[] = {CI_DIM_CLUSTER, CI_DIM_INSTANCE, CI_DIM_CONTAINER_INSTANCE,
                                ev->extra_key};
-            const char *v[] = {s->cluster, c->instance_id, s->ci_id, ev->extra_value};
+            const char *v[] = {s->cluster, c->common.instance_id, s->ci_id, ev->extra_value};
             uint8_t nd;
             uint32_t dims = mframe_dims(ev->f, n, v, 4, &nd);
             for (int i = 0; i < s->nnums; i++)
@@ -120,7 +119,7 @@ static void flush(struct hs_event *ev)
         } else {
             const char *n1[] = {CI_DIM_CLUSTER}, *v1[] = {s->cluster};
             const char *n3[] = {CI_DIM_CLUSTER, CI_DIM_INSTANCE, CI_DIM_CONTAINER_INSTANCE};
-            const char *v3[] = {s->cluster, c->instance_id, s->ci_id};
+            const char *v3[] = {s->cluster, c->common.instance_id, s->ci_id};
             uint8_t nd1, nd3;
             uint32_t d1 = mframe_dims(ev->f, n1, v1, 1, &nd1);
             uint32_t d3 = mframe_dims(ev->f, n3, v3, 3, &nd3);
@@ -130,7 +129,7 @@ static void flush(struct hs_event *ev)
             }
         }
     }
-    if (c->emf) {
+    if (c->common.emf) {
         static const struct emf_dimset inst_sets[] = {
             {{CI_DIM_CLUSTER}, 1},
             {{CI_DIM_CLUSTER, CI_DIM_INSTANCE, CI_DIM_CONTAINER_INSTANCE}, 3},
@@ -140,13 +139,13 @@ static void flush(struct hs_event *ev)
         struct emf_num ts = {"Timestamp", NULL, (double)ev->f->timestamp_ms};
         struct emf_str strs[] = {
             {"Version", "0"}, {"Type", ev->type}, {CI_DIM_CLUSTER, s->cluster},
-            {CI_DIM_INSTANCE, c->instance_id}, {CI_DIM_CONTAINER_INSTANCE, s->ci_id},
-            {"EC2InstanceId", c->instance_id},
+            {CI_DIM_INSTANCE, c->common.instance_id}, {CI_DIM_CONTAINER_INSTANCE, s->ci_id},
+            {"EC2InstanceId", c->common.instance_id},
             {ev->extra_key ? ev->extra_key : "", ev->extra_value},
         };
         struct emf_doc d = {
-            .timestamp_ms = ev->f->timestamp_ms, .namespace_ = c->emf_namespace,
-            .storage_resolution = c->storage_resolution,
+            .timestamp_ms = ev->f->timestamp_ms, .namespace_ = c->common.emf_namespace,
+            .storage_resolution = c->common.storage_resolution,
             .sets = ev->extra_key ? &dev_set : inst_sets, .nsets = ev->extra_key ? 1 : 2,
             .metrics = s->nums, .nmetrics = s->nnums, .extra = &ts, .nextra = 1,
             .strs = strs, .nstrs = ev->extra_key ? 7 : 6,
@@ -285,26 +284,15 @@ static void on_iface(const char *name, const struct net_counters *c, void *arg)
 static void identity(struct hs_state *s, int64_t now)
 {
     if (s->ecs_http && now >= s->ecs_next_ms) {
-        int ok = ecs_fetch(s->ecs_http, s->conf->introspection_url, ECS_TIMEOUT_MS, &s->scratch,
+        int ok = ecs_fetch(s->ecs_http, s->conf->common.introspection_url, ECS_TIMEOUT_MS, &s->scratch,
                            &s->ecs) == 0;
-        s->ecs_next_ms = now + (ok ? s->conf->introspection_refresh_ms : ECS_RETRY_MS);
+        s->ecs_next_ms = now + (ok ? s->conf->common.introspection_refresh_ms : ECS_RETRY_MS);
     }
-    const char *c = s->conf->cluster && *s->conf->cluster ? s->conf->cluster : NULL;
-    if (!c && s->ecs.cluster[0])
-        c = s->ecs.cluster;
-    for (int i = 0; !c && i < s->cc.n; i++)
-        if (s->cc.e[i].c.cluster[0])
-            c = s->cc.e[i].c.cluster;
-    if (c)
-        ecs_cluster_name(c, s->cluster, sizeof s->cluster);
-    else
-        snprintf(s->cluster, sizeof s->cluster, "%s", s->conf->hostname);
-    snprintf(s->ci_id, sizeof s->ci_id, "%s",
-             s->ecs.container_instance_id[0] ? s->ecs.container_instance_id
-                                             : s->conf->instance_id);
+    cc_identity(&s->cc, &s->conf->common, &s->ecs, s->cluster, sizeof s->cluster, s->ci_id,
+                sizeof s->ci_id);
 }
 
-void hs_sample(struct hs_state *s, struct mframe *f)
+static void sample(struct hs_state *s, struct mframe *f)
 {
     s->samples++;
     s->gen++;
@@ -315,7 +303,7 @@ void hs_sample(struct hs_state *s, struct mframe *f)
     if (s->docker) {
         ncontainers = cc_refresh(&s->cc);
         for (int i = 0; i < s->cc.n && ncontainers >= 0; i++) {
-            const struct dk_container *c = &s->cc.e[i].c;
+            const struct docker_container *c = &s->cc.e[i].c;
             int first = c->task_arn[0] != 0;
             for (int k = 0; k < i && first; k++)
                 if (strcmp(s->cc.e[k].c.task_arn, c->task_arn) == 0)
@@ -329,19 +317,19 @@ void hs_sample(struct hs_state *s, struct mframe *f)
         if (ncontainers < 0) {
             s->errors++;
             snprintf(s->last_error, sizeof s->last_error, "Docker API at %s: %s",
-                     s->conf->docker_socket, s->cc.err);
+                     s->conf->common.docker_socket, s->cc.err);
         }
     }
     identity(s, f->timestamp_ms);
     snprintf(f->cluster, sizeof f->cluster, "%s", s->cluster);
     snprintf(f->container_instance_id, sizeof f->container_instance_id, "%s", s->ci_id);
-    snprintf(f->instance_id, sizeof f->instance_id, "%s", s->conf->instance_id);
+    snprintf(f->instance_id, sizeof f->instance_id, "%s", s->conf->common.instance_id);
 
     struct host_cpu cpu;
     const char *text = read_proc(s, "stat", NULL);
     if (!text || host_parse_cpu(text, &cpu) != 0) {
         s->errors++;
-        snprintf(s->last_error, sizeof s->last_error, "cannot read %s/stat", s->conf->proc_root);
+        snprintf(s->last_error, sizeof s->last_error, "cannot read %s/stat", s->conf->common.proc_root);
         return;
     }
     struct dev_walk dw = {.s = s, .f = f, .secs = secs, .first = !s->has_prev};
@@ -414,4 +402,18 @@ void hs_sample(struct hs_state *s, struct mframe *f)
     }
     struct hs_event ev = {s, f, "Instance", NULL, NULL};
     flush(&ev);
+    host_capacity(s, f, cpu.ncpu ? cpu.ncpu : 1, mem.total, ncontainers >= 0);
 }
+
+static void hs_sample(struct sample_source *src, struct mframe *f)
+{
+    struct hs_state *s = (struct hs_state *)src;
+    f->ecs_agent = 0;
+    f->ecs_agent_version[0] = '\0';
+    sample(s, f);
+    f->errors = s->errors;
+    snprintf(f->error, sizeof f->error, "%s", s->last_error);
+    f->samples = s->samples;
+}
+
+static const struct sample_source_ops hs_ops = {.sample = hs_sample, .free = hs_free};

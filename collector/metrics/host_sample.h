@@ -8,29 +8,26 @@
 #ifndef COLLECTOR_METRICS_HOST_SAMPLE_H
 #define COLLECTOR_METRICS_HOST_SAMPLE_H
 
+#include "collector/docker/ecs_agent.h"
+#include "collector/metrics/capacity.h"
 #include "collector/metrics/cgroup.h"
 #include "collector/metrics/ctr_cache.h"
-#include "collector/metrics/ecs.h"
 #include "collector/metrics/emf.h"
 #include "collector/metrics/frame.h"
+#include "collector/metrics/sample_source.h"
 #include "collector/metrics/host.h"
 #include "collector/metrics/netdev.h"
 
 struct hs_conf {
-    const char *proc_root;
+    struct sample_conf common;       /* the settings both inputs share */
     const char *host_root;            /* prefix for statvfs of mount points ("" = /) */
-    const char *docker_socket;        /* "" = no container counts */
-    const char *introspection_url;
-    int64_t introspection_refresh_ms;
-    const char *cluster;
-    const char *hostname;
-    const char *instance_id;
     const struct strlist *fs_types;   /* filesystem types to report */
     int per_device;
-    int metrics;
-    int emf;
-    const char *emf_namespace;
-    int storage_resolution;
+    /* Cluster capacity (host_capacity.c) */
+    int capacity;
+    const char *ecs_config;           /* ECS_RESERVED_MEMORY from here */
+    const struct capacity_size *sizes;
+    int nsizes;
 };
 
 struct hs_dev_prev {
@@ -40,11 +37,12 @@ struct hs_dev_prev {
 };
 
 struct hs_state {
+    struct sample_source source;      /* first: the wrapper's handle */
     const struct hs_conf *conf;
     struct cg_reader rd;
     struct cc cc;
     int docker;
-    struct mh_client *ecs_http;
+    struct local_http *ecs_http;
     struct ecs_info ecs;
     int64_t ecs_next_ms;
     int has_prev;
@@ -60,10 +58,17 @@ struct hs_state {
     struct buf scratch;
     uint64_t samples, errors;
     char last_error[512];
+    int agent_connected;              /* the last /v1/metadata probe named a cluster */
 };
 
-void hs_init(struct hs_state *s, const struct hs_conf *conf);
-void hs_free(struct hs_state *s);
-void hs_sample(struct hs_state *s, struct mframe *f);
+/* Capacity figures of one sample (host_capacity.c): registered CPU and
+ * memory and EcsAgentConnected, and when the Docker API answered (tasks
+ * known) reserved and free CPU and memory, SchedulableTasks and
+ * ReservationThreshold per task size. ncpu and mem_total from /proc. */
+void host_capacity(struct hs_state *s, struct mframe *f, unsigned ncpu, uint64_t mem_total,
+                   int tasks_known);
+
+/* A host sampler reading conf (kept by the caller). */
+struct sample_source *hs_new(const struct hs_conf *conf);
 
 #endif

@@ -40,6 +40,8 @@ struct batch {
     size_t arena_cap;
 
     uint64_t payload_bytes;            /* sum of message bytes + per-record overhead */
+    uint64_t counted;                  /* bytes of the pipeline's memory figure it accounts
+                                          for (its capacity while in memory, else 0) */
     int64_t opened_ms;                 /* monotonic time of the first record */
 
     /* Disk buffer: the chunk holding this batch (0 = none). A spooled batch's

@@ -13,6 +13,7 @@
 #ifndef COLLECTOR_PIPELINE_H
 #define COLLECTOR_PIPELINE_H
 
+#include "collector/pipeline/record.h"
 #include "collector/plugin.h"
 
 #include <stdint.h>
@@ -21,7 +22,8 @@ struct pipeline;
 struct loop;
 
 struct pipeline_limits {
-    uint64_t memory_limit;           /* bytes held in batches, all outputs together */
+    uint64_t memory_limit;           /* bytes batches hold in memory (records and arena
+                                        capacity), all outputs together */
     uint64_t input_limit;            /* bytes outstanding (unacknowledged) per input; 0 = none */
     const char *data_dir;            /* disk buffers go in <data_dir>/buffer/<output> */
 };
@@ -47,7 +49,8 @@ int pipeline_input_paused(struct input_instance *in);
 void pipeline_flush(struct pipeline *p);
 /* Records emitted and not yet acknowledged, all inputs. */
 uint64_t pipeline_pending(const struct pipeline *p);
-/* Payload bytes held in batches (open, queued and in flight). */
+/* Bytes batches hold in memory (open, queued and in flight; records and
+ * arena capacity, not only their payload). */
 uint64_t pipeline_memory(const struct pipeline *p);
 /* Batches queued or in flight, all outputs. */
 uint64_t pipeline_batches_pending(const struct pipeline *p);

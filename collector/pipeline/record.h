@@ -20,7 +20,8 @@
 /* An immutable, reference-counted list of key/value strings describing where
  * records come from. Well-known keys: file_path, file_name, container_id,
  * container_name, image, cluster, task_arn, task_id, task_family,
- * task_revision, ecs_container_name, container_instance_id, stream. */
+ * task_revision, ecs_container_name, container_instance_id, stream; journald:
+ * systemd_unit, syslog_identifier. */
 struct meta {
     _Atomic int refs;
     int count;

@@ -1,4 +1,5 @@
 #include "collector/pipeline/spool.h"
+#include "collector/pipeline/pipeline_internal.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 
@@ -14,7 +15,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define CHUNK_MAGIC "CLCHUNK1"
+#include "collector/core/gzip.h"
+
+#define CHUNK_MAGIC "CLCHUNK2"
+#define CHUNK_MAGIC_V1 "CLCHUNK1" /* zlib bodies (releases up to 0.x): still read */
+#define HEADER_MAX (64 + 65536)   /* the fixed fields and the longest key */
 #define NO_INDEX UINT32_MAX
 #define MAX_BODY (256u << 20) /* refuse absurd sizes from a damaged header */
 
@@ -28,7 +33,7 @@ struct spool {
     uint64_t bytes;
     uint64_t count;
     int64_t last_sync_ms;
-    struct buf raw, packed;  /* reused by spool_write (loop thread only) */
+    struct buf raw, head;    /* reused by spool_write (loop thread only) */
 };
 
 /* ------------------------------------------------------------ encoding */
@@ -151,8 +156,11 @@ static char *get_str(struct reader *r)
     return s;
 }
 
+/* own: if it points to the malloc'ed block holding data, the arena is moved
+ * to its start and the block becomes the batch's (*own is then NULL): a
+ * chunk read back costs one buffer, not two. */
 static struct batch *decode_body(const char *data, size_t len, enum batch_kind kind, uint32_t count,
-                                 uint64_t payload_bytes)
+                                 uint64_t payload_bytes, char **own)
 {
     struct reader r = {data, data + len, 0};
     uint32_t ntags = get_u32(&r);
@@ -224,8 +232,14 @@ static struct batch *decode_body(const char *data, size_t len, enum batch_kind k
     }
     uint32_t arena_len = get_u32(&r);
     if (!r.bad && (uint64_t)(r.end - r.p) == arena_len) {
-        b->arena = xmalloc(arena_len + 1);
-        memcpy(b->arena, r.p, arena_len);
+        if (own && *own) {
+            memmove(*own, r.p, arena_len);
+            b->arena = xrealloc(*own, arena_len + 1);
+            *own = NULL;
+        } else {
+            b->arena = xmalloc(arena_len + 1);
+            memcpy(b->arena, r.p, arena_len);
+        }
         b->arena_len = b->arena_cap = arena_len;
     } else {
         r.bad = 1;
@@ -259,6 +273,8 @@ struct chunk_header {
     uint32_t key_len;
     char *key;
     uint32_t raw_len, packed_len;
+    uint32_t flags;      /* 0 (none defined yet) */
+    int v1;              /* CLCHUNK1: packed with zlib */
     size_t header_len;   /* bytes up to and including header_crc */
 };
 
@@ -272,7 +288,11 @@ static int parse_header(const char *data, size_t len, struct chunk_header *h)
 {
     struct reader r = {data, data + len, 0};
     memset(h, 0, sizeof *h);
-    if (len < 8 || memcmp(data, CHUNK_MAGIC, 8) != 0)
+    if (len < 8)
+        return -1;
+    if (memcmp(data, CHUNK_MAGIC_V1, 8) == 0)
+        h->v1 = 1;
+    else if (memcmp(data, CHUNK_MAGIC, 8) != 0)
         return -1;
     r.p += 8;
     h->kind = get_u32(&r);
@@ -286,35 +306,61 @@ static int parse_header(const char *data, size_t len, struct chunk_header *h)
     r.p += h->key_len;
     h->raw_len = get_u32(&r);
     h->packed_len = get_u32(&r);
+    if (!h->v1)
+        h->flags = get_u32(&r);
     size_t crc_len = (size_t)(r.p - data);
     uint32_t crc = get_u32(&r);
-    if (r.bad || (h->kind != BATCH_LOGS && h->kind != BATCH_METRICS) || h->raw_len > MAX_BODY ||
+    if (r.bad || h->flags != 0 || (h->kind != BATCH_LOGS && h->kind != BATCH_METRICS) || h->raw_len > MAX_BODY ||
         h->packed_len > MAX_BODY)
         return -1;
-    if (crc != (uint32_t)crc32(0, (const Bytef *)data, (uInt)crc_len))
+    if (crc != gzip_crc32(0, data, crc_len))
         return -1;
     h->key = xstrndup(key, h->key_len);
     h->header_len = (size_t)(r.p - data);
     return 0;
 }
 
-static int read_file(const char *path, struct buf *out)
+/* Open a chunk for reading without blocking and without following a link:
+ * anything but a regular file (a FIFO, a device someone named *.chunk) is
+ * refused with errno EINVAL. The fd, or -1. */
+static int open_chunk(const char *path, struct stat *st)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ELOOP)
+        errno = EINVAL; /* a symlink */
     if (fd < 0)
         return -1;
-    char tmp[65536];
-    ssize_t n;
-    while ((n = read(fd, tmp, sizeof tmp)) > 0)
-        buf_append(out, tmp, (size_t)n);
-    int err = n < 0 ? errno : 0;
-    close(fd);
-    errno = err;
-    return n < 0 ? -1 : 0;
+    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+        int err = S_ISREG(st->st_mode) ? errno : EINVAL;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+/* Up to len bytes at offset 0 into out (shorter at the end of the file). */
+static int read_head(int fd, size_t len, struct buf *out)
+{
+    buf_reset(out);
+    buf_reserve(out, len);
+    while (out->len < len) {
+        ssize_t n = pread(fd, out->data + out->len, len - out->len, (off_t)out->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        out->len += (size_t)n;
+    }
+    return 0;
 }
 
 static void move_aside(struct spool *s, uint64_t id, const char *why)
 {
+    /* (a chunk that is not a regular file is moved the same way: rename
+     * does not open it) */
     char from[4200], to[4200];
     chunk_path(s, id, "chunk", from, sizeof from);
     if (mkdir_p(s->corrupt_dir) == 0) {
@@ -377,10 +423,12 @@ struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sy
     s->next_id = 1;
     pthread_mutex_init(&s->lock, NULL);
     buf_init(&s->raw);
-    buf_init(&s->packed);
+    buf_init(&s->head);
 
     struct dirent *de;
-    int cap = 0;
+    int cap = 0, v1 = 0;
+    struct buf head;
+    buf_init(&head);
     while ((de = readdir(d)) != NULL) {
         uint64_t id;
         if ((id = parse_id(de->d_name, "tmp")) != 0) {
@@ -393,17 +441,26 @@ struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sy
             s->next_id = id + 1;
         char path[4200];
         chunk_path(s, id, "chunk", path, sizeof path);
-        struct buf data;
-        buf_init(&data);
         struct chunk_header h;
         struct stat st;
-        if (read_file(path, &data) < 0 || stat(path, &st) < 0 ||
-            parse_header(data.data ? data.data : "", data.len, &h) < 0) {
-            buf_free(&data);
-            move_aside(s, id, "bad header");
+        /* the header only: a chunk is read whole when its turn comes */
+        int fd = open_chunk(path, &st);
+        const char *why = fd < 0 && errno == EINVAL ? "not a regular file" : "bad header";
+        if (fd < 0 || read_head(fd, HEADER_MAX, &head) < 0 ||
+            parse_header(head.data ? head.data : "", head.len, &h) < 0) {
+            if (fd >= 0)
+                close(fd);
+            move_aside(s, id, why);
             continue;
         }
-        buf_free(&data);
+        close(fd);
+        if ((uint64_t)st.st_size != h.header_len + h.packed_len + 4) {
+            free(h.key);
+            move_aside(s, id, "size does not match its header");
+            continue;
+        }
+        if (h.v1)
+            v1++;
         if (*nentries == cap) {
             cap = cap ? cap * 2 : 16;
             *entries = xrealloc(*entries, sizeof **entries * (size_t)cap);
@@ -415,6 +472,10 @@ struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sy
         s->count++;
     }
     closedir(d);
+    buf_free(&head);
+    if (v1)
+        log_msg(LOG_INFO, "spool", "%s: %d chunks written by an earlier version (format CLCHUNK1, "
+                "zlib) are read and sent as usual", dir, v1);
     if (*nentries > 1)
         qsort(*entries, (size_t)*nentries, sizeof **entries, cmp_entry);
     return s;
@@ -435,7 +496,7 @@ void spool_close(struct spool *s)
         syncfs(s->dir_fd);
     close(s->dir_fd);
     buf_free(&s->raw);
-    buf_free(&s->packed);
+    buf_free(&s->head);
     pthread_mutex_destroy(&s->lock);
     free(s->dir);
     free(s->corrupt_dir);
@@ -446,35 +507,22 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
 {
     buf_reset(&s->raw);
     encode_body(&s->raw, b);
-    uLong bound = compressBound((uLong)s->raw.len);
-    buf_reset(&s->packed);
-    /* header first, then the compressed body straight into the same buffer */
-    buf_append(&s->packed, CHUNK_MAGIC, 8);
-    put_u32(&s->packed, (uint32_t)b->kind);
-    put_u32(&s->packed, b->count);
-    put_u64(&s->packed, b->payload_bytes);
-    put_u64(&s->packed, (uint64_t)now_ms());
-    const char *key = b->dest_key ? b->dest_key : "";
-    put_str(&s->packed, key);
-    put_u32(&s->packed, (uint32_t)s->raw.len);
-    size_t packed_len_at = s->packed.len;
-    put_u32(&s->packed, 0);
-    size_t body_at = s->packed.len + 4;
-    buf_reserve(&s->packed, 4 + bound + 4);
-    uLongf packed = bound;
-    /* level 1: the buffer is about durability, not size; speed matters more */
-    if (compress2((Bytef *)s->packed.data + body_at, &packed, (const Bytef *)s->raw.data,
-                  (uLong)s->raw.len, 1) != Z_OK) {
-        errno = EIO;
-        return 0;
-    }
-    uint32_t plen = (uint32_t)packed;
-    memcpy(s->packed.data + packed_len_at, &plen, 4);
-    uint32_t hcrc = (uint32_t)crc32(0, (const Bytef *)s->packed.data, (uInt)(body_at - 4));
-    memcpy(s->packed.data + body_at - 4, &hcrc, 4);
-    s->packed.len = body_at + packed;
-    uint32_t bcrc = (uint32_t)crc32(0, (const Bytef *)s->packed.data + body_at, (uInt)packed);
-    put_u32(&s->packed, bcrc);
+    const struct buf *body = &s->raw;
+    uint32_t flags = 0;
+    struct buf *head = &s->head;
+    buf_reset(head);
+    buf_append(head, CHUNK_MAGIC, 8);
+    put_u32(head, (uint32_t)b->kind);
+    put_u32(head, b->count);
+    put_u64(head, b->payload_bytes);
+    put_u64(head, (uint64_t)now_ms());
+    put_str(head, b->dest_key ? b->dest_key : "");
+    put_u32(head, (uint32_t)s->raw.len);
+    put_u32(head, (uint32_t)body->len);
+    put_u32(head, flags);
+    put_u32(head, gzip_crc32(0, head->data, head->len));
+    uint32_t body_crc = gzip_crc32(0, body->data, body->len);
+    uint64_t file_len = head->len + body->len + 4;
 
     pthread_mutex_lock(&s->lock);
     uint64_t id = s->next_id++;
@@ -485,8 +533,8 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0)
         return 0;
-    if (write_all(fd, s->packed.data, s->packed.len) < 0 ||
-        (s->sync == SPOOL_SYNC_BATCH && fdatasync(fd) < 0)) {
+    if (write_all(fd, head->data, head->len) < 0 || write_all(fd, body->data, body->len) < 0 ||
+        write_all(fd, &body_crc, 4) < 0 || (s->sync == SPOOL_SYNC_BATCH && fdatasync(fd) < 0)) {
         int err = errno;
         close(fd);
         unlink(tmp);
@@ -507,10 +555,32 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
         s->last_sync_ms = mono_ms();
     }
     pthread_mutex_lock(&s->lock);
-    s->bytes += s->packed.len;
+    s->bytes += file_len;
     s->count++;
     pthread_mutex_unlock(&s->lock);
     return id;
+}
+
+/* The body's encoded batch: in place (CLCHUNK2), or inflated into *raw
+ * (CLCHUNK1's zlib). NULL if it does not inflate to the size the header says. */
+static const char *unpack_body(const struct chunk_header *h, const char *body, char **raw)
+{
+    *raw = NULL;
+    if (!h->v1)
+        return h->packed_len == h->raw_len ? body : NULL;
+    *raw = xmalloc(h->raw_len + 1);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 15) != Z_OK)
+        return NULL;
+    zs.next_in = (Bytef *)body;
+    zs.avail_in = h->packed_len;
+    zs.next_out = (Bytef *)*raw;
+    zs.avail_out = h->raw_len + 1;
+    int rc = inflate(&zs, Z_FINISH);
+    int ok = rc == Z_STREAM_END && zs.total_out == h->raw_len;
+    inflateEnd(&zs);
+    return ok ? *raw : NULL;
 }
 
 struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt)
@@ -520,34 +590,46 @@ struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt)
     *corrupt = 0;
     struct buf data;
     buf_init(&data);
-    if (read_file(path, &data) < 0) {
+    struct stat st;
+    int fd = open_chunk(path, &st);
+    const char *why = "bad header";
+    if (fd < 0 && errno == EINVAL) {
+        why = "not a regular file";
+    } else if (fd < 0) {
         log_msg(LOG_ERROR, "spool", "cannot read chunk %s: %s", path, strerror(errno));
+        return NULL;
+    } else if ((uint64_t)st.st_size > (uint64_t)HEADER_MAX + MAX_BODY + 4) {
+        why = "larger than any chunk";
+    } else if (read_head(fd, (size_t)st.st_size, &data) < 0) {
+        log_msg(LOG_ERROR, "spool", "cannot read chunk %s: %s", path, strerror(errno));
+        close(fd);
         buf_free(&data);
         return NULL;
     }
+    if (fd >= 0)
+        close(fd);
     struct chunk_header h;
     struct batch *b = NULL;
-    const char *why = "bad header";
-    if (parse_header(data.data ? data.data : "", data.len, &h) == 0) {
+    if (data.len && parse_header(data.data, data.len, &h) == 0) {
         why = "truncated or bad checksum";
         size_t need = h.header_len + h.packed_len + 4;
         uint32_t bcrc;
         if (data.len == need) {
-            memcpy(&bcrc, data.data + h.header_len + h.packed_len, 4);
-            if (bcrc == (uint32_t)crc32(0, (const Bytef *)data.data + h.header_len, h.packed_len)) {
+            const char *body = data.data + h.header_len;
+            memcpy(&bcrc, body + h.packed_len, 4);
+            if (bcrc == gzip_crc32(0, body, h.packed_len)) {
                 why = "undecodable body";
-                char *raw = xmalloc(h.raw_len + 1);
-                uLongf raw_len = h.raw_len;
-                if (uncompress((Bytef *)raw, &raw_len, (const Bytef *)data.data + h.header_len,
-                               h.packed_len) == Z_OK &&
-                    raw_len == h.raw_len)
-                    b = decode_body(raw, raw_len, (enum batch_kind)h.kind, h.count, h.payload_bytes);
+                char *raw;
+                const char *enc = unpack_body(&h, body, &raw);
+                if (enc)
+                    b = decode_body(enc, h.raw_len, (enum batch_kind)h.kind, h.count,
+                                    h.payload_bytes, raw ? &raw : &data.data);
                 free(raw);
             }
         }
         free(h.key);
     }
-    uint64_t size = data.len;
+    uint64_t size = fd >= 0 ? (uint64_t)st.st_size : 0;
     buf_free(&data);
     if (!b) {
         *corrupt = 1;
@@ -593,4 +675,178 @@ uint64_t spool_count(const struct spool *s)
     uint64_t v = s->count;
     pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
     return v;
+}
+
+/* ------------------------------------------------ glue to the pipeline */
+
+void spool_update_gauges(struct output_runtime *rt)
+{
+    rt->out->stats.buffer_bytes = spool_bytes(rt->spool);
+    rt->out->stats.buffer_chunks = spool_count(rt->spool);
+    rt->out->stats.buffer_full = spool_bytes(rt->spool) >= rt->spool_max;
+}
+
+/* Make room for one more chunk by dropping the oldest queued (not in flight)
+ * chunks of the given kind (0: any): for metrics, which cannot wait in their
+ * source as files can. Returns -1 if there is nothing of that kind to drop. */
+static int drop_oldest_chunks(struct output_runtime *rt, enum batch_kind kind)
+{
+    while (spool_bytes(rt->spool) >= rt->spool_max) {
+        struct dest *best_dest = NULL;
+        struct batch **best = NULL;
+        for (struct dest *d = rt->dests; d; d = d->list_next)
+            for (struct batch **pp = &d->queue_head; *pp; pp = &(*pp)->next)
+                if ((*pp)->spool_id && (!kind || (*pp)->kind == kind) &&
+                    (!best || (*pp)->spool_id < (*best)->spool_id)) {
+                    best = pp;
+                    best_dest = d;
+                }
+        if (!best)
+            return -1;
+        struct batch *victim = *best;
+        *best = victim->next;
+        if (best_dest->queue_tail == victim) {
+            best_dest->queue_tail = NULL;
+            for (struct batch *q = best_dest->queue_head; q; q = q->next)
+                best_dest->queue_tail = q;
+        }
+        spool_remove(rt->spool, victim->spool_id);
+        output_count_drop(rt->out, DROP_BUFFER_FULL, victim->count);
+        log_every(&rt->spool_limit, 10000, LOG_WARN, "pipeline",
+                  "output %s: disk buffer full (buffer.max_size): dropped the oldest chunk of %u "
+                  "records", rt->out->name, victim->count);
+        rt->batches_pending--;
+        pipeline_uncount_batch(rt->pipeline, victim);
+        batch_free(victim);
+    }
+    return 0;
+}
+
+/* Write a sealed batch to the disk buffer. Once it is there its records are
+ * safe: they are acknowledged to their inputs now, and when memory is tight
+ * the batch is kept on disk only, to be read back when its turn comes. If it
+ * cannot be written (disk full, buffer full with policy pause) it stays an
+ * ordinary in-memory batch, acknowledged when delivered. */
+void spool_batch(struct output_runtime *rt, struct batch *b)
+{
+    struct pipeline *p = rt->pipeline;
+    if (spool_bytes(rt->spool) >= rt->spool_max) {
+        /* auto: metrics make room among metrics (never at the cost of logs,
+         * which are already acknowledged to their files); logs wait */
+        int drop = rt->full_policy == FULL_DROP_OLDEST ||
+                   (rt->full_policy == FULL_AUTO && b->kind == BATCH_METRICS);
+        enum batch_kind only = rt->full_policy == FULL_DROP_OLDEST ? 0 : BATCH_METRICS;
+        if (!drop || drop_oldest_chunks(rt, only) < 0) {
+            spool_update_gauges(rt);
+            log_every(&rt->spool_limit, 10000, LOG_WARN, "pipeline",
+                      "output %s: disk buffer full (%llu bytes, buffer.max_size); keeping batches "
+                      "in memory, inputs pause at memory_limit",
+                      rt->out->name, (unsigned long long)spool_bytes(rt->spool));
+            return;
+        }
+    }
+    uint64_t id = spool_write(rt->spool, b);
+    if (!id) {
+        rt->out->stats.buffer_write_errors++;
+        log_every(&rt->spool_limit, 10000, LOG_ERROR, "pipeline",
+                  "output %s: cannot write to the disk buffer: %s; keeping the batch in memory",
+                  rt->out->name, strerror(errno));
+        return;
+    }
+    b->spool_id = id;
+    sender_ack_batch(p, b);           /* records are durable: inputs may commit */
+    pipeline_count_batch(p, b); /* ack_batch uncounted it; it is still in memory */
+    p->commit_due = 1;
+    /* A batch that will wait for its turn waits on disk (the kernel's page
+     * cache keeps it cheap to read back): memory holds the open batches and
+     * the ones about to be sent, not a backlog. */
+    struct dest *d = b->dest;
+    if (d->inflight || d->queue_head ||
+        (p->limits.memory_limit && p->memory > p->limits.memory_limit / 2)) {
+        pipeline_uncount_batch(p, b);
+        batch_unload(b);       /* keep the shell and the chunk id */
+    }
+    spool_update_gauges(rt);
+}
+
+/* The chunk is damaged or missing: already moved aside and logged. */
+int spool_reload_batch(struct output_runtime *rt, struct batch *b)
+{
+    int corrupt = 0;
+    struct batch *loaded = spool_read(rt->spool, b->spool_id, &corrupt);
+    if (!loaded) {
+        if (corrupt)
+            rt->out->stats.chunks_corrupt++;
+        return -1;
+    }
+    /* Move the loaded contents into the queued shell. */
+    free(b->logs);
+    free(b->metrics);
+    free(b->arena);
+    b->logs = loaded->logs;
+    b->metrics = loaded->metrics;
+    b->cap = loaded->cap;
+    b->count = loaded->count;
+    b->arena = loaded->arena;
+    b->arena_len = loaded->arena_len;
+    b->arena_cap = loaded->arena_cap;
+    loaded->logs = NULL;
+    loaded->metrics = NULL;
+    loaded->arena = NULL;
+    loaded->count = 0;
+    batch_free(loaded);
+    b->unloaded = BATCH_RELOADED;
+    return 0;
+}
+
+/* Queue what a previous run left in the disk buffer, oldest first, before
+ * anything new: per destination, order is kept across restarts. */
+int spool_start_output(struct pipeline *p, struct output_runtime *rt)
+{
+    struct output_instance *out = rt->out;
+    char *dir = xasprintf("%s/buffer/%s", p->data_dir, out->name);
+    char *corrupt = xasprintf("%s/corrupt/%s", p->data_dir, out->name);
+    const char *sync = out->common.buffer_sync ? out->common.buffer_sync : "interval";
+    enum spool_sync mode = strcmp(sync, "batch") == 0 ? SPOOL_SYNC_BATCH
+                           : strcmp(sync, "off") == 0 ? SPOOL_SYNC_OFF
+                                                      : SPOOL_SYNC_INTERVAL;
+    struct spool_entry *entries;
+    int n;
+    rt->spool = spool_open(dir, corrupt, mode, &entries, &n);
+    if (!rt->spool) {
+        log_msg(LOG_ERROR, "pipeline", "output %s: cannot open the disk buffer %s: %s", out->name,
+                dir, strerror(errno));
+        free(dir);
+        free(corrupt);
+        return -1;
+    }
+    rt->spool_max = out->common.buffer_max_size ? out->common.buffer_max_size : (1ULL << 30);
+    const char *policy = out->common.buffer_full_policy ? out->common.buffer_full_policy : "auto";
+    rt->full_policy = strcmp(policy, "drop_oldest") == 0 ? FULL_DROP_OLDEST
+                      : strcmp(policy, "pause") == 0     ? FULL_PAUSE
+                                                         : FULL_AUTO;
+    uint64_t records = 0;
+    for (int i = 0; i < n; i++) {
+        struct batch *b = batch_new(entries[i].kind);
+        b->output = out;
+        b->spool_id = entries[i].id;
+        b->count = entries[i].count;
+        b->payload_bytes = entries[i].payload_bytes;
+        b->unloaded = BATCH_ON_DISK;
+        struct dest *d = dest_by_key(rt, entries[i].key, strlen(entries[i].key));
+        b->dest = d;
+        b->dest_key = d->key;
+        d->last_used_ms = mono_ms();
+        dest_enqueue(rt, d, b);
+        records += entries[i].count;
+    }
+    if (n)
+        log_msg(LOG_INFO, "pipeline", "output %s: %d chunks (%llu records) left in the disk buffer "
+                "by the last run will be sent first", out->name, n, (unsigned long long)records);
+    out->stats.batches_pending = rt->batches_pending;
+    spool_update_gauges(rt);
+    spool_entries_free(entries, n);
+    free(dir);
+    free(corrupt);
+    return 0;
 }

@@ -1,25 +1,34 @@
-/* The disk buffer of one output: sealed batches as compressed, checksummed
- * chunk files, replayed in order after a restart and deleted once
- * acknowledged.
+/* The disk buffer of one output: sealed batches as checksummed chunk files,
+ * replayed in order after a restart and deleted once acknowledged.
  *
  * Files: <dir>/<id, 16 hex digits>.chunk, written as .tmp then renamed, so a
  * chunk either exists whole or not at all (a crash mid-write leaves a .tmp,
  * removed at the next open). Chunk layout, little-endian:
  *
- *   "CLCHUNK1"                        magic, 8 bytes
+ *   "CLCHUNK2"                        magic, 8 bytes
  *   u32 kind, u32 count               batch kind and record count
  *   u64 payload_bytes, i64 created_ms
  *   u32 key_len, key bytes            the destination key
- *   u32 raw_len, u32 packed_len       body sizes before and after zlib
+ *   u32 raw_len, u32 stored_len       body sizes: encoded, and as stored
+ *   u32 flags                         0 (none defined yet)
  *   u32 header_crc                    CRC-32 of everything above
- *   packed body                       zlib(tags, metas, records, arena)
- *   u32 body_crc                      CRC-32 of the packed body
+ *   body                              (tags, metas, records, arena), plain or gzip
+ *   u32 body_crc                      CRC-32 of the body as stored
+ *
+ * The body is stored plain: nothing on the way to the wire is compressed
+ * twice (the output gzips what it sends, once). Compressing chunks cost ~10
+ * CPU-s/GB on the shipped default path (deflate, then inflate when a batch
+ * waiting on disk is read back); the price is disk space: a chunk holds the
+ * records' bytes uncompressed. Chunks of the earlier format "CLCHUNK1" (no
+ * flags field, a zlib body) are still read, and sent as usual (logged once
+ * at start).
  *
  * The body keeps the batch's arena verbatim (records refer to it by offset)
  * and replaces the tag and meta pointers by indexes into small tables, so
- * writing and reading are a few memcpy and one (de)compression.
- * A chunk whose checksum or structure is wrong is moved to the corrupt
- * directory and reported; it never stops the agent. */
+ * writing and reading are a few memcpy and at most one (de)compression.
+ * At start only each chunk's header is read. A chunk whose checksum, size or
+ * structure is wrong, or that is not a regular file, is moved to the corrupt
+ * directory and reported; it never stops (or blocks) the agent. */
 #ifndef COLLECTOR_SPOOL_H
 #define COLLECTOR_SPOOL_H
 

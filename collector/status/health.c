@@ -15,7 +15,6 @@ struct health_entry {
 /* Process-wide: one agent per process, touched only on the loop thread. */
 static struct health_entry checks[HEALTH_MAX_CHECKS];
 static int nchecks;
-static char *reload_error;
 
 int health_register(const char *name, health_check_fn check, void *arg)
 {
@@ -35,17 +34,6 @@ void health_unregister(const char *name, void *arg)
             return;
         }
     }
-}
-
-void health_set_reload_error(const char *message)
-{
-    free(reload_error);
-    reload_error = message ? xstrdup(message) : NULL;
-}
-
-const char *health_reload_error(void)
-{
-    return reload_error;
 }
 
 void health_outputs_init(struct health_outputs *h, struct output_instance **outputs, int n,
@@ -108,8 +96,8 @@ static void add_failure(struct health_failure *out, int max, int *n, const char 
     (*n)++;
 }
 
-int health_evaluate(const struct health_outputs *h, int64_t now, struct health_failure *out,
-                    int max)
+int health_evaluate(const struct health_outputs *h, int64_t now, const char *reload_error,
+                    struct health_failure *out, int max)
 {
     int n = 0;
     struct buf reason;

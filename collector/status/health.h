@@ -12,7 +12,7 @@
  *   health_unregister("disk_buffer", spool);
  *
  * Built in: outputs stalled (health_check_outputs) and a failed configuration
- * reload (health_set_reload_error). Everything runs on the loop thread. */
+ * reload (the caller passes its error). Everything runs on the loop thread. */
 #ifndef COLLECTOR_STATUS_HEALTH_H
 #define COLLECTOR_STATUS_HEALTH_H
 
@@ -30,10 +30,6 @@ typedef int (*health_check_fn)(void *arg, struct buf *reason);
 int health_register(const char *name, health_check_fn check, void *arg);
 /* Remove the check registered with this name and arg (no-op if none). */
 void health_unregister(const char *name, void *arg);
-
-/* The last reload's error (kept until a reload succeeds); NULL clears it. */
-void health_set_reload_error(const char *message);
-const char *health_reload_error(void);
 
 /* Per-output stall tracking: an output is stalled when it has had batches
  * waiting for longer than max_stall_ms without a success. Call
@@ -58,9 +54,10 @@ struct health_failure {
     char reason[512];
 };
 
-/* Run every check: outputs, reload, registered. Returns the number of
- * failures, writing at most max of them to out. */
-int health_evaluate(const struct health_outputs *h, int64_t now, struct health_failure *out,
-                    int max);
+/* Run every check: outputs, reload (reload_error: the last reload's error,
+ * or NULL), registered. Returns the number of failures, writing at most max
+ * of them to out. */
+int health_evaluate(const struct health_outputs *h, int64_t now, const char *reload_error,
+                    struct health_failure *out, int max);
 
 #endif

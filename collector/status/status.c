@@ -1,10 +1,10 @@
 /* Routes of the status endpoint and its life cycle. */
 #include "collector/status/status.h"
-#include "collector/agent.h"
 #include "collector/core/config.h"
 #include "collector/core/log.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
+#include "collector/plugin.h"
 #include "collector/status/logfile.h"
 #include "collector/status/selfstat.h"
 #include "collector/status/status_internal.h"
@@ -22,13 +22,13 @@
 #define MAX_OUTPUTS 64
 
 const struct option_def status_options[] = {
-    {"http_listen", OPT_STRING, "127.0.0.1:2020", 0,
+    {"http_listen", OPT_STRING, STATUS_DEFAULT_LISTEN, 0,
      offsetof(struct status_settings, http_listen), NULL,
-     "status endpoint (/health, /metrics, /status): HOST:PORT, [IPV6]:PORT, a unix socket path, "
+     "status endpoint (/health, /ready, /metrics, /status): HOST:PORT, [IPV6]:PORT, a unix socket path, "
      "or off"},
     {"health.max_stall", OPT_DURATION, "5m", 0,
      offsetof(struct status_settings, health_max_stall_ms), NULL,
-     "/health fails when an output with data waiting has not delivered for this long"},
+     "/ready fails when an output with data waiting has not delivered for this long"},
     {"log_file", OPT_STRING, NULL, 0, offsetof(struct status_settings, log_file), NULL,
      "write the agent's own log to this file instead of stderr"},
     {"log_file_max_size", OPT_SIZE, "10MiB", 0,
@@ -38,63 +38,6 @@ const struct option_def status_options[] = {
      "rotated log files kept (<log_file>.1 is the newest)"},
     {0},
 };
-
-/* ------------------------------------------------------- process-wide state */
-
-static struct status_reloads reloads = {.generation = 1};
-
-struct metrics_provider {
-    char *name;
-    status_metrics_fn fn;
-    void *arg;
-};
-static struct metrics_provider providers[16];
-static int nproviders;
-
-const struct status_reloads *status_reloads(void)
-{
-    return &reloads;
-}
-
-void status_note_reload(int ok, const char *error)
-{
-    if (ok) {
-        reloads.ok++;
-        reloads.generation++;
-        reloads.loaded_ms = now_ms();
-        health_set_reload_error(NULL);
-    } else {
-        reloads.failed++;
-        health_set_reload_error(error ? error : "unknown error");
-    }
-}
-
-int status_register_metrics(const char *name, status_metrics_fn fn, void *arg)
-{
-    if (nproviders >= (int)(sizeof providers / sizeof providers[0]))
-        return -1;
-    providers[nproviders++] = (struct metrics_provider){xstrdup(name), fn, arg};
-    return 0;
-}
-
-void status_unregister_metrics(const char *name, void *arg)
-{
-    for (int i = 0; i < nproviders; i++) {
-        if (providers[i].arg == arg && strcmp(providers[i].name, name) == 0) {
-            free(providers[i].name);
-            memmove(&providers[i], &providers[i + 1],
-                    sizeof providers[0] * (size_t)(nproviders - i - 1));
-            nproviders--;
-            return;
-        }
-    }
-}
-
-void status_extra_metrics(struct buf *out)
-{
-    for (int i = 0; i < nproviders; i++)
-        providers[i].fn(providers[i].arg, out);
-}
 
 /* ------------------------------------------------------------ settings */
 
@@ -109,17 +52,19 @@ void status_settings_check(struct status_settings *s, const struct conf_section 
         diag_add(diag, e ? e->file : path, e ? e->line : 0, "http_listen: %s", err);
 }
 
-/* ------------------------------------------------------------ /health */
+/* ------------------------------------------------------ /health, /ready */
 
-static json_t *health_json(struct status_server *s, int *healthy)
+/* Readiness: every check passes (outputs delivering, buffers not full,
+ * credentials, the last reload applied, registered checks). */
+static json_t *ready_json(struct status_server *s, int *healthy)
 {
     struct health_failure fails[16];
     int64_t now = now_ms();
     health_outputs_sample(&s->health, now);
-    int n = health_evaluate(&s->health, now, fails, 16);
+    int n = health_evaluate(&s->health, now, s->view.reloads->last_error, fails, 16);
     *healthy = n == 0;
     json_t *o = json_object();
-    json_object_set_new(o, "status", json_string(n ? "unhealthy" : "ok"));
+    json_object_set_new(o, "status", json_string(n ? "not ready" : "ready"));
     json_t *reasons = json_array();
     struct buf joined;
     buf_init(&joined);
@@ -136,13 +81,32 @@ static json_t *health_json(struct status_server *s, int *healthy)
     return o;
 }
 
+/* Liveness: the process works. Answering at all is the proof (a wedged loop
+ * does not answer, and the probe times out); what readiness says is shown,
+ * never failed on: restarting does not bring back an endpoint or undo a bad
+ * reload, which leaves the previous configuration running. */
+static json_t *health_json(struct status_server *s)
+{
+    int ready;
+    json_t *r = ready_json(s, &ready);
+    json_t *o = json_object();
+    json_object_set_new(o, "status", json_string("ok"));
+    json_object_set_new(o, "ready", json_boolean(ready));
+    json_t *reason = json_object_get(r, "reason");
+    if (reason)
+        json_object_set(o, "not_ready_because", reason);
+    json_object_set(o, "uptime_seconds", json_object_get(r, "uptime_seconds"));
+    json_decref(r);
+    return o;
+}
+
 /* ------------------------------------------------------------ /status */
 
-static json_t *inputs_json(struct agent *a, json_int_t *containers)
+static json_t *inputs_json(const struct status_view *v, json_int_t *containers)
 {
     json_t *arr = json_array();
-    for (int i = 0; i < a->ninputs; i++) {
-        struct input_instance *in = a->inputs[i];
+    for (int i = 0; i < v->ninputs; i++) {
+        struct input_instance *in = v->inputs[i];
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(in->name));
         json_object_set_new(o, "type", json_string(in->plugin->name));
@@ -178,10 +142,10 @@ static json_t *ms_or_null(int64_t ms)
 
 static json_t *outputs_json(struct status_server *s, int64_t now)
 {
-    struct agent *a = s->agent;
+    const struct status_view *v = &s->view;
     json_t *arr = json_array();
-    for (int i = 0; i < a->noutputs; i++) {
-        struct output_instance *out = a->outputs[i];
+    for (int i = 0; i < v->noutputs; i++) {
+        struct output_instance *out = v->outputs[i];
         struct output_stats *st = &out->stats;
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(out->name));
@@ -225,35 +189,40 @@ static json_t *outputs_json(struct status_server *s, int64_t now)
 
 static json_t *status_json(struct status_server *s)
 {
-    struct agent *a = s->agent;
+    const struct status_view *v = &s->view;
     int64_t now = now_ms();
     int healthy;
     json_t *root = json_object();
     json_object_set_new(root, "version", json_string(COLLECTOR_VERSION));
     json_object_set_new(root, "git_rev", json_string(COLLECTOR_GIT_REV));
-    json_object_set_new(root, "hostname", json_string(a->conf.hostname ? a->conf.hostname : ""));
+    json_object_set_new(root, "hostname", json_string(v->hostname ? v->hostname : ""));
     json_object_set_new(root, "pid", json_integer(getpid()));
     json_object_set_new(root, "time_ms", json_integer(now));
-    json_object_set_new(root, "health", health_json(s, &healthy));
+    json_object_set_new(root, "health", ready_json(s, &healthy));
     json_object_set_new(root, "healthy", json_boolean(healthy));
-    const struct status_reloads *r = status_reloads();
-    json_t *cfg = json_pack("{s:s, s:I, s:I, s:I}", "path", a->config_path, "generation",
+    json_object_set_new(root, "ready", json_boolean(healthy));
+    const struct status_reloads *r = v->reloads;
+    json_t *cfg = json_pack("{s:s, s:I, s:I, s:I}", "path", v->config_path, "generation",
                             (json_int_t)r->generation, "reloads", (json_int_t)r->ok,
                             "reloads_failed", (json_int_t)r->failed);
     json_object_set_new(cfg, "loaded_ms", json_integer(s->started_ms));
-    const char *reload_error = health_reload_error();
-    json_object_set_new(cfg, "last_reload_error", reload_error ? json_string(reload_error) : json_null());
+    json_object_set_new(cfg, "last_reload_error",
+                        r->last_error ? json_string(r->last_error) : json_null());
     json_object_set_new(root, "config", cfg);
     json_int_t containers = 0;
-    json_object_set_new(root, "inputs", inputs_json(a, &containers));
+    json_object_set_new(root, "inputs", inputs_json(v, &containers));
     json_object_set_new(root, "containers", json_integer(containers));
     json_object_set_new(root, "outputs", outputs_json(s, now));
+    json_t *disabled = json_array();
+    for (int i = 0; i < v->ndisabled; i++)
+        json_array_append_new(disabled, json_string(v->disabled[i]));
+    json_object_set_new(root, "outputs_disabled", disabled);
     json_object_set_new(root, "pipeline",
                         json_pack("{s:I, s:I, s:I, s:I}", "buffer_bytes",
-                                  (json_int_t)pipeline_memory(a->pipeline), "memory_limit",
-                                  (json_int_t)a->conf.memory_limit, "records_pending",
-                                  (json_int_t)pipeline_pending(a->pipeline), "batches_pending",
-                                  (json_int_t)pipeline_batches_pending(a->pipeline)));
+                                  (json_int_t)pipeline_memory(v->pipeline), "memory_limit",
+                                  (json_int_t)v->memory_limit, "records_pending",
+                                  (json_int_t)pipeline_pending(v->pipeline), "batches_pending",
+                                  (json_int_t)pipeline_batches_pending(v->pipeline)));
     struct selfstat ss;
     selfstat_read(&ss);
     json_object_set_new(root, "process",
@@ -267,7 +236,7 @@ static json_t *status_json(struct status_server *s)
         http_server_counters(s->http, &hc);
         json_object_set_new(root, "http",
                             json_pack("{s:s, s:i, s:I, s:I}", "listen",
-                                      a->conf.status->http_listen, "connections", hc.connections,
+                                      v->settings->http_listen, "connections", hc.connections,
                                       "requests", (json_int_t)hc.requests, "timeouts",
                                       (json_int_t)hc.timeouts));
     }
@@ -289,11 +258,12 @@ static void body_json(struct http_response *resp, json_t *doc)
 static void handle(void *arg, const struct http_request *req, struct http_response *resp)
 {
     struct status_server *s = arg;
-    int known = http_path_is(req, "/health") || http_path_is(req, "/metrics") ||
+    int known = http_path_is(req, "/health") || http_path_is(req, "/ready") ||
+                http_path_is(req, "/metrics") ||
                 http_path_is(req, "/status") || http_path_is(req, "/");
     if (!known) {
         resp->status = 404;
-        buf_append_str(resp->body, "not found; try /health, /metrics or /status\n");
+        buf_append_str(resp->body, "not found; try /health, /ready, /metrics or /status\n");
         return;
     }
     if (!http_method_is(req, "GET") && !http_method_is(req, "HEAD")) {
@@ -303,9 +273,11 @@ static void handle(void *arg, const struct http_request *req, struct http_respon
         return;
     }
     if (http_path_is(req, "/health")) {
-        int healthy;
-        json_t *doc = health_json(s, &healthy);
-        resp->status = healthy ? 200 : 503;
+        body_json(resp, health_json(s));
+    } else if (http_path_is(req, "/ready")) {
+        int ready;
+        json_t *doc = ready_json(s, &ready);
+        resp->status = ready ? 200 : 503;
         body_json(resp, doc);
     } else if (http_path_is(req, "/metrics")) {
         status_metrics_format(s, resp->body);
@@ -313,7 +285,8 @@ static void handle(void *arg, const struct http_request *req, struct http_respon
     } else if (http_path_is(req, "/status")) {
         body_json(resp, status_json(s));
     } else {
-        buf_printf(resp->body, "collector %s\n/health  200 or 503 with the reason\n"
+        buf_printf(resp->body, "collector %s\n/health  liveness: 200 while the agent runs\n"
+                   "/ready   readiness: 200, or 503 with the reasons\n"
                    "/metrics Prometheus text\n/status  JSON state of inputs and outputs\n",
                    COLLECTOR_VERSION);
     }
@@ -329,21 +302,19 @@ static void on_tick(struct loop *loop, void *arg)
     logfile_check();
 }
 
-struct status_server *status_start(struct agent *a, struct loop *loop)
+struct status_server *status_start(const struct status_view *view, struct loop *loop)
 {
-    struct status_settings *cfg = a->conf.status;
+    const struct status_settings *cfg = view->settings;
     char err[512];
     if (logfile_configure(cfg->log_file, cfg->log_file_max_size, (int)cfg->log_file_keep, err,
                           sizeof err) < 0)
         log_msg(LOG_ERROR, "agent", "%s; logging to stderr", err);
     logfile_check(); /* also here: frequent reloads restart the tick before it fires */
     struct status_server *s = xcalloc(1, sizeof *s);
-    s->agent = a;
+    s->view = *view;
     s->loop = loop;
     s->started_ms = now_ms();
-    if (reloads.loaded_ms == 0)
-        reloads.loaded_ms = s->started_ms;
-    health_outputs_init(&s->health, a->outputs, a->noutputs, cfg->health_max_stall_ms);
+    health_outputs_init(&s->health, view->outputs, view->noutputs, cfg->health_max_stall_ms);
     if (http_addr_parse(cfg->http_listen, &s->addr, err, sizeof err) < 0) {
         log_msg(LOG_ERROR, "status", "http_listen: %s", err);
         status_stop(s);
@@ -364,7 +335,7 @@ struct status_server *status_start(struct agent *a, struct loop *loop)
                     "status endpoint (set http_listen to another address, or off)",
                     cfg->http_listen, err);
         } else {
-            log_msg(LOG_INFO, "status", "status endpoint on %s%s (/health /metrics /status)",
+            log_msg(LOG_INFO, "status", "status endpoint on %s%s (/health /ready /metrics /status)",
                     s->addr.kind == HTTP_ADDR_UNIX ? "unix:" : "http://", cfg->http_listen);
         }
     }

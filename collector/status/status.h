@@ -1,9 +1,9 @@
-/* The status endpoint: GET /health, /metrics, /status on the agent's loop,
+/* The status endpoint: GET /health, /ready, /metrics, /status on the agent's loop,
  * plus the agent's own log file. Started by agent_start after the pipeline,
  * stopped by agent_stop before it is freed.
  *
  *   [agent]
- *   http_listen = 127.0.0.1:2020      # or [::1]:2020, /run/collector.sock, off
+ *   http_listen = 127.0.0.1:8934      # or [::1]:8934, /run/collector.sock, off
  *   health.max_stall = 5m
  *   log_file = /var/log/collector.log # default: stderr
  */
@@ -12,10 +12,15 @@
 
 #include "collector/core/options.h"
 #include "collector/core/util.h"
+#include "collector/status/view.h"
 
 #include <stdint.h>
 
-struct agent;
+/* No common agent's default: Fluent Bit takes 2020, Fluentd 24220, the
+ * CloudWatch agent 25888/8125/25826, the X-Ray daemon 2000, the ECS agent
+ * 51678/51679, Vector 8686, the OpenTelemetry collector 13133/8888. */
+#define STATUS_DEFAULT_LISTEN "127.0.0.1:8934"
+
 struct loop;
 struct conf_section;
 struct diag;
@@ -41,16 +46,14 @@ void status_settings_check(struct status_settings *s, const struct conf_section 
 struct status_server;
 
 /* Configure the log file and start listening. NULL on a fatal error (logged,
- * naming the address). With http_listen = off only the housekeeping timer runs. */
-struct status_server *status_start(struct agent *a, struct loop *loop);
+ * naming the address). With http_listen = off only the housekeeping timer runs.
+ * The view is copied; what it points to must outlive the server. */
+struct status_server *status_start(const struct status_view *view, struct loop *loop);
 void status_stop(struct status_server *s);
 
-/* The runner reports each reload: ok, or the error text (kept for /health
- * until a reload succeeds). */
-void status_note_reload(int ok, const char *error);
-
 /* Extra metrics from other modules (the disk buffer, the AWS client):
- * fn appends Prometheus text (prometheus.h) for its own families. */
+ * fn appends Prometheus text (prometheus.h) for its own families.
+ * Health checks are registered the same way with health_register (health.h). */
 typedef void (*status_metrics_fn)(void *arg, struct buf *out);
 int status_register_metrics(const char *name, status_metrics_fn fn, void *arg);
 void status_unregister_metrics(const char *name, void *arg);

@@ -182,7 +182,7 @@ static void print_status(json_t *root)
     printf("collector %s (%s) on %s, pid %lld, up %llds\n", str(root, "version"),
            str(root, "git_rev"), str(root, "hostname"), num(root, "pid"),
            num(health, "uptime_seconds"));
-    printf("health:     %s\n", json_is_true(json_object_get(root, "healthy")) ? "OK" : "UNHEALTHY");
+    printf("health:     %s\n", json_is_true(json_object_get(root, "healthy")) ? "OK" : "NOT READY");
     json_t *f;
     size_t i;
     json_array_foreach(json_object_get(health, "failures"), i, f)
@@ -243,9 +243,21 @@ static void cli_usage(FILE *out)
     fprintf(out, "usage: collector status [--addr HOST:PORT|/path.sock] [--json]\n");
 }
 
+static void cli_help(void)
+{
+    cli_usage(stdout);
+    printf("\nprint a running agent's state (GET /status of its http_listen endpoint)\n\n"
+           "  -a, --addr ADDR   the agent's http_listen (default " STATUS_DEFAULT_LISTEN ")\n"
+           "  --json            the raw /status document\n\n"
+           "exit codes: 0 running and ready; 1 cannot reach the agent or a bad answer;\n"
+           "2 usage error; 3 running but not ready (the reasons are printed)\n");
+}
+
+#define EXIT_NOT_READY 3
+
 int status_cli_main(int argc, char **argv)
 {
-    const char *where = "127.0.0.1:2020";
+    const char *where = STATUS_DEFAULT_LISTEN;
     int raw = 0;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "--addr") == 0 || strcmp(argv[i], "-a") == 0) && i + 1 < argc)
@@ -254,7 +266,15 @@ int status_cli_main(int argc, char **argv)
             where = argv[i] + 7;
         else if (strcmp(argv[i], "--json") == 0)
             raw = 1;
-        else {
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_help();
+            return 0;
+        } else if (strcmp(argv[i], "--addr") == 0 || strcmp(argv[i], "-a") == 0) {
+            fprintf(stderr, "collector status: %s needs an address (HOST:PORT or a socket path)\n",
+                    argv[i]);
+            cli_usage(stderr);
+            return 2;
+        } else {
             fprintf(stderr, "collector status: unexpected argument '%s'\n", argv[i]);
             cli_usage(stderr);
             return 2;
@@ -284,19 +304,18 @@ int status_cli_main(int argc, char **argv)
         buf_free(&body);
         return 1;
     }
-    if (raw) {
-        fputs(body.data, stdout);
-        buf_free(&body);
-        return 0;
-    }
     json_error_t jerr;
     json_t *root = json_loads(body.data, 0, &jerr);
+    if (raw)
+        fputs(body.data, stdout);
     buf_free(&body);
     if (!root) {
         fprintf(stderr, "collector status: the agent's answer is not JSON: %s\n", jerr.text);
         return 1;
     }
-    print_status(root);
+    if (!raw)
+        print_status(root);
+    int ready = json_is_true(json_object_get(root, "healthy"));
     json_decref(root);
-    return 0;
+    return ready ? 0 : EXIT_NOT_READY;
 }

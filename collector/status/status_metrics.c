@@ -1,13 +1,50 @@
 /* GET /metrics: the agent's own counters and gauges in Prometheus text.
  * Names are collector_*; counters end in _total. Input and output metrics
  * carry the section name and module type as labels. */
-#include "collector/agent.h"
 #include "collector/pipeline/pipeline.h"
+#include "collector/plugin.h"
 #include "parsers/multiline.h"
 #include "collector/status/selfstat.h"
+#include "collector/status/status.h"
 #include "collector/status/status_internal.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+/* ------------------------------------------------ other modules' families */
+
+struct metrics_provider {
+    char *name;
+    status_metrics_fn fn;
+    void *arg;
+};
+/* Process-wide: one agent per process, touched only on the loop thread. */
+static struct metrics_provider providers[16];
+static int nproviders;
+
+int status_register_metrics(const char *name, status_metrics_fn fn, void *arg)
+{
+    if (nproviders >= (int)(sizeof providers / sizeof providers[0]))
+        return -1;
+    providers[nproviders++] = (struct metrics_provider){xstrdup(name), fn, arg};
+    return 0;
+}
+
+void status_unregister_metrics(const char *name, void *arg)
+{
+    for (int i = 0; i < nproviders; i++) {
+        if (providers[i].arg == arg && strcmp(providers[i].name, name) == 0) {
+            free(providers[i].name);
+            memmove(&providers[i], &providers[i + 1],
+                    sizeof providers[0] * (size_t)(nproviders - i - 1));
+            nproviders--;
+            return;
+        }
+    }
+}
+
+/* ------------------------------------------------------- the agent's own */
 
 /* One counter or gauge family over every input (or output). */
 struct input_metric {
@@ -61,14 +98,14 @@ static const struct output_metric output_metrics[] = {
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static void format_inputs(struct agent *a, struct buf *out)
+static void format_inputs(const struct status_view *v, struct buf *out)
 {
     for (int m = 0; m < COUNT(input_metrics); m++) {
         prom_family(out, input_metrics[m].name, input_metrics[m].type, input_metrics[m].help);
-        for (int i = 0; i < a->ninputs; i++) {
-            struct prom_label l[2] = {{"input", a->inputs[i]->name},
-                                      {"type", a->inputs[i]->plugin->name}};
-            prom_sample_u64(out, input_metrics[m].name, l, 2, input_metrics[m].get(a->inputs[i]));
+        for (int i = 0; i < v->ninputs; i++) {
+            struct prom_label l[2] = {{"input", v->inputs[i]->name},
+                                      {"type", v->inputs[i]->plugin->name}};
+            prom_sample_u64(out, input_metrics[m].name, l, 2, input_metrics[m].get(v->inputs[i]));
         }
     }
     prom_family(out, "collector_multiline_match_limit_total", "counter",
@@ -77,43 +114,43 @@ static void format_inputs(struct agent *a, struct buf *out)
     prom_sample_u64(out, "collector_multiline_match_limit_total", NULL, 0, ml_limit_hits());
 }
 
-static void format_outputs(struct agent *a, struct buf *out)
+static void format_outputs(const struct status_view *v, struct buf *out)
 {
     for (int m = 0; m < COUNT(output_metrics); m++) {
         prom_family(out, output_metrics[m].name, output_metrics[m].type, output_metrics[m].help);
-        for (int i = 0; i < a->noutputs; i++) {
-            struct prom_label l[2] = {{"output", a->outputs[i]->name},
-                                      {"type", a->outputs[i]->plugin->name}};
+        for (int i = 0; i < v->noutputs; i++) {
+            struct prom_label l[2] = {{"output", v->outputs[i]->name},
+                                      {"type", v->outputs[i]->plugin->name}};
             prom_sample_u64(out, output_metrics[m].name, l, 2,
-                            output_metrics[m].get(&a->outputs[i]->stats));
+                            output_metrics[m].get(&v->outputs[i]->stats));
         }
     }
     prom_family(out, "collector_output_records_dropped_total", "counter",
                 "records not delivered, by reason");
-    for (int i = 0; i < a->noutputs; i++) {
+    for (int i = 0; i < v->noutputs; i++) {
         for (int r = 0; r < DROP_REASON_COUNT; r++) {
-            struct prom_label l[3] = {{"output", a->outputs[i]->name},
-                                      {"type", a->outputs[i]->plugin->name},
+            struct prom_label l[3] = {{"output", v->outputs[i]->name},
+                                      {"type", v->outputs[i]->plugin->name},
                                       {"reason", drop_reason_names[r]}};
             prom_sample_u64(out, "collector_output_records_dropped_total", l, 3,
-                            a->outputs[i]->stats.dropped[r]);
+                            v->outputs[i]->stats.dropped[r]);
         }
     }
     prom_family(out, "collector_output_last_success_timestamp_seconds", "gauge",
                 "when a batch was last delivered (0 = never)");
-    for (int i = 0; i < a->noutputs; i++) {
-        struct prom_label l[2] = {{"output", a->outputs[i]->name},
-                                  {"type", a->outputs[i]->plugin->name}};
+    for (int i = 0; i < v->noutputs; i++) {
+        struct prom_label l[2] = {{"output", v->outputs[i]->name},
+                                  {"type", v->outputs[i]->plugin->name}};
         prom_sample_double(out, "collector_output_last_success_timestamp_seconds", l, 2,
-                           (double)a->outputs[i]->stats.last_success_ms / 1000.0);
+                           (double)v->outputs[i]->stats.last_success_ms / 1000.0);
     }
     prom_family(out, "collector_output_last_error_timestamp_seconds", "gauge",
                 "when a send last failed (0 = never)");
-    for (int i = 0; i < a->noutputs; i++) {
-        struct prom_label l[2] = {{"output", a->outputs[i]->name},
-                                  {"type", a->outputs[i]->plugin->name}};
+    for (int i = 0; i < v->noutputs; i++) {
+        struct prom_label l[2] = {{"output", v->outputs[i]->name},
+                                  {"type", v->outputs[i]->plugin->name}};
         prom_sample_double(out, "collector_output_last_error_timestamp_seconds", l, 2,
-                           (double)a->outputs[i]->stats.last_error_ms / 1000.0);
+                           (double)v->outputs[i]->stats.last_error_ms / 1000.0);
     }
     struct {
         const char *name, *type, *help;
@@ -128,26 +165,26 @@ static void format_outputs(struct agent *a, struct buf *out)
     };
     for (size_t f = 0; f < sizeof per_output / sizeof per_output[0]; f++) {
         prom_family(out, per_output[f].name, per_output[f].type, per_output[f].help);
-        for (int i = 0; i < a->noutputs; i++) {
-            const struct output_stats *st = &a->outputs[i]->stats;
-            struct prom_label l[2] = {{"output", a->outputs[i]->name},
-                                      {"type", a->outputs[i]->plugin->name}};
-            double v = f == 0 ? (double)st->buffer_bytes
+        for (int i = 0; i < v->noutputs; i++) {
+            const struct output_stats *st = &v->outputs[i]->stats;
+            struct prom_label l[2] = {{"output", v->outputs[i]->name},
+                                      {"type", v->outputs[i]->plugin->name}};
+            double value = f == 0 ? (double)st->buffer_bytes
                        : f == 1 ? (double)st->buffer_chunks
                        : f == 2 ? (double)st->buffer_full
                        : f == 3 ? (double)st->buffer_write_errors
                        : f == 4 ? (double)st->chunks_corrupt
                                 : (double)st->credentials_expire_ms / 1000.0;
-            prom_sample_double(out, per_output[f].name, l, 2, v);
+            prom_sample_double(out, per_output[f].name, l, 2, value);
         }
     }
     prom_family(out, "collector_output_send_duration_seconds", "histogram",
                 "time one send() of a batch took");
-    for (int i = 0; i < a->noutputs; i++) {
-        struct prom_label l[2] = {{"output", a->outputs[i]->name},
-                                  {"type", a->outputs[i]->plugin->name}};
+    for (int i = 0; i < v->noutputs; i++) {
+        struct prom_label l[2] = {{"output", v->outputs[i]->name},
+                                  {"type", v->outputs[i]->plugin->name}};
         prom_histogram_format(out, "collector_output_send_duration_seconds", l, 2,
-                              &a->outputs[i]->stats.send_seconds);
+                              &v->outputs[i]->stats.send_seconds);
     }
 }
 
@@ -160,7 +197,7 @@ static void gauge(struct buf *out, const char *name, const char *type, const cha
 
 static void format_agent(struct status_server *s, struct buf *out)
 {
-    struct agent *a = s->agent;
+    const struct status_view *v = &s->view;
     prom_family(out, "collector_build_info", "gauge", "version of the running agent (always 1)");
     struct prom_label bl[2] = {{"version", COLLECTOR_VERSION}, {"git_rev", COLLECTOR_GIT_REV}};
     prom_sample_u64(out, "collector_build_info", bl, 2, 1);
@@ -168,11 +205,12 @@ static void format_agent(struct status_server *s, struct buf *out)
     int64_t now = now_ms();
     health_outputs_sample(&s->health, now);
     struct health_failure fails[1];
-    int failing = health_evaluate(&s->health, now, fails, 1);
-    gauge(out, "collector_healthy", "gauge", "1 when /health answers 200, else 0", failing == 0);
-    gauge(out, "collector_health_failures", "gauge", "failing health checks", failing);
+    int failing = health_evaluate(&s->health, now, v->reloads->last_error, fails, 1);
+    gauge(out, "collector_healthy", "gauge", "1 while the agent runs (/health, liveness)", 1);
+    gauge(out, "collector_ready", "gauge", "1 when /ready answers 200, else 0", failing == 0);
+    gauge(out, "collector_health_failures", "gauge", "failing readiness checks", failing);
 
-    const struct status_reloads *r = status_reloads();
+    const struct status_reloads *r = v->reloads;
     gauge(out, "collector_config_generation", "gauge",
           "configuration generation: 1 at start, +1 per successful reload", (double)r->generation);
     prom_family(out, "collector_config_reloads_total", "counter", "configuration reloads (SIGHUP)");
@@ -180,19 +218,19 @@ static void format_agent(struct status_server *s, struct buf *out)
     prom_sample_u64(out, "collector_config_reloads_total", ok, 1, r->ok);
     prom_sample_u64(out, "collector_config_reloads_total", bad, 1, r->failed);
     gauge(out, "collector_config_last_reload_successful", "gauge",
-          "0 while the last reload failed, else 1", health_reload_error() ? 0 : 1);
+          "0 while the last reload failed, else 1", r->last_error ? 0 : 1);
     gauge(out, "collector_config_loaded_timestamp_seconds", "gauge",
           "when the running configuration was loaded", (double)s->started_ms / 1000.0);
 
     gauge(out, "collector_pipeline_buffer_bytes", "gauge",
           "payload bytes held in memory batches (open, queued, in flight)",
-          (double)pipeline_memory(a->pipeline));
+          (double)pipeline_memory(v->pipeline));
     gauge(out, "collector_pipeline_buffer_limit_bytes", "gauge", "memory_limit",
-          (double)a->conf.memory_limit);
+          (double)v->memory_limit);
     gauge(out, "collector_pipeline_batches_pending", "gauge",
-          "sealed batches queued or in flight, every output", (double)pipeline_batches_pending(a->pipeline));
+          "sealed batches queued or in flight, every output", (double)pipeline_batches_pending(v->pipeline));
     gauge(out, "collector_pipeline_records_pending", "gauge",
-          "records read and not yet acknowledged, every input", (double)pipeline_pending(a->pipeline));
+          "records read and not yet acknowledged, every input", (double)pipeline_pending(v->pipeline));
 }
 
 static void format_process(struct status_server *s, struct buf *out)
@@ -236,8 +274,9 @@ static void format_process(struct status_server *s, struct buf *out)
 void status_metrics_format(struct status_server *s, struct buf *out)
 {
     format_agent(s, out);
-    format_inputs(s->agent, out);
-    format_outputs(s->agent, out);
+    format_inputs(&s->view, out);
+    format_outputs(&s->view, out);
     format_process(s, out);
-    status_extra_metrics(out);
+    for (int i = 0; i < nproviders; i++)
+        providers[i].fn(providers[i].arg, out);
 }

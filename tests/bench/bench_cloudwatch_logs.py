@@ -1,16 +1,20 @@
 """tail -> cloudwatch_logs -> a local HTTPS CloudWatch Logs sink over loopback.
 
 Ships one file (CWL_BENCH_MB, default 500 MB, ~220-byte lines) as fast as the
-sink takes it, once with compress = off and once with compress = gzip, and
-prints events/s, MB/s, the agent's CPU seconds per GB shipped, its peak RSS,
-and for gzip the extra CPU per GB and the bytes saved on the wire.
+sink takes it in three configurations: compress = off with buffer = memory,
+compress = off with buffer = disk, and the shipped default (compress = auto,
+i.e. gzip, buffer = disk). Prints events/s, MB/s, the agent's CPU seconds per
+GB shipped, its peak RSS, and the CPU per GB as a multiple of the floor
+(build/tools/floor on the same file: reading, splitting, JSON-escaping into
+bodies, SHA-256, gzip when the row compresses, AES-GCM; nothing else).
 
 The sink is build/tools/cwl_sink (C, OpenSSL): it answers every call with 200
 and only counts, so the agent is what is measured; its own CPU is printed to
 show it is not the bottleneck. TLS uses a self-signed certificate made here
 with the openssl command, passed to the agent by configuration (ca_file).
 Environment: CWL_BENCH_MB (500), CWL_BENCH_WORKERS (4), CWL_BENCH_MEMORY (agent
-memory_limit, 16MiB)."""
+memory_limit, 64MiB: the shipped setting), CWL_BENCH_ROWS (e.g. "0,2": only those
+rows), CWL_BENCH_FLOOR (the floor tool, to bench an older build)."""
 import os
 import shutil
 import signal
@@ -25,7 +29,7 @@ MB = int(os.environ.get("CWL_BENCH_MB", "500"))
 WORKERS = int(os.environ.get("CWL_BENCH_WORKERS", "4"))
 # The pipeline holds at most this much in batches: it bounds the RSS when the
 # file is read faster than it can be shipped (the shipped conf.d says 64MiB).
-MEMORY = os.environ.get("CWL_BENCH_MEMORY", "16MiB")
+MEMORY = os.environ.get("CWL_BENCH_MEMORY", "64MiB")
 LINE = 220
 
 
@@ -102,7 +106,7 @@ class Sink:
                 self.proc.wait()
 
 
-def run_once(build, d, path, lines, cert, key, compress):
+def run_once(build, d, path, lines, cert, key, compress, buffer):
     sink = Sink(build, d, cert, key)
     env = {"AWS_ENDPOINT_URL": f"https://127.0.0.1:{sink.port}", "AWS_ACCESS_KEY_ID": "AKIDTEST",
            "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1"}
@@ -122,6 +126,7 @@ def run_once(build, d, path, lines, cert, key, compress):
     log_group = /bench
     log_stream = {{file_name}}
     compress = {compress}
+    buffer = {buffer}
     workers = {WORKERS}
     flush_interval = 1s
     """
@@ -148,11 +153,21 @@ def run_once(build, d, path, lines, cert, key, compress):
     return {"elapsed": elapsed, "cpu": cpu, "peak_kib": peak, "sink_cpu": sink_cpu, **st}
 
 
-def report(name, r, size):
+def floor(build, path):
+    """{name: CPU-s/GB} from build/tools/floor on the same file."""
+    tool = os.environ.get("CWL_BENCH_FLOOR", os.path.join(build, "tools", "floor"))
+    out = subprocess.run([tool, path], check=True,
+                         capture_output=True, text=True).stdout
+    print("  " + out.strip().replace("\n", "\n  "))
+    return {w[1]: float(w[2]) for w in (line.split() for line in out.splitlines())}
+
+
+def report(name, r, size, floor_cpu):
     gb = size / 1e9
     print(f"  {name}: {r['events']} events in {r['elapsed']:.1f}s = "
           f"{r['events'] / r['elapsed']:,.0f} events/s, {size / 1e6 / r['elapsed']:.1f} MB/s of file")
-    print(f"    agent CPU {r['cpu']:.2f}s = {r['cpu'] / gb:.2f} CPU-s/GB shipped, "
+    print(f"    agent CPU {r['cpu']:.2f}s = {r['cpu'] / gb:.2f} CPU-s/GB shipped "
+          f"= {r['cpu'] / gb / floor_cpu:.1f}x the floor, "
           f"peak RSS {r['peak_kib'] / 1024:.1f} MiB; {r['puts']} PutLogEvents, "
           f"{r['body_bytes'] / 1e6:.0f} MB of JSON, {r['wire_bytes'] / 1e6:.0f} MB on the wire; "
           f"sink CPU {r['sink_cpu']:.1f}s")
@@ -167,13 +182,15 @@ def run(build_dir):
         size = os.path.getsize(path)
         print(f"  file: {size / 1e6:.0f} MB, {lines} lines; HTTPS to 127.0.0.1 (cwl_sink), "
               f"workers = {WORKERS}, memory_limit = {MEMORY}")
-        off = run_once(build_dir, d, path, lines, cert, key, "off")
-        report("compress = off ", off, size)
-        gz = run_once(build_dir, d, path, lines, cert, key, "gzip")
-        report("compress = gzip", gz, size)
-        gb = size / 1e9
-        print(f"    gzip: +{(gz['cpu'] - off['cpu']) / gb:.2f} CPU-s/GB, wire bytes "
-              f"{gz['wire_bytes'] / 1e6:.0f} MB instead of {off['wire_bytes'] / 1e6:.0f} MB "
-              f"({100 * (1 - gz['wire_bytes'] / max(1, off['wire_bytes'])):.0f}% saved)")
+        fl = floor(build_dir, path)
+        rows = [("compress = off,  buffer = memory", "off", "memory", "plain"),
+                ("compress = off,  buffer = disk  ", "off", "disk", "plain"),
+                ("shipped default: compress = auto (gzip), buffer = disk", "auto", "disk", "gzip")]
+        only = os.environ.get("CWL_BENCH_ROWS")  # e.g. "0,2": run only those rows
+        for i, (name, compress, buffer, kind) in enumerate(rows):
+            if only and str(i) not in only.split(","):
+                continue
+            r = run_once(build_dir, d, path, lines, cert, key, compress, buffer)
+            report(name, r, size, fl[kind])
     finally:
         shutil.rmtree(d, ignore_errors=True)

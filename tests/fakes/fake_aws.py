@@ -18,6 +18,7 @@ import gzip
 import json
 import math
 import os
+import re
 import secrets
 import signal
 import socket
@@ -296,6 +297,7 @@ class State:
         """Clear resources, faults, request log and service config (credentials stay)."""
         self.log_groups = {}
         self.metrics = []
+        self.dashboards = {}
         self.faults = []
         self.requests = []
         self.seq = 0
@@ -1252,8 +1254,60 @@ def op_get_caller_identity(state, p, caller):
             "Arn": "arn:aws:iam::%s:user/fake-%s" % (ACCOUNT_ID, caller)}
 
 
+DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+WIDGET_TYPES = {"metric", "text", "log", "alarm", "explorer"}
+
+
+def op_put_dashboard(state, p):
+    """PutDashboard: a name of A-Z a-z 0-9 - _ (1..255) and a body CloudWatch
+    accepts: a JSON object whose `widgets` are objects of a known type, with
+    whole x/y (>= 0), width 1..24 and height 1..1000, and `properties`; a
+    metric widget's properties name a region and metrics (or a query).
+    Stored in state.dashboards (name -> parsed body)."""
+    check_members(p, {"DashboardName", "DashboardBody"})
+    name, text = p.get("DashboardName"), p.get("DashboardBody")
+    if not isinstance(name, str) or not DASHBOARD_NAME.match(name):
+        raise ApiError(400, "InvalidParameterValue",
+                       "DashboardName must be 1..255 of A-Z, a-z, 0-9, '-', '_'")
+    if not isinstance(text, str):
+        raise ApiError(400, "MissingParameter", "The parameter DashboardBody is required.")
+
+    def invalid(path, message):
+        return ApiError(400, "InvalidParameterInput",
+                        "The dashboard body is invalid, there are 1 validation errors: "
+                        "[{\"dataPath\": \"%s\", \"message\": \"%s\"}]" % (path, message))
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise invalid("", "Invalid JSON")
+    if not isinstance(body, dict) or not isinstance(body.get("widgets"), list):
+        raise invalid("", "Should have required property 'widgets'")
+    for i, w in enumerate(body["widgets"]):
+        where = "/widgets/%d" % i
+        if not isinstance(w, dict) or w.get("type") not in WIDGET_TYPES:
+            raise invalid(where + "/type", "Should be equal to one of the allowed values")
+        for key, lo, hi in (("x", 0, 23), ("y", 0, None), ("width", 1, 24), ("height", 1, 1000)):
+            v = w.get(key)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < lo
+                                  or (hi is not None and v > hi)):
+                raise invalid("%s/%s" % (where, key), "Should be an integer in range")
+        props = w.get("properties")
+        if not isinstance(props, dict):
+            raise invalid(where, "Should have required property 'properties'")
+        if w["type"] == "metric":
+            if not isinstance(props.get("region"), str):
+                raise invalid(where + "/properties", "Should have required property 'region'")
+            if not isinstance(props.get("metrics"), list) and "query" not in props:
+                raise invalid(where + "/properties", "Should have required property 'metrics'")
+            for k, row in enumerate(props.get("metrics") or []):
+                if not isinstance(row, list) or not row:
+                    raise invalid("%s/properties/metrics/%d" % (where, k), "Should be array")
+    state.dashboards[name] = body
+    return {"DashboardValidationMessages": []}
+
+
 STS_OPS = {"AssumeRole": op_assume_role, "GetCallerIdentity": op_get_caller_identity}
-CW_OPS = {"PutMetricData", "ListMetrics", "GetMetricStatistics"}
+CW_OPS = {"PutMetricData", "ListMetrics", "GetMetricStatistics", "PutDashboard"}
 
 
 # --------------------------------------------------------------------------- HTTP handler
@@ -1555,6 +1609,8 @@ class Handler(BaseHTTPRequestHandler):
             return op_put_metric_data(self.state, typed, protocol)
         if self.operation == "ListMetrics":
             return op_list_metrics(self.state, strip_query_keys(params))
+        if self.operation == "PutDashboard":
+            return op_put_dashboard(self.state, strip_query_keys(params))
         return op_get_metric_statistics(self.state, strip_query_keys(params), protocol)
 
     def check_metric_body_size(self):
@@ -1877,7 +1933,7 @@ def control_state(state, p):
                         "tags": g["tags"],
                         "streams": {s: {"events": st["events"]}
                                     for s, st in g["streams"].items()}}
-    return {"log_groups": groups, "metrics": state.metrics}
+    return {"log_groups": groups, "metrics": state.metrics, "dashboards": state.dashboards}
 
 
 def control_messages(state, p):

@@ -186,7 +186,7 @@ class Delivery(AgainstAFrozenFake):
 
 
 class HealthAndMetricsAgainstTheFake(unittest.TestCase):
-    """/health and /metrics while the strict fake fails, recovers, or cannot
+    """/ready and /metrics while the strict fake fails, recovers, or cannot
     be reached with credentials; and the disk buffer filling up."""
 
     def setUp(self):
@@ -222,7 +222,7 @@ class HealthAndMetricsAgainstTheFake(unittest.TestCase):
         """
 
     def health(self, port):
-        status, _, body = get_retry(("127.0.0.1", port), "/health")
+        status, _, body = get_retry(("127.0.0.1", port), "/ready")
         return status, json.loads(body)
 
     def test_health_follows_the_endpoint_and_metrics_match_what_it_received(self):
@@ -233,10 +233,10 @@ class HealthAndMetricsAgainstTheFake(unittest.TestCase):
             a.wait_for(lambda: len(delivered(self.aws)) > 100, timeout=20, what="first events")
             self.assertEqual(self.health(port)[0], 200)
             self.aws.fault("status", status=503, count=40, target="PutLogEvents")
-            a.wait_for(lambda: self.health(port)[0] == 503, timeout=20, what="/health 503")
+            a.wait_for(lambda: self.health(port)[0] == 503, timeout=20, what="/ready 503")
             status, body = self.health(port)
             self.assertIn("output_stalled", [f["check"] for f in body["failures"]])
-            a.wait_for(lambda: self.health(port)[0] == 200, timeout=60, what="/health 200 again")
+            a.wait_for(lambda: self.health(port)[0] == 200, timeout=60, what="/ready 200 again")
             a.wait_for(lambda: len(delivered(self.aws)) >= n, timeout=60, what="all events")
             self.assertEqual(sorted(set(delivered(self.aws))), list(range(n)))
 
@@ -284,7 +284,7 @@ class HealthAndMetricsAgainstTheFake(unittest.TestCase):
                "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent"}
         with Agent(self.agent_conf(port, 100), env=env) as a:
             a.start()
-            a.wait_for(lambda: self.health(port)[0] == 503, timeout=20, what="/health 503")
+            a.wait_for(lambda: self.health(port)[0] == 503, timeout=20, what="/ready 503")
             _, body = self.health(port)
             reasons = {f["check"]: f["reason"] for f in body["failures"]}
             self.assertIn("credentials", reasons)
@@ -293,7 +293,7 @@ class HealthAndMetricsAgainstTheFake(unittest.TestCase):
 
     def test_metrics_buffer_full_drops_oldest_and_is_reported(self):
         """Metrics cannot wait in a file: when the disk buffer is full the oldest
-        metrics chunks make room, counted; /health says the buffer is full."""
+        metrics chunks make room, counted; /ready says the buffer is full."""
         port = free_port()
         text = f"""
         [agent]
@@ -314,7 +314,7 @@ class HealthAndMetricsAgainstTheFake(unittest.TestCase):
         with Agent(text) as a:
             open(a.out_dir, "w").close()  # the destination is down
             a.start()
-            a.wait_for(lambda: self.health(port)[0] == 503, timeout=30, what="/health 503")
+            a.wait_for(lambda: self.health(port)[0] == 503, timeout=30, what="/ready 503")
             _, body = self.health(port)
             self.assertIn("buffer_full", [f["check"] for f in body["failures"]])
             _, _, t = get_retry(("127.0.0.1", port), "/metrics")
@@ -329,7 +329,7 @@ class HealthAndMetricsAgainstTheFake(unittest.TestCase):
                               output="local", reason="buffer_full")
             a.wait_for(lambda: dropped() > 0, timeout=30, what="buffer_full drops")
             os.unlink(a.out_dir)  # back: the newest metrics arrive
-            a.wait_for(lambda: self.health(port)[0] == 200, timeout=30, what="/health 200")
+            a.wait_for(lambda: self.health(port)[0] == 200, timeout=30, what="/ready 200")
             self.assertEqual(a.stop(), 0)
             self.assertIn("dropped the oldest chunk", a.stderr())
 

@@ -21,6 +21,7 @@ LEAST_PRIVILEGE = {
 }
 HOST_MOUNTS = {  # container path -> host path, all read-only
     "/var/log": "/var/log",
+    "/run/log/journal": "/run/log/journal",
     "/var/lib/docker/containers": "/var/lib/docker/containers",
     "/sys/fs/cgroup": "/sys/fs/cgroup",
     "/host/proc": "/proc",
@@ -103,7 +104,7 @@ class TaskDefinition(unittest.TestCase):
         self.assertIn(hc[0], ("CMD", "CMD-SHELL"))
         self.assertIn("curl", " ".join(hc))
         self.assertIn("-f", " ".join(hc))
-        self.assertIn("http://127.0.0.1:2020/health", hc[-1] if hc[0] == "CMD" else hc[1])
+        self.assertIn("http://127.0.0.1:8934/health", hc[-1] if hc[0] == "CMD" else hc[1])
         env = {e["name"]: e["value"] for e in c.get("environment", [])}
         self.assertEqual(env.get("COLLECTOR_DATA_DIR"), DATA_DIR)
 
@@ -212,7 +213,7 @@ class Dockerfile(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertIn("-c PATH", r.stdout)
         health = [a for w, a in self.ins if w == "HEALTHCHECK"][0]
-        self.assertIn("http://127.0.0.1:2020/health", health)
+        self.assertIn("http://127.0.0.1:8934/health", health)
         self.assertIn("-f", health)
 
     def test_runtime_stage_has_the_shared_libraries_and_nothing_to_build(self):
@@ -288,7 +289,7 @@ class UserData(unittest.TestCase):
         self.assertIn("systemctl enable --now collector.service", text)
         self.assertIn('"$PREFIX/bin/collector" check-config -c /etc/collector/conf.d', text)
         self.assertIn("cfn-init", text)
-        self.assertIn("http://127.0.0.1:2020/health", text)
+        self.assertIn("http://127.0.0.1:8934/ready", text)
 
 
 if __name__ == "__main__":

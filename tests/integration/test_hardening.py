@@ -235,14 +235,15 @@ def gen_conf(port, data_dir="{data_dir}"):
 
 class ReloadThatCannotStart(unittest.TestCase):
     """A configuration that passes check-config but cannot start: the running
-    one stays, /health says the reload failed, records keep flowing."""
+    one stays, /ready says the reload failed (/health, liveness, does not),
+    records keep flowing."""
 
     def check_kept(self, a, addr, bad_conf, reason):
         a.write_config(bad_conf)
         before = len(read_file_output(a.out_dir))
         a.send_signal(signal.SIGHUP)
-        a.wait_for(lambda: get(addr, "/health")[0] == 503, timeout=20, what="503 after reload")
-        doc = json.loads(get(addr, "/health")[2])
+        a.wait_for(lambda: get(addr, "/ready")[0] == 503, timeout=20, what="503 after reload")
+        doc = json.loads(get(addr, "/ready")[2])
         self.assertIn("configuration reload failed", doc["reason"])
         self.assertIn(reason, doc["reason"])
         self.assertTrue(a.running())
@@ -302,10 +303,10 @@ FILE_OUTPUT = """
     """
 
 
-def health_code(addr):
-    """/health's status, None while the endpoint restarts with a configuration."""
+def ready_code(addr):
+    """/ready's status, None while the endpoint restarts with a configuration."""
     try:
-        return get(addr, "/health")[0]
+        return get(addr, "/ready")[0]
     except OSError:
         return None
 
@@ -329,7 +330,7 @@ def add_output_that_cannot_start(a):
 class ReloadFailsInsideStart(unittest.TestCase):
     """A configuration that passes check-config and the reload's checks but
     fails while starting (here: a new output's disk buffer directory is taken
-    by a file). The running configuration comes back, /health says why, and
+    by a file). The running configuration comes back, /ready says why, and
     the lines written before and after the SIGHUP arrive exactly once."""
 
     def check_comes_back(self, a, addr, delivered, n=200):
@@ -341,9 +342,11 @@ class ReloadFailsInsideStart(unittest.TestCase):
         add_output_that_cannot_start(a)
         append_lines(log, n, n + 50)      # before the SIGHUP
         a.send_signal(signal.SIGHUP)
-        a.wait_for(lambda: health_code(addr) == 503, timeout=20,
-                   what="/health 503 after the failed reload")
-        doc = json.loads(get(addr, "/health")[2])
+        a.wait_for(lambda: ready_code(addr) == 503, timeout=20,
+                   what="/ready 503 after the failed reload")
+        # liveness stays: the previous configuration runs
+        self.assertEqual(get(addr, "/health")[0], 200)
+        doc = json.loads(get(addr, "/ready")[2])
         self.assertIn("configuration reload failed", doc["reason"])
         self.assertIn("outputs could not start", doc["reason"])
         self.assertIn("cannot open the disk buffer", a.stderr())
@@ -389,8 +392,8 @@ class ReloadFailsInsideStart(unittest.TestCase):
             a.wait_for(held, timeout=20, what="a PutLogEvents held by the fake")
             add_output_that_cannot_start(a)
             a.send_signal(signal.SIGHUP)
-            a.wait_for(lambda: health_code(addr) == 503, timeout=20,
-                       what="/health 503 after the failed reload")
+            a.wait_for(lambda: ready_code(addr) == 503, timeout=20,
+                       what="/ready 503 after the failed reload")
             self.assertIn("aborted: the agent is stopping", a.stderr())
             append_lines(log, n, 2 * n)
             want = collections.Counter(f"line {i}" for i in range(2 * n))
@@ -431,9 +434,9 @@ class FilesAndLimits(unittest.TestCase):
             self.assertEqual(get_retry(addr, "/health")[0], 200)
             os.mkfifo(fifo)
             a.send_signal(signal.SIGHUP)
-            a.wait_for(lambda: get(addr, "/health", timeout=5)[0] == 503, timeout=20,
+            a.wait_for(lambda: get(addr, "/ready", timeout=5)[0] == 503, timeout=20,
                        what="503 after the reload")
-            self.assertIn("not a regular file", json.loads(get(addr, "/health")[2])["reason"])
+            self.assertIn("not a regular file", json.loads(get(addr, "/ready")[2])["reason"])
             self.assertEqual(a.stop(), 0)
 
 

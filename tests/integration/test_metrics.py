@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "data", "cgroup"))
 import gen_fixtures  # noqa: E402
 
 AKID, SECRET = "AKIDTEST", "secret"
-NS = "ECS/ContainerInsights"
+NS = "Collector/ECS"  # the agent's own namespace by default
 CLUSTER = "prod"
 CI_ID = "ci-0123"
 MiB = 1024 * 1024
@@ -421,7 +421,7 @@ emf = true
             self.assertEqual(w["properties"]["region"], "eu-west-1")
             self.assertIn(w["properties"]["stat"], ("Sum", "Average", "Maximum"))
         self.assertIn("My/NS", text)
-        self.assertNotIn("ECS/ContainerInsights", text)
+        self.assertNotIn(NS, text)
 
 
 def emf_events_any(aws):

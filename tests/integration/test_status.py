@@ -239,20 +239,20 @@ class Health(unittest.TestCase):
                 f.write("a regular file where the output wants a directory\n")
             agent.write_config(conf(port, count=200, out_path=blocker + "/out", stall="3s"))
             agent.start()
-            status, _, body = get_retry(addr, "/health")
+            status, _, body = get_retry(addr, "/ready")
             self.assertEqual(status, 200, body)
-            self.assertEqual(json.loads(body)["status"], "ok")
-            # The output cannot create its directory: after max_stall, 503.
-            agent.wait_for(lambda: get(addr, "/health")[0] == 503, timeout=20, what="503")
-            status, headers, body = get(addr, "/health")
+            self.assertEqual(json.loads(body)["status"], "ready")
+            # The output cannot create its directory: after max_stall, /ready 503.
+            agent.wait_for(lambda: get(addr, "/ready")[0] == 503, timeout=20, what="503")
+            status, headers, body = get(addr, "/ready")
             self.assertEqual(status, 503)
             self.assertEqual(headers["content-type"], "application/json")
             doc = json.loads(body)
-            self.assertEqual(doc["status"], "unhealthy")
+            self.assertEqual(doc["status"], "not ready")
             self.assertIn("output f has not delivered", doc["reason"])
             self.assertEqual(doc["failures"][0]["check"], "output_stalled")
             # HEAD answers the same status without a body (curl -I / -f).
-            self.assertEqual(get(addr, "/health", method="HEAD")[0], 503)
+            self.assertEqual(get(addr, "/ready", method="HEAD")[0], 503)
             st = json.loads(get(addr, "/status")[2])
             self.assertTrue(st["outputs"][0]["stalled"])
             self.assertGreater(st["outputs"][0]["queue_depth"], 0)
@@ -261,35 +261,35 @@ class Health(unittest.TestCase):
             os.unlink(blocker)
             agent.wait_for(lambda: len(read_file_output(blocker + "/out")) == 200, timeout=20,
                            what="all records after recovery")
-            agent.wait_for(lambda: get(addr, "/health")[0] == 200, timeout=10, what="200 again")
+            agent.wait_for(lambda: get(addr, "/ready")[0] == 200, timeout=10, what="200 again")
             self.assertEqual(sorted(seqs(read_file_output(blocker + "/out"))), list(range(200)))
             self.assertEqual(agent.stop(), 0)
 
-    def test_failed_reload_is_unhealthy_until_a_good_one(self):
+    def test_failed_reload_is_not_ready_until_a_good_one(self):
         port = free_port()
         addr = ("127.0.0.1", port)
         with Agent(conf(port, count=10)) as agent:
             agent.start()
-            self.assertEqual(get_retry(addr, "/health")[0], 200)
+            self.assertEqual(get_retry(addr, "/ready")[0], 200)
             good = read_text(os.path.join(agent.conf_dir, "00-test.conf"))
             agent.write_config(good + "\n[output broken]\ntype = nosuchoutput\nmatch = *\n",
                                "00-test.conf")
             agent.send_signal(signal.SIGHUP)
-            agent.wait_for(lambda: get(addr, "/health")[0] == 503, timeout=20,
+            agent.wait_for(lambda: get(addr, "/ready")[0] == 503, timeout=20,
                            what="503 after the failed reload")
-            doc = json.loads(get(addr, "/health")[2])
+            doc = json.loads(get(addr, "/ready")[2])
             self.assertIn("configuration reload failed", doc["reason"])
             self.assertIn("nosuchoutput", doc["reason"])
             self.assertEqual(doc["failures"][0]["check"], "config_reload")
             metrics = parse_prometheus(get(addr, "/metrics")[2].decode())
             self.assertEqual(sample(metrics, "collector_config_reloads_total", result="failure"), 1)
             self.assertEqual(sample(metrics, "collector_config_last_reload_successful"), 0)
-            self.assertEqual(sample(metrics, "collector_healthy"), 0)
+            self.assertEqual(sample(metrics, "collector_ready"), 0)
             # A good configuration again: the reload succeeds, 200.
             agent.write_config(good, "00-test.conf")
             agent.send_signal(signal.SIGHUP)
             agent.wait_log("configuration reloaded")
-            self.assertEqual(get_retry(addr, "/health")[0], 200)
+            self.assertEqual(get_retry(addr, "/ready")[0], 200)
             st = json.loads(get_retry(addr, "/status")[2])
             self.assertEqual(st["config"]["generation"], 2)
             self.assertEqual(st["config"]["reloads_failed"], 1)

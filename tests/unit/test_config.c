@@ -185,6 +185,53 @@ static void test_options_defaults_and_values(void **state)
     diag_free(&d);
 }
 
+/* A table shared by two modules, bound with OPT_INCLUDE_ROW into a struct
+ * the including module embeds (the tail engine's settings). */
+struct shared_part {
+    int64_t limit;
+    char *label;
+};
+
+struct including {
+    char *own;
+    struct shared_part part;
+};
+
+static const struct option_def shared_options[] = {
+    {"limit", OPT_INT, "7", 0, offsetof(struct shared_part, limit), "1..100", "a limit"},
+    {"label", OPT_STRING, "x", 0, offsetof(struct shared_part, label), NULL, "a label"},
+    {0},
+};
+
+static const struct option_def including_options[] = {
+    {"own", OPT_STRING, NULL, 0, offsetof(struct including, own), NULL, "its own"},
+    OPT_INCLUDE_ROW(offsetof(struct including, part), shared_options),
+    {0},
+};
+
+static void test_options_include(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct diag d = {0};
+    struct including s = {0};
+    config_load_string(&cfg, "o.conf", "[input x]\nown = o\nlabel = y\nlimit = 101\nbad = 1\n",
+                       &d);
+    struct option_binding b = {including_options, &s};
+    assert_int_equal(options_apply(&cfg.sections[0], &b, 1, &d), 2);
+    assert_true(has_message(&d, "limit = '101': out of range (1..100)"));
+    assert_true(has_message(&d, "unknown key 'bad'"));
+    assert_string_equal(s.own, "o");
+    assert_string_equal(s.part.label, "y");
+    assert_int_equal(s.part.limit, 7);
+    assert_non_null(options_find(including_options, "label"));
+    assert_null(options_find(including_options, "(include)"));
+    options_free(including_options, &s);
+    assert_null(s.part.label);
+    config_free(&cfg);
+    diag_free(&d);
+}
+
 static void test_options_errors(void **state)
 {
     (void)state;
@@ -296,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_fifo_refused),
         cmocka_unit_test(test_options_defaults_and_values),
         cmocka_unit_test(test_options_errors),
+        cmocka_unit_test(test_options_include),
         cmocka_unit_test(test_options_print_masks_secrets),
         cmocka_unit_test(test_userinfo_masked_and_controls_escaped),
     };

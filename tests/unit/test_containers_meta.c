@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "collector/docker/events.h"
 #include "collector/inputs/containers_meta.h"
 #include "collector/pipeline/record.h"
 
@@ -130,9 +131,9 @@ static void test_events(void **state)
                      "{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":{\"ID\":\"n\"}}\n"
                      "{\"Type\":\"container\",\"Action\":\"destroy\",\"Actor\":{\"ID\":\"b2\"}}\n";
     nev = 0;
-    assert_int_equal(cm_parse_events(ev, strlen(ev), on_ev, NULL), 2);
+    assert_int_equal(docker_events_parse(ev, strlen(ev), on_ev, NULL), 2);
     assert_int_equal(nev, 2);
-    assert_int_equal(cm_parse_events("", 0, on_ev, NULL), 0);
+    assert_int_equal(docker_events_parse("", 0, on_ev, NULL), 0);
 }
 
 int main(void)

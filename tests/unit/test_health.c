@@ -60,31 +60,28 @@ static void test_evaluate_and_registry(void **state)
 {
     (void)state;
     struct health_failure f[4];
-    assert_int_equal(health_evaluate(NULL, 0, f, 4), 0);
-    health_set_reload_error("00.conf:3: unknown key 'x'");
-    assert_int_equal(health_evaluate(NULL, 0, f, 4), 1);
+    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 4), 0);
+    assert_int_equal(health_evaluate(NULL, 0, "00.conf:3: unknown key 'x'", f, 4), 1);
     assert_string_equal(f[0].check, "config_reload");
     assert_string_equal(f[0].reason, "configuration reload failed: 00.conf:3: unknown key 'x'");
-    health_set_reload_error(NULL);
-    assert_null(health_reload_error());
     static char a[] = "spool", b[] = "other";
     assert_int_equal(health_register("disk_buffer", fail_check, a), 0);
     assert_int_equal(health_register("credentials", ok_check, b), 0);
-    assert_int_equal(health_evaluate(NULL, 0, f, 4), 1);
+    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 4), 1);
     assert_string_equal(f[0].check, "disk_buffer");
     assert_string_equal(f[0].reason, "disk buffer full (spool)");
     health_unregister("disk_buffer", b); /* wrong arg: stays */
-    assert_int_equal(health_evaluate(NULL, 0, f, 4), 1);
+    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 4), 1);
     health_unregister("disk_buffer", a);
-    assert_int_equal(health_evaluate(NULL, 0, f, 4), 0);
+    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 4), 0);
     health_unregister("credentials", b);
     /* More failures than room: counted, not written past max. */
     for (int i = 0; i < 5; i++)
         health_register("x", fail_check, a);
-    assert_int_equal(health_evaluate(NULL, 0, f, 2), 5);
+    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 2), 5);
     for (int i = 0; i < 5; i++)
         health_unregister("x", a);
-    assert_int_equal(health_evaluate(NULL, 0, f, 2), 0);
+    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 2), 0);
 }
 
 int main(void)

@@ -12,10 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/docker/ecs_agent.h"
+#include "collector/docker/engine.h"
 #include "collector/metrics/aggregate.h"
 #include "collector/metrics/container_sample.h"
-#include "collector/metrics/docker.h"
-#include "collector/metrics/ecs.h"
+#include "collector/metrics/dockerstats.h"
 #include "collector/metrics/host.h"
 #include "collector/metrics/netdev.h"
 
@@ -140,25 +141,25 @@ static void test_docker_parsers(void **state)
         "\"com.amazonaws.ecs.task-definition-version\":\"3\"}},"
         "\"HostConfig\":{\"CpuShares\":256,\"NanoCpus\":0,\"CpuQuota\":0,\"CpuPeriod\":0,"
         "\"Memory\":536870912,\"MemoryReservation\":268435456}}";
-    struct dk_container c;
-    assert_int_equal(dk_parse_inspect(inspect, strlen(inspect), &c), 0);
+    struct docker_container c;
+    assert_int_equal(docker_parse_inspect(inspect, strlen(inspect), &c), 0);
     assert_string_equal(c.name, "ecs-web-3-app-88");
     assert_int_equal(c.pid, 4242);
     assert_true(c.running);
     assert_string_equal(c.ecs_name, "app");
     assert_string_equal(c.family, "web");
     assert_string_equal(c.revision, "3");
-    assert_string_equal(dk_task_id(c.task_arn), "0f1e2d");
+    assert_string_equal(docker_task_id(c.task_arn), "0f1e2d");
     assert_int_equal(c.cpu_shares, 256);
     assert_int_equal(c.memory_reservation, 268435456);
     char name[64];
     ecs_cluster_name(c.cluster, name, sizeof name);
     assert_string_equal(name, "prod");
-    assert_int_equal(dk_parse_inspect("[]", 2, &c), -1);
+    assert_int_equal(docker_parse_inspect("[]", 2, &c), -1);
     const char *pause = "{\"Id\":\"p\",\"Config\":{\"Labels\":{"
                         "\"com.amazonaws.ecs.container-name\":\"~internal~ecs~pause\"}}}";
-    assert_int_equal(dk_parse_inspect(pause, strlen(pause), &c), 0);
-    assert_true(dk_is_ecs_internal(&c));
+    assert_int_equal(docker_parse_inspect(pause, strlen(pause), &c), 0);
+    assert_true(docker_is_ecs_internal(&c));
 
     /* v2 stats (no total_inactive_file), two interfaces, blkio ops */
     const char *stats =
@@ -176,7 +177,7 @@ static void test_docker_parsers(void **state)
     struct net_counters net;
     uint64_t sys;
     unsigned cpus;
-    assert_int_equal(dk_parse_stats(stats, strlen(stats), &st, &net, &sys, &cpus), 0);
+    assert_int_equal(ds_parse_api_stats(stats, strlen(stats), &st, &net, &sys, &cpus), 0);
     assert_int_equal(st.cpu_usage_ns, 900);
     assert_int_equal(sys, 100000);
     assert_int_equal(cpus, 2);
@@ -206,9 +207,9 @@ static void test_docker_list(void **state)
     (void)state;
     int n = 0;
     const char *list = "[{\"Id\":\"a\"},{\"Id\":\"b\"},{\"Names\":[\"x\"]}]";
-    assert_int_equal(dk_parse_list(list, strlen(list), count_id, &n), 2);
+    assert_int_equal(docker_parse_list(list, strlen(list), count_id, &n), 2);
     assert_int_equal(n, 2);
-    assert_int_equal(dk_parse_list("{}", 2, count_id, &n), -1);
+    assert_int_equal(docker_parse_list("{}", 2, count_id, &n), -1);
 }
 
 static void test_ecs_parsers(void **state)

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "collector/core/util.h"
+#include "collector/docker/engine.h"
 #include "collector/metrics/cgroup.h"
-#include "collector/metrics/docker.h"
 #include "collector/metrics/dockerstats.h"
 #include "collector/metrics/netdev.h"
 
@@ -304,7 +304,7 @@ static void test_recorded_docker_stats(void **state)
         struct net_counters net;
         uint64_t sys;
         unsigned cpus;
-        assert_int_equal(dk_parse_stats(text, strlen(text), &apist, &net, &sys, &cpus), 0);
+        assert_int_equal(ds_parse_api_stats(text, strlen(text), &apist, &net, &sys, &cpus), 0);
         read_recorded(c, &ours);
         /* memory: our cgroup reading vs the API's, same moment (within 64 KiB) */
         uint64_t used_api = ds_mem_used(&apist), used_ours = ds_mem_used(&ours);

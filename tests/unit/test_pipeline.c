@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/pipeline/batch.h"
 #include "collector/core/util.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
@@ -198,6 +199,27 @@ static void test_routes_batches_and_commits_in_order(void **state)
     fixture_free(&f);
 }
 
+/* memory_limit counts what a batch holds (its record array and arena),
+ * not only the messages' bytes: 50 records of 11 bytes in an open batch
+ * count at least the 50 record slots, and nothing once delivered. */
+static void test_memory_counts_batch_capacity(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f, "app.*", "other.*", 100);
+    enum { N = 50 };
+    for (int i = 0; i < N; i++)
+        emit(&f, i, NULL);
+    uint64_t payload = 0;
+    for (int i = 0; i < N; i++)
+        payload += 11;
+    assert_true(pipeline_memory(f.p) >= N * sizeof(struct log_record) + payload);
+    pipeline_flush(f.p);
+    run_until_commits(&f, N);
+    assert_int_equal(pipeline_memory(f.p), 0);
+    fixture_free(&f);
+}
+
 static void test_retry_keeps_order_and_waits_for_all_outputs(void **state)
 {
     (void)state;
@@ -268,6 +290,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes_batches_and_commits_in_order),
+        cmocka_unit_test(test_memory_counts_batch_capacity),
         cmocka_unit_test(test_retry_keeps_order_and_waits_for_all_outputs),
         cmocka_unit_test(test_drop_is_counted_and_acknowledged),
         cmocka_unit_test(test_unrouted_records_are_counted_and_committed),

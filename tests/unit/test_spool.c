@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 #include <unistd.h>
 
 #include "collector/core/util.h"
@@ -242,6 +243,162 @@ static void test_garbage_file_with_chunk_name(void **state)
     spool_close(s);
 }
 
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *data = malloc(*len + 1);
+    assert_int_equal(fread(data, 1, *len, f), *len);
+    fclose(f);
+    return data;
+}
+
+static int count_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void chunk_file(uint64_t id, char *path, size_t len)
+{
+    snprintf(path, len, "%s/buffer/%016llx.chunk", root, (unsigned long long)id);
+}
+
+/* A chunk holds the batch's bytes plain (nothing is compressed twice on the
+ * way to the wire), and reads back whole. */
+static void test_chunk_body_is_plain(void **state)
+{
+    (void)state;
+    struct batch *b = make_logs(2000, NULL);
+    struct spool_entry *e;
+    int n;
+    struct spool *s = open_spool(&e, &n);
+    uint64_t id = spool_write(s, b);
+    assert_true(id > 0);
+    char path[400];
+    chunk_file(id, path, sizeof path);
+    size_t len;
+    char *data = read_all(path, &len);
+    assert_memory_equal(data, "CLCHUNK2", 8);
+    assert_non_null(memmem(data, len, "message 1999 \xc3\xa9", 15));
+    assert_int_equal(spool_bytes(s), len);
+    free(data);
+    int corrupt = 0;
+    struct batch *r = spool_read(s, id, &corrupt);
+    assert_non_null(r);
+    assert_int_equal(r->count, 2000);
+    assert_memory_equal(batch_str(r, r->logs[1999].message_off), "message 1999", 12);
+    batch_free(r);
+    spool_remove(s, id);
+    spool_close(s);
+    spool_entries_free(e, n);
+    batch_free(b);
+}
+
+static void put32(struct buf *b, uint32_t v) { buf_append(b, &v, 4); }
+
+/* A chunk the previous release wrote (CLCHUNK1: no flags, zlib body) is
+ * listed at start and read back. Made here from a plain CLCHUNK2 chunk. */
+static void test_previous_format_is_read(void **state)
+{
+    (void)state;
+    struct batch *b = make_logs(300, NULL);
+    struct spool_entry *e;
+    int n;
+    struct spool *s = open_spool(&e, &n);
+    uint64_t id = spool_write(s, b);
+    spool_close(s);
+    spool_entries_free(e, n);
+    char path[400];
+    chunk_file(id, path, sizeof path);
+    size_t len;
+    char *v2 = read_all(path, &len);
+    uint32_t key_len, raw_len;
+    memcpy(&key_len, v2 + 32, 4);
+    size_t at = 36 + key_len;
+    memcpy(&raw_len, v2 + at, 4);
+    const char *body = v2 + at + 16;
+    uLongf packed_len = compressBound(raw_len);
+    char *packed = malloc(packed_len);
+    assert_int_equal(compress2((Bytef *)packed, &packed_len, (const Bytef *)body, raw_len, 6), Z_OK);
+    struct buf v1;
+    buf_init(&v1);
+    buf_append(&v1, "CLCHUNK1", 8);
+    buf_append(&v1, v2 + 8, at - 8);            /* kind .. key */
+    put32(&v1, raw_len);
+    put32(&v1, (uint32_t)packed_len);
+    put32(&v1, (uint32_t)crc32(0, (const Bytef *)v1.data, (uInt)v1.len));
+    buf_append(&v1, packed, packed_len);
+    put32(&v1, (uint32_t)crc32(0, (const Bytef *)packed, (uInt)packed_len));
+    FILE *f = fopen(path, "wb");
+    assert_int_equal(fwrite(v1.data, 1, v1.len, f), v1.len);
+    fclose(f);
+
+    s = open_spool(&e, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(e[0].count, 300);
+    assert_string_equal(e[0].key, "group\nstream");
+    int corrupt = 0;
+    struct batch *r = spool_read(s, id, &corrupt);
+    assert_non_null(r);
+    assert_int_equal(corrupt, 0);
+    assert_int_equal(r->count, 300);
+    assert_memory_equal(batch_str(r, r->logs[299].message_off), "message 299", 11);
+    batch_free(r);
+    spool_close(s);
+    spool_entries_free(e, n);
+    buf_free(&v1);
+    free(packed);
+    free(v2);
+    batch_free(b);
+}
+
+/* Not regular files named like chunks (a FIFO nobody writes, which a plain
+ * open() would wait on forever; a symlink) are moved aside at start without
+ * blocking; a huge sparse chunk whose size its header does not explain is
+ * moved aside from its header alone. */
+static void test_fifo_symlink_and_sparse_chunk_refused(void **state)
+{
+    (void)state;
+    struct spool_entry *e;
+    int n;
+    struct spool *s = open_spool(&e, &n);
+    struct batch *b = make_logs(10, NULL);
+    uint64_t id = spool_write(s, b);
+    spool_close(s);
+    spool_entries_free(e, n);
+    char path[400], fifo[400], link[400];
+    chunk_file(id, path, sizeof path);
+    assert_int_equal(truncate(path, 400LL << 20), 0);
+    chunk_file(id + 1, fifo, sizeof fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    chunk_file(id + 2, link, sizeof link);
+    assert_int_equal(symlink("/etc/hostname", link), 0);
+
+    alarm(20); /* a blocking open fails the test instead of hanging it */
+    s = open_spool(&e, &n);
+    alarm(0);
+    assert_int_equal(n, 0);
+    char corrupt[300], buffer[300];
+    snprintf(corrupt, sizeof corrupt, "%s/corrupt", root);
+    snprintf(buffer, sizeof buffer, "%s/buffer", root);
+    assert_int_equal(count_in(corrupt), 3);
+    assert_int_equal(count_in(buffer), 0);
+    spool_close(s);
+    spool_entries_free(e, n);
+    batch_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +406,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roundtrip_metrics_and_replay_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_and_truncated_chunks_are_moved_aside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_with_chunk_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_body_is_plain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_previous_format_is_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_symlink_and_sparse_chunk_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

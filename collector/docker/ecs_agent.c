@@ -1,8 +1,8 @@
-/* ECS introspection parsers: see ecs.h. */
-#include "collector/metrics/ecs.h"
+/* ECS agent introspection client: see ecs_agent.h. */
+#include "collector/docker/ecs_agent.h"
 
 #include "collector/core/util.h"
-#include "collector/metrics/http_get.h"
+#include "collector/docker/local_http.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -32,6 +32,9 @@ int ecs_parse_metadata(const char *json, size_t len, struct ecs_info *e)
     const char *ci = json_string_value(json_object_get(root, "ContainerInstanceArn"));
     if (cl)
         ecs_cluster_name(cl, e->cluster, sizeof e->cluster);
+    const char *version = json_string_value(json_object_get(root, "Version"));
+    if (version)
+        snprintf(e->agent_version, sizeof e->agent_version, "%s", version);
     if (ci) {
         const char *slash = strrchr(ci, '/');
         snprintf(e->container_instance_id, sizeof e->container_instance_id, "%s",
@@ -111,16 +114,17 @@ const struct ecs_task_info *ecs_find_task(const struct ecs_info *e, const char *
     return NULL;
 }
 
-int ecs_fetch(struct mh_client *http, const char *base_url, long timeout_ms, struct buf *scratch,
+int ecs_fetch(struct local_http *http, const char *base_url, long timeout_ms, struct buf *scratch,
               struct ecs_info *e)
 {
     char url[512], err[256];
+    struct local_http_req req = {.url = url, .timeout_ms = timeout_ms};
     snprintf(url, sizeof url, "%s/v1/metadata", base_url);
-    if (mh_get(http, NULL, url, timeout_ms, scratch, err, sizeof err) != 200 ||
+    if (local_http_get(http, &req, scratch, err, sizeof err) != 200 ||
         ecs_parse_metadata(scratch->data, scratch->len, e) != 0)
         return -1;
     snprintf(url, sizeof url, "%s/v1/tasks", base_url);
-    if (mh_get(http, NULL, url, timeout_ms, scratch, err, sizeof err) != 200 ||
+    if (local_http_get(http, &req, scratch, err, sizeof err) != 200 ||
         ecs_parse_tasks(scratch->data, scratch->len, e) != 0)
         return -1;
     return 0;

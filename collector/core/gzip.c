@@ -1,0 +1,78 @@
+#include "collector/core/gzip.h"
+
+#include <isa-l/crc.h>
+#include <isa-l/igzip_lib.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct gzip_encoder {
+    int level;
+    unsigned char *level_buf;   /* igzip's per-level hash tables */
+    size_t level_buf_len;
+    struct isal_zstream zs;
+};
+
+static size_t level_buf_len(int level)
+{
+    switch (level) {
+    case 0: return ISAL_DEF_LVL0_DEFAULT;
+    case 1: return ISAL_DEF_LVL1_DEFAULT;
+    case 2: return ISAL_DEF_LVL2_DEFAULT;
+    default: return ISAL_DEF_LVL3_DEFAULT;
+    }
+}
+
+struct gzip_encoder *gzip_encoder_new(int level)
+{
+    if (level < 0)
+        level = 0;
+    if (level > GZIP_LEVEL_MAX)
+        level = GZIP_LEVEL_MAX;
+    struct gzip_encoder *z = xcalloc(1, sizeof *z);
+    z->level = level;
+    z->level_buf_len = level_buf_len(level);
+    z->level_buf = xmalloc(z->level_buf_len);
+    return z;
+}
+
+void gzip_encoder_free(struct gzip_encoder *z)
+{
+    if (!z)
+        return;
+    free(z->level_buf);
+    free(z);
+}
+
+size_t gzip_encoder_memory(const struct gzip_encoder *z)
+{
+    return z ? sizeof *z + z->level_buf_len : 0;
+}
+
+int gzip_encode(struct gzip_encoder *z, const void *data, size_t len, struct buf *out)
+{
+    /* Stored blocks at worst: 5 bytes per 64 KiB, plus the gzip header and trailer. */
+    size_t bound = len + len / 16 + 1024;
+    buf_reset(out);
+    buf_reserve(out, bound);
+    struct isal_zstream *zs = &z->zs;
+    isal_deflate_init(zs);
+    zs->gzip_flag = IGZIP_GZIP;
+    zs->level = (uint32_t)z->level;
+    zs->level_buf = z->level_buf;
+    zs->level_buf_size = (uint32_t)z->level_buf_len;
+    zs->end_of_stream = 1;
+    zs->flush = NO_FLUSH;
+    zs->next_in = (uint8_t *)data;
+    zs->avail_in = (uint32_t)len;
+    zs->next_out = (uint8_t *)out->data;
+    zs->avail_out = (uint32_t)bound;
+    if (isal_deflate(zs) != COMP_OK || zs->internal_state.state != ZSTATE_END)
+        return -1;
+    out->len = zs->total_out;
+    return 0;
+}
+
+uint32_t gzip_crc32(uint32_t crc, const void *data, size_t len)
+{
+    return crc32_gzip_refl(crc, (const unsigned char *)data, len);
+}
