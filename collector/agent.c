@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -569,7 +570,8 @@ struct runner {
     enum run_state state;
     int64_t deadline_ms;
     struct loop_timer *drain_timer;
-    int exit_code;
+    int sfd;                     /* the signalfd, read until exit */
+    int hurried;                 /* a second stop signal: wait for nothing more */
 };
 
 static void apply_log_settings(const struct agent_conf *c)
@@ -678,6 +680,7 @@ static void on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
         } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
             if (r->state == DRAINING_STOP) {
                 log_msg(LOG_WARN, "agent", "second stop signal: exiting without waiting");
+                r->hurried = 1;
                 loop_stop(loop);
             } else {
                 log_msg(LOG_INFO, "agent", "%s: stopping; delivering what is buffered (at most %" PRId64 " ms)",
@@ -695,20 +698,25 @@ static void on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
     }
 }
 
-/* Start the agent's inputs and outputs on loop. 0, or -1 with a message. */
-static int agent_start(struct agent *a, struct loop *loop)
+/* Start the agent's inputs and outputs on loop. 0, or -1 with the reason in
+ * why (details in the log). On failure the inputs that had started are
+ * stopped again; agent_stop() and agent_free() undo the rest. */
+static int agent_start(struct agent *a, struct loop *loop, char *why, size_t whylen)
 {
     apply_log_settings(&a->conf);
     if (mkdir_p(a->conf.data_dir) < 0) {
-        log_msg(LOG_ERROR, "agent", "cannot create data_dir %s: %s", a->conf.data_dir, strerror(errno));
+        snprintf(why, whylen, "cannot create data_dir %s: %s", a->conf.data_dir, strerror(errno));
         return -1;
     }
     a->loop = loop;
     struct pipeline_limits limits = {a->conf.memory_limit, a->conf.input_memory_limit,
                                      a->conf.data_dir};
     a->pipeline = pipeline_new(loop, a->inputs, a->ninputs, a->outputs, a->noutputs, &limits);
-    if (!a->pipeline || pipeline_start(a->pipeline) < 0)
+    if (!a->pipeline || pipeline_start(a->pipeline) < 0) {
+        snprintf(why, whylen, "the outputs could not start (a disk buffer under %s/buffer, or a "
+                 "sender thread: see the log)", a->conf.data_dir);
         return -1;
+    }
     if (reloads.loaded_ms == 0)
         reloads.loaded_ms = now_ms();
     struct status_view view = {
@@ -720,8 +728,10 @@ static int agent_start(struct agent *a, struct loop *loop)
         .reloads = &reloads, .pipeline = a->pipeline, .memory_limit = a->conf.memory_limit,
     };
     a->status = status_start(&view, loop);
-    if (!a->status)
+    if (!a->status) {
+        snprintf(why, whylen, "the status endpoint could not start (see the log)");
         return -1;
+    }
     for (int i = 0; i < a->ndisabled; i++)
         log_msg(LOG_INFO, "agent", "output %s", a->disabled[i]);
     for (int i = 0; i < a->warnings.count; i++)
@@ -745,7 +755,10 @@ static int agent_start(struct agent *a, struct loop *loop)
         struct input_instance *in = a->inputs[i];
         in->loop = loop;
         if (in->plugin->start && in->plugin->start(in) < 0) {
-            log_msg(LOG_ERROR, "agent", "input %s (%s) failed to start", in->name, in->plugin->name);
+            snprintf(why, whylen, "input %s (%s) failed to start", in->name, in->plugin->name);
+            for (int j = 0; j < i; j++)
+                if (a->inputs[j]->plugin->stop)
+                    a->inputs[j]->plugin->stop(a->inputs[j]);
             return -1;
         }
     }
@@ -781,17 +794,157 @@ static void log_summary(const struct agent *a)
     }
 }
 
-/* Stop sender threads, then let inputs persist what was acknowledged. */
-static void agent_stop(struct agent *a)
+/* Persist what the inputs had acknowledged and exit, leaving sender threads
+ * stuck in a send behind: their batches were not acknowledged, so they stay
+ * in the disk buffer or are read again from the sources on the next start. */
+static _Noreturn void exit_now(struct agent *a)
 {
-    /* Requests still in flight (an endpoint that does not answer) are
-     * aborted: their batches stay buffered, their sources uncommitted. */
-    aws_abort_settings(a->conf.aws);
+    int stuck = pipeline_senders_running(a->pipeline);
+    log_msg(LOG_WARN, "agent",
+            "second stop signal: exiting without waiting for %d sender%s; what %s hold%s was "
+            "not acknowledged and stays in the disk buffer or in the sources",
+            stuck, stuck == 1 ? "" : "s", stuck == 1 ? "it" : "they", stuck == 1 ? "s" : "");
+    for (int i = 0; i < a->ninputs; i++) {
+        struct input_instance *in = a->inputs[i];
+        if (in->ctx && in->plugin->destroy)
+            in->plugin->destroy(in);
+        in->ctx = NULL;
+    }
+    log_msg(LOG_INFO, "agent", "stopped");
+    fflush(NULL);
+    _exit(0);
+}
+
+/* Wait for a's sender threads to return, reading signals meanwhile. Sends in
+ * flight may finish until the drain's deadline (one the server has taken and
+ * is answering would otherwise be sent again: the disk buffer keeps its
+ * batch); then requests in flight are aborted (an endpoint that does not
+ * answer: their batches stay buffered, their sources uncommitted). A stop
+ * signal during a stop (or after a second one) waits for nothing more; one
+ * during a reload turns the reload into a stop. */
+static void wait_for_senders(struct runner *r, struct agent *a)
+{
+    pipeline_stop_senders(a->pipeline);
+    struct pollfd pfd = {.fd = r->sfd, .events = POLLIN};
+    int aborted = 0;
+    while (pipeline_senders_running(a->pipeline) > 0) {
+        if (r->hurried)
+            exit_now(a);
+        if (!aborted && mono_ms() >= r->deadline_ms) {
+            aws_abort_settings(a->conf.aws);
+            aborted = 1;
+        }
+        if (poll(&pfd, 1, 50) <= 0)
+            continue;
+        struct signalfd_siginfo si;
+        while (read(r->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            if (si.ssi_signo == SIGHUP) {
+                log_msg(LOG_INFO, "agent", "SIGHUP ignored: already stopping or reloading");
+            } else if (r->state == DRAINING_STOP) {
+                r->hurried = 1;
+            } else {
+                log_msg(LOG_INFO, "agent", "stop signal during the reload: stopping instead");
+                agent_free(r->next);
+                r->next = NULL;
+                r->state = DRAINING_STOP;
+            }
+        }
+    }
+}
+
+/* Stop sender threads, then let inputs persist what was acknowledged. */
+static void agent_stop(struct runner *r, struct agent *a)
+{
     status_stop(a->status);
     a->status = NULL;
+    if (a->pipeline)
+        wait_for_senders(r, a);
     pipeline_free(a->pipeline);
     a->pipeline = NULL;
     log_summary(a);
+}
+
+/* A retired configuration's inputs persist their state, so that the next
+ * configuration (or this one, started again) resumes where they stopped. */
+static void retire_inputs(struct agent *a)
+{
+    for (int i = 0; i < a->ninputs; i++) {
+        struct input_instance *in = a->inputs[i];
+        if (in->ctx && in->plugin->destroy)
+            in->plugin->destroy(in);
+        in->ctx = NULL;
+    }
+}
+
+/* Make a stopped, retired configuration startable again: its inputs and
+ * outputs are initialized anew (outputs get fresh AWS clients: the old ones
+ * were aborted by the stop). 0, or -1 with the reason in why. */
+static int agent_revive(struct agent *a, char *why, size_t whylen)
+{
+    struct diag diag = {0};
+    int rc = 0;
+    for (int i = 0; i < a->ninputs && rc == 0; i++) {
+        struct input_instance *in = a->inputs[i];
+        if (in->plugin->init && in->plugin->init(in, &diag) < 0) {
+            snprintf(why, whylen, "input %s: %s", in->name,
+                     diag.count ? diag.messages[0] : "cannot initialize");
+            rc = -1;
+        }
+    }
+    for (int i = 0; i < a->noutputs && rc == 0; i++) {
+        struct output_instance *o = a->outputs[i];
+        if (o->ctx && o->plugin->shutdown)
+            o->plugin->shutdown(o);
+        o->ctx = NULL;
+        if (o->plugin->init && o->plugin->init(o, &diag) < 0) {
+            snprintf(why, whylen, "output %s: %s", o->name,
+                     diag.count ? diag.messages[0] : "cannot initialize");
+            rc = -1;
+        }
+    }
+    diag_free(&diag);
+    return rc;
+}
+
+/* The drained configuration gives way to r->next. When the next cannot
+ * start, the drained one starts again (its inputs resume from the state they
+ * persisted) and /health says why. 0: running again; 1: a stop signal came
+ * meanwhile; -1: nothing could start. */
+static int switch_config(struct runner *r, struct loop *loop)
+{
+    struct agent *old = r->agent;
+    agent_stop(r, old);
+    retire_inputs(old);
+    if (r->state == DRAINING_STOP || !r->next)
+        return 1;
+    struct agent *next = r->next;
+    r->agent = next;
+    r->next = NULL;
+    r->state = RUNNING;
+    char why[600];
+    if (agent_start(next, loop, why, sizeof why) == 0) {
+        agent_free(old);
+        status_reloads_note(&reloads, 1, NULL);
+        log_msg(LOG_INFO, "agent", "configuration reloaded");
+        return 0;
+    }
+    log_msg(LOG_ERROR, "agent",
+            "reload failed: the new configuration could not start: %s; starting the running "
+            "one again", why);
+    agent_stop(r, next);
+    agent_free(next);
+    r->agent = old;
+    char again[600];
+    if (agent_revive(old, again, sizeof again) < 0 ||
+        agent_start(old, loop, again, sizeof again) < 0) {
+        log_msg(LOG_ERROR, "agent", "the previous configuration could not start again either: %s",
+                again);
+        return -1;
+    }
+    status_reloads_note(&reloads, 0, why);
+    log_msg(LOG_WARN, "agent", "the previous configuration runs again; fix %s and send SIGHUP",
+            old->config_path);
+    return r->state == DRAINING_STOP ? 1 : 0;
 }
 
 int agent_run(const char *path)
@@ -825,11 +978,13 @@ int agent_run(const char *path)
         loop_free(loop);
         return 1;
     }
-    struct runner r = {.agent = a, .state = RUNNING};
+    struct runner r = {.agent = a, .state = RUNNING, .sfd = sfd};
     loop_add_fd(loop, sfd, EPOLLIN, on_signal, &r);
 
     int code = 0;
-    if (agent_start(a, loop) < 0) {
+    char why[600];
+    if (agent_start(a, loop, why, sizeof why) < 0) {
+        log_msg(LOG_ERROR, "agent", "cannot start: %s", why);
         code = 1;
     } else {
         for (;;) {
@@ -841,21 +996,17 @@ int agent_run(const char *path)
             r.drain_timer = NULL;
             if (r.state != DRAINING_RELOAD || !r.next)
                 break;
-            agent_stop(r.agent);
-            agent_free(r.agent);
-            r.agent = r.next;
-            r.next = NULL;
-            r.state = RUNNING;
-            if (agent_start(r.agent, loop) < 0) {
-                code = 1;
+            int switched = switch_config(&r, loop);
+            if (switched != 0) {
+                code = switched < 0;
                 break;
             }
-            status_reloads_note(&reloads, 1, NULL);
-            log_msg(LOG_INFO, "agent", "configuration reloaded");
         }
     }
-    if (r.agent->pipeline)
-        agent_stop(r.agent);
+    /* The final drain: a stop signal still reaches it (wait_for_senders). */
+    r.state = DRAINING_STOP;
+    if (r.agent->pipeline || r.agent->status)
+        agent_stop(&r, r.agent);
     agent_free(r.agent);
     agent_free(r.next);
     loop_del_fd(loop, sfd);

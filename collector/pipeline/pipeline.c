@@ -164,6 +164,17 @@ int pipeline_start(struct pipeline *p)
     return p->tick ? 0 : -1;
 }
 
+void pipeline_stop_senders(struct pipeline *p)
+{
+    for (int i = 0; i < p->noutputs; i++)
+        sender_signal_stop(p->outputs[i]->rt);
+}
+
+int pipeline_senders_running(const struct pipeline *p)
+{
+    return atomic_load(&((struct pipeline *)p)->senders_running);
+}
+
 void pipeline_free(struct pipeline *p)
 {
     if (!p)
@@ -173,12 +184,12 @@ void pipeline_free(struct pipeline *p)
         sender_stop(p->outputs[i]->rt);
     loop_async_free(p->done);
     p->done = NULL;
-    /* Batches that finished after the last loop pass, and ones never sent:
-     * their records are not committed, so inputs read them again next run. */
-    for (struct batch *b = p->done_head, *next; b; b = next) {
-        next = b->next;
-        batch_free(b);
-    }
+    /* Sends that finished after the last loop pass are completed (a
+     * delivered chunk leaves the disk buffer, delivered records are
+     * committed), so a stop or reload does not send them again. Batches
+     * never sent: their records are not committed, so inputs read them again
+     * next run, or they stay in the disk buffer. */
+    sender_complete_done(p);
     for (int i = 0; i < p->noutputs; i++) {
         struct output_runtime *rt = p->outputs[i]->rt;
         for (struct batch *b = rt->work_head, *next; b; b = next) {

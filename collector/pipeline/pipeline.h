@@ -58,6 +58,11 @@ uint64_t pipeline_batches_pending(const struct pipeline *p);
  * a disk buffer. A graceful stop waits for this to reach 0. */
 uint64_t pipeline_batches_unpersisted(const struct pipeline *p);
 
+/* Tell sender threads to stop once their current send returns, without
+ * waiting for them; pipeline_senders_running() says how many have not yet. */
+void pipeline_stop_senders(struct pipeline *p);
+int pipeline_senders_running(const struct pipeline *p);
+
 /* Stop sender threads (in-flight sends finish first) and free everything.
  * Records never acknowledged are not committed: their inputs re-read them. */
 void pipeline_free(struct pipeline *p);

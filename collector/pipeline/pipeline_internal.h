@@ -17,6 +17,7 @@
 #include "collector/pipeline/pipeline.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct spool;
@@ -90,6 +91,7 @@ struct pipeline {
 
     struct loop_async *done;        /* sender threads -> loop */
     pthread_mutex_t done_lock;
+    _Atomic int senders_running;    /* sender threads not yet returned */
     struct batch *done_head;
 
     struct loop_timer *tick;
@@ -141,7 +143,11 @@ void sender_push(struct output_runtime *rt, struct batch *b);
 void sender_ack_batch(struct pipeline *p, struct batch *b);
 /* Completions from the sender threads (loop_async callback). */
 void sender_on_done(struct loop *loop, void *arg);
+/* Complete the batches senders finished, then commit what inputs may. */
+void sender_complete_done(struct pipeline *p);
 int sender_start(struct output_runtime *rt);
+/* Tell the output's sender threads to stop once their current send returns. */
+void sender_signal_stop(struct output_runtime *rt);
 /* Stop and join the output's sender threads (in-flight sends finish first). */
 void sender_stop(struct output_runtime *rt);
 

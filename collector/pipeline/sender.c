@@ -103,10 +103,8 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
     dest_dispatch(rt, d, now);
 }
 
-void sender_on_done(struct loop *loop, void *arg)
+void sender_complete_done(struct pipeline *p)
 {
-    struct pipeline *p = arg;
-    (void)loop;
     pthread_mutex_lock(&p->done_lock);
     struct batch *list = p->done_head;
     p->done_head = NULL;
@@ -129,6 +127,13 @@ void sender_on_done(struct loop *loop, void *arg)
     }
     for (int i = 0; i < p->ninputs; i++)
         route_commit_acked(p, p->inputs[i]);
+}
+
+void sender_on_done(struct loop *loop, void *arg)
+{
+    struct pipeline *p = arg;
+    (void)loop;
+    sender_complete_done(p);
     route_resume_inputs(p);
 }
 
@@ -170,6 +175,7 @@ static void *worker_main(void *arg)
     }
     if (out->plugin->worker_free)
         out->plugin->worker_free(out, state);
+    atomic_fetch_sub(&p->senders_running, 1);
     return NULL;
 }
 
@@ -178,7 +184,9 @@ int sender_start(struct output_runtime *rt)
     int n = rt->out->common.workers > 0 ? (int)rt->out->common.workers : 1;
     rt->threads = xcalloc((size_t)n, sizeof *rt->threads);
     for (int t = 0; t < n; t++) {
+        atomic_fetch_add(&rt->pipeline->senders_running, 1);
         if (pthread_create(&rt->threads[t], NULL, worker_main, rt) != 0) {
+            atomic_fetch_sub(&rt->pipeline->senders_running, 1);
             log_msg(LOG_ERROR, "pipeline", "cannot start a sender thread for output %s",
                     rt->out->name);
             return -1;
@@ -188,12 +196,17 @@ int sender_start(struct output_runtime *rt)
     return 0;
 }
 
-void sender_stop(struct output_runtime *rt)
+void sender_signal_stop(struct output_runtime *rt)
 {
     pthread_mutex_lock(&rt->lock);
     rt->stopping = 1;
     pthread_cond_broadcast(&rt->cond);
     pthread_mutex_unlock(&rt->lock);
+}
+
+void sender_stop(struct output_runtime *rt)
+{
+    sender_signal_stop(rt);
     for (int t = 0; t < rt->nthreads; t++)
         pthread_join(rt->threads[t], NULL);
     free(rt->threads);

@@ -4,8 +4,10 @@ the agent, each row of the issue's table as a test that failed before.
 - regex labels: a tenant's collector.multiline.start regex runs only where
   the operator opted in, and under a match limit (real dockerd);
 - stop and reload with a request in flight to an endpoint that never answers
-  (a black-hole socket on 127.0.0.1), a second SIGTERM, reloads that cannot
-  start (data_dir under a file, http_listen port taken);
+  (a black-hole socket on 127.0.0.1), a second SIGTERM (also while the agent
+  waits for a sender stuck in a request no stop aborts), reloads that cannot
+  start (data_dir under a file, http_listen port taken, a new output whose
+  disk buffer cannot open: the previous configuration starts again);
 - memory_limit = 0, a FIFO in conf.d;
 - secrets in check-config and errors (URL userinfo, control characters);
 - 1,024 idle connections to the status endpoint, the unix socket's mode;
@@ -64,6 +66,16 @@ class BlackHole:
         self.thread.join(5)
 
 
+CW_OUTPUT = f"""
+    [output cw]
+    type = cloudwatch_logs
+    match = app
+    log_group = {GROUP}
+    log_stream = {STREAM}
+    flush_interval = 100ms
+    """
+
+
 def cw_conf(lines_path, extra_agent="", shutdown="2s", extra_out=""):
     return f"""
     [agent]
@@ -78,24 +90,31 @@ def cw_conf(lines_path, extra_agent="", shutdown="2s", extra_out=""):
     read_from_head = true
     tag = app
 
-    [output cw]
-    type = cloudwatch_logs
-    match = app
-    log_group = {GROUP}
-    log_stream = {STREAM}
-    flush_interval = 200ms
+    """ + CW_OUTPUT + f"""
     {extra_out}
     """
 
 
-def write_lines(path, n):
-    with open(path, "w") as f:
-        for i in range(n):
+def append_lines(path, start, stop):
+    with open(path, "a") as f:
+        for i in range(start, stop):
             f.write(f"line {i}\n")
+
+
+def write_lines(path, n):
+    open(path, "w").close()
+    append_lines(path, 0, n)
 
 
 AWS_ENV = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDTEST",
            "AWS_SECRET_ACCESS_KEY": "secret"}
+
+
+def assert_exactly_once(test, messages, n):
+    got = collections.Counter(messages)
+    want = collections.Counter(f"line {i}" for i in range(n))
+    test.assertEqual(sorted((want - got).elements()), [], "lost")
+    test.assertEqual(sorted((got - want).elements()), [], "duplicated")
 
 
 class StopAndReload(unittest.TestCase):
@@ -106,6 +125,26 @@ class StopAndReload(unittest.TestCase):
 
     def tearDown(self):
         self.hole.close()
+
+    def two_sigterms(self, a):
+        """Start a with a request in flight, SIGTERM twice: a's exit code,
+        which must come within 10 s of the second."""
+        self.start_stuck(a)
+        a.send_signal(signal.SIGTERM)
+        a.wait_log("stopping; delivering what is buffered")
+        a.send_signal(signal.SIGTERM)
+        rc = a.wait_exit(timeout=10)
+        self.assertIsNotNone(rc, "still running 10 s after the second SIGTERM")
+        return rc
+
+    def restart_delivers_exactly_once(self, a, n):
+        with FakeAWS() as aws:
+            a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
+            a.start()
+            a.wait_for(lambda: len(aws.messages(GROUP, STREAM)) >= n, timeout=30,
+                       what=f"{n} lines delivered after the restart")
+            self.assertEqual(a.stop(), 0)
+            assert_exactly_once(self, aws.messages(GROUP, STREAM), n)
 
     def start_stuck(self, agent):
         agent.start()
@@ -127,16 +166,7 @@ class StopAndReload(unittest.TestCase):
             self.assertIn("aborted: the agent is stopping", a.stderr())
             # Nothing acknowledged was lost: the next start delivers every
             # line exactly once, to an endpoint that answers.
-            with FakeAWS() as aws:
-                a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
-                a.start()
-                a.wait_for(lambda: len(aws.messages(GROUP, STREAM)) >= n, timeout=30,
-                           what=f"{n} lines delivered after the restart")
-                self.assertEqual(a.stop(), 0)
-                got = collections.Counter(aws.messages(GROUP, STREAM))
-                want = collections.Counter(f"line {i}" for i in range(n))
-                self.assertEqual(sorted((want - got).elements()), [], "lost")
-                self.assertEqual(sorted((got - want).elements()), [], "duplicated")
+            self.restart_delivers_exactly_once(a, n)
 
     def test_second_sigterm_stops_at_once(self):
         with Agent(env=dict(AWS_ENV, AWS_ENDPOINT_URL=self.hole.url)) as a:
@@ -144,13 +174,33 @@ class StopAndReload(unittest.TestCase):
             # a memory buffer: the drain waits for the (never answered) request
             # instead of ending once the batch is on disk
             a.write_config(cw_conf("{tmp}/app.log", shutdown="120s", extra_out="buffer = memory"))
-            self.start_stuck(a)
-            a.send_signal(signal.SIGTERM)
-            a.wait_log("stopping; delivering what is buffered")
-            a.send_signal(signal.SIGTERM)
-            rc = a.wait_exit(timeout=10)
-            self.assertIsNotNone(rc, "a second SIGTERM did not stop the agent")
+            self.assertEqual(self.two_sigterms(a), 0)
             self.assertIn("second stop signal", a.stderr())
+
+    def test_second_sigterm_while_waiting_for_a_sender_that_cannot_be_aborted(self):
+        # The sender is stuck fetching credentials from instance metadata
+        # (the black hole, imds_timeout 60s), a request no stop aborts: after
+        # the loop ends, the agent waits for that sender thread. A second
+        # SIGTERM must still be read there and end the wait.
+        n = 30
+        with Agent() as a:
+            a.env = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.hole.url,
+                     "AWS_EC2_METADATA_DISABLED": "false",
+                     "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.hole.url,
+                     "AWS_SHARED_CREDENTIALS_FILE": os.path.join(a.tmp, "none"),
+                     "AWS_CONFIG_FILE": os.path.join(a.tmp, "none")}
+            write_lines(os.path.join(a.tmp, "app.log"), n)
+            a.write_config(cw_conf("{tmp}/app.log", shutdown="60s",
+                                   extra_agent="imds = on\n    imds_timeout = 60s",
+                                   extra_out="buffer = memory"))
+            # shutdown_timeout is 60 s and the stuck request as long: exiting
+            # within 10 s is the second signal's doing.
+            self.assertEqual(self.two_sigterms(a), 0)
+            self.assertIn("exiting without waiting for 1 sender", a.stderr())
+            # The stuck batch was never acknowledged: the next start (to an
+            # endpoint that answers, static keys) delivers every line once.
+            a.write_config(cw_conf("{tmp}/app.log"))
+            self.restart_delivers_exactly_once(a, n)
 
     def test_sighup_with_a_request_in_flight_is_bounded(self):
         with Agent(env=dict(AWS_ENV, AWS_ENDPOINT_URL=self.hole.url)) as a:
@@ -227,6 +277,137 @@ class ReloadThatCannotStart(unittest.TestCase):
                 self.assertEqual(a.stop(), 0)
         finally:
             taken.close()
+
+
+def tail_conf(port, output):
+    return f"""
+    [agent]
+    data_dir = {{data_dir}}
+    http_listen = 127.0.0.1:{port}
+    shutdown_timeout = 5s
+
+    [input app]
+    type = tail
+    path = {{tmp}}/app.log
+    read_from_head = true
+    tag = app
+    """ + output
+
+
+FILE_OUTPUT = """
+    [output f]
+    type = file
+    match = app
+    path = {out_dir}
+    flush_interval = 100ms
+    """
+
+
+def ready_code(addr):
+    """/ready's status, None while the endpoint restarts with a configuration."""
+    try:
+        return get(addr, "/ready")[0]
+    except OSError:
+        return None
+
+
+def add_output_that_cannot_start(a):
+    """A new output whose disk buffer directory is taken by a file: the
+    configuration passes check-config and the reload's checks, and fails
+    inside its start."""
+    os.makedirs(os.path.join(a.data_dir, "buffer"), exist_ok=True)
+    with open(os.path.join(a.data_dir, "buffer", "spooled"), "w") as f:
+        f.write("a file where the disk buffer's directory goes\n")
+    a.write_config("""
+    [output spooled]
+    type = file
+    match = app
+    path = {tmp}/spooled
+    buffer = disk
+    """, name="10-spooled.conf")
+
+
+class ReloadFailsInsideStart(unittest.TestCase):
+    """A configuration that passes check-config and the reload's checks but
+    fails while starting (here: a new output's disk buffer directory is taken
+    by a file). The running configuration comes back, /ready says why, and
+    the lines written before and after the SIGHUP arrive exactly once."""
+
+    def check_comes_back(self, a, addr, delivered, n=200):
+        log = os.path.join(a.tmp, "app.log")
+        append_lines(log, 0, n)
+        a.start()
+        self.assertEqual(get_retry(addr, "/health")[0], 200)
+        a.wait_for(lambda: len(delivered()) >= n, timeout=20, what=f"the first {n} lines")
+        add_output_that_cannot_start(a)
+        append_lines(log, n, n + 50)      # before the SIGHUP
+        a.send_signal(signal.SIGHUP)
+        a.wait_for(lambda: ready_code(addr) == 503, timeout=20,
+                   what="/ready 503 after the failed reload")
+        # liveness stays: the previous configuration runs
+        self.assertEqual(get(addr, "/health")[0], 200)
+        doc = json.loads(get(addr, "/ready")[2])
+        self.assertIn("configuration reload failed", doc["reason"])
+        self.assertIn("outputs could not start", doc["reason"])
+        self.assertIn("cannot open the disk buffer", a.stderr())
+        self.assertIn("the previous configuration runs again", a.stderr())
+        self.assertTrue(a.running())
+        append_lines(log, n + 50, 2 * n)  # after it
+        a.wait_for(lambda: len(delivered()) >= 2 * n, timeout=20,
+                   what="the lines written around the SIGHUP")
+        self.assertEqual(a.stop(), 0)
+        assert_exactly_once(self, delivered(), 2 * n)
+
+    def test_new_output_whose_disk_buffer_cannot_open(self):
+        port = free_port()
+        with Agent(tail_conf(port, FILE_OUTPUT)) as a:
+            self.check_comes_back(a, ("127.0.0.1", port),
+                                  lambda: [r["message"] for r in read_file_output(a.out_dir, "f")])
+
+    def test_cloudwatch_output_with_a_disk_buffer(self):
+        # a batch sent after the drain found everything on disk is completed
+        # (its chunk removed), not sent again by the configuration that
+        # comes back
+        port = free_port()
+        with FakeAWS() as aws, Agent(tail_conf(port, CW_OUTPUT)) as a:
+            a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
+            self.check_comes_back(a, ("127.0.0.1", port), lambda: aws.messages(GROUP, STREAM))
+
+    def test_cloudwatch_output_comes_back_after_its_request_was_aborted(self):
+        # The fake holds the first PutLogEvents 8 s; the drain's deadline
+        # (shutdown_timeout 1s) aborts it. Started again, the old output must
+        # get AWS clients that are not aborted, or nothing more is delivered.
+        port = free_port()
+        addr = ("127.0.0.1", port)
+        n = 200
+        conf = tail_conf(port, CW_OUTPUT).replace("shutdown_timeout = 5s", "shutdown_timeout = 1s")
+        with FakeAWS() as aws, Agent(conf) as a:
+            a.env = dict(AWS_ENV, AWS_ENDPOINT_URL=aws.url)
+            aws.fault("latency", ms=8000, target="PutLogEvents")
+            log = os.path.join(a.tmp, "app.log")
+            append_lines(log, 0, n)
+            a.start()
+            self.assertEqual(get_retry(addr, "/health")[0], 200)
+            held = lambda: [r for r in aws.requests() if r["fault"] == "latency"]
+            a.wait_for(held, timeout=20, what="a PutLogEvents held by the fake")
+            add_output_that_cannot_start(a)
+            a.send_signal(signal.SIGHUP)
+            a.wait_for(lambda: ready_code(addr) == 503, timeout=20,
+                       what="/ready 503 after the failed reload")
+            self.assertIn("aborted: the agent is stopping", a.stderr())
+            append_lines(log, n, 2 * n)
+            want = collections.Counter(f"line {i}" for i in range(2 * n))
+            a.wait_for(lambda: not want - collections.Counter(aws.messages(GROUP, STREAM)),
+                       timeout=30, what="every line delivered by the configuration that came back")
+            # the held request ends (the fake stores it after its latency)
+            a.wait_for(lambda: held()[0]["status"] is not None, timeout=20, what="the held request")
+            self.assertEqual(a.stop(), 0)
+            got = collections.Counter(aws.messages(GROUP, STREAM))
+            self.assertEqual(sorted((want - got).elements()), [], "lost")
+            # at least once: the aborted batch had reached the fake, which
+            # stored it after the agent gave up; the disk buffer sent it again
+            in_flight = collections.Counter(e["message"] for e in held()[0]["json"]["logEvents"])
+            self.assertEqual(got - want, in_flight, "duplicated beyond the aborted batch")
 
 
 class FilesAndLimits(unittest.TestCase):
