@@ -12,7 +12,7 @@
 
 static char *read_first_line(const struct bundle *b, const char *path)
 {
-    char *full = host_path(b, path);
+    char *full = bundle_host_path(b, path);
     FILE *f = fopen(full, "r");
     free(full);
     if (!f)
@@ -104,7 +104,7 @@ static char *imds_instance_id(const struct bundle *b, char *why, size_t whylen)
 void host_instance_id(struct bundle *b)
 {
     /* ECS Anywhere: the SSM registration file. */
-    char *full = host_path(b, "/var/lib/amazon/ssm/registration");
+    char *full = bundle_host_path(b, "/var/lib/amazon/ssm/registration");
     json_error_t jerr;
     json_t *reg = json_load_file(full, 0, &jerr);
     free(full);
@@ -163,7 +163,7 @@ static int skip_fs(const char *type, const char *dev)
 
 void host_disk_check(struct bundle *b, struct buf *out)
 {
-    char *mounts = host_path(b, "/proc/self/mounts");
+    char *mounts = bundle_host_path(b, "/proc/self/mounts");
     FILE *f = setmntent(mounts, "r");
     free(mounts);
     b->disk_max_pct = -1;

@@ -39,6 +39,10 @@ enum redact_kind {
     RK_COUNT
 };
 
+/* How a file is redacted: generic patterns, ecs.config's allowlist, docker
+ * inspect's Env values. */
+enum redact_mode { REDACT_TEXT, REDACT_ECS_CONFIG, REDACT_INSPECT };
+
 struct redact_stats {
     unsigned counts[RK_COUNT];
 };

@@ -1,7 +1,7 @@
-/* The staging directory: every file of the bundle goes through stage_write
+/* The staging directory: every file of the bundle goes through bundle_stage_write
  * (size cap, binary refusal, redaction, sha256), and every item, written or
  * not, becomes a manifest entry through entry_add. */
-#include "collector/bundle/bundle.h"
+#include "collector/bundle/stage.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *host_path(const struct bundle *b, const char *path)
+char *bundle_host_path(const struct bundle *b, const char *path)
 {
     if (!b->o->root || !*b->o->root)
         return xstrdup(path);
@@ -32,7 +32,7 @@ char *host_path(const struct bundle *b, const char *path)
     return xasprintf("%s%s", b->o->root, path);
 }
 
-char *which(const char *name)
+char *bundle_which(const char *name)
 {
     if (strchr(name, '/'))
         return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
@@ -52,18 +52,18 @@ char *which(const char *name)
     return NULL;
 }
 
-struct entry *entry_new(const char *item, const char *source, const char *command)
+struct bundle_entry *bundle_entry_new(const char *item, const char *source, const char *command)
 {
-    struct entry *e = xcalloc(1, sizeof *e);
+    struct bundle_entry *e = xcalloc(1, sizeof *e);
     e->item = xstrdup(item);
     e->source = source ? xstrdup(source) : NULL;
     e->command = command ? xstrdup(command) : NULL;
     e->exit_status = -1;
-    e->status = ST_OK;
+    e->status = BUNDLE_ENTRY_OK;
     return e;
 }
 
-void entry_fail(struct entry *e, enum entry_status st, const char *fmt, ...)
+void bundle_entry_fail(struct bundle_entry *e, enum bundle_entry_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -76,7 +76,7 @@ void entry_fail(struct entry *e, enum entry_status st, const char *fmt, ...)
     e->status = st;
 }
 
-void entry_free(struct entry *e)
+void bundle_entry_free(struct bundle_entry *e)
 {
     if (!e)
         return;
@@ -88,18 +88,18 @@ void entry_free(struct entry *e)
     free(e);
 }
 
-static const char *status_word(enum entry_status s)
+static const char *status_word(enum bundle_entry_status s)
 {
     switch (s) {
-    case ST_OK: return "ok";
-    case ST_FAILED: return "failed";
-    case ST_SKIPPED: return "skipped";
-    case ST_TIMEOUT: return "timed out";
+    case BUNDLE_ENTRY_OK: return "ok";
+    case BUNDLE_ENTRY_FAILED: return "failed";
+    case BUNDLE_ENTRY_SKIPPED: return "skipped";
+    case BUNDLE_ENTRY_TIMEOUT: return "timed out";
     }
     return "?";
 }
 
-void entry_add(struct bundle *b, struct entry *e)
+void bundle_entry_add(struct bundle *b, struct bundle_entry *e)
 {
     pthread_mutex_lock(&b->lock);
     if (b->nentries == b->capentries) {
@@ -117,7 +117,7 @@ void entry_add(struct bundle *b, struct entry *e)
     pthread_mutex_unlock(&b->lock);
 }
 
-int sha256_file(const char *path, char out[65])
+int bundle_sha256_file(const char *path, char out[65])
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -159,8 +159,8 @@ static size_t newest_start(const char *data, size_t len, size_t cap)
     return start;
 }
 
-int stage_write(struct bundle *b, struct entry *e, const char *relpath, const char *data,
-                size_t len, enum redact_mode mode)
+int bundle_stage_write(struct bundle *b, struct bundle_entry *e, const char *relpath,
+                       const char *data, size_t len, enum redact_mode mode)
 {
     if (!e->source_bytes)
         e->source_bytes = len;
@@ -170,14 +170,15 @@ int stage_write(struct bundle *b, struct entry *e, const char *relpath, const ch
     data += start;
     len -= start;
     if (memchr(data, '\0', len < 8192 ? len : 8192)) {
-        entry_fail(e, ST_SKIPPED, "binary content not copied: it cannot be checked for secrets");
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED,
+                          "binary content not copied: it cannot be checked for secrets");
         return -1;
     }
     struct buf red;
     buf_init(&red);
-    if (mode == RED_ECS_CONFIG)
+    if (mode == REDACT_ECS_CONFIG)
         redact_ecs_config(data, len, &red, &e->red);
-    else if (mode == RED_INSPECT)
+    else if (mode == REDACT_INSPECT)
         redact_inspect(data, len, &red, &e->red);
     else
         redact_text(data, len, &red, &e->red);
@@ -188,7 +189,7 @@ int stage_write(struct bundle *b, struct entry *e, const char *relpath, const ch
     *slash = '/';
     int fd = rc == 0 ? open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
     if (fd < 0 || write_all(fd, red.data ? red.data : "", red.len) < 0) {
-        entry_fail(e, ST_FAILED, "cannot write %s: %s", relpath, strerror(errno));
+        bundle_entry_fail(e, BUNDLE_ENTRY_FAILED, "cannot write %s: %s", relpath, strerror(errno));
         if (fd >= 0)
             close(fd);
         free(full);
@@ -205,8 +206,8 @@ int stage_write(struct bundle *b, struct entry *e, const char *relpath, const ch
     return 0;
 }
 
-int read_host_file(const struct bundle *b, const char *full, size_t cap, struct buf *out,
-                   uint64_t *size, int *truncated)
+int bundle_read_host_file(const struct bundle *b, const char *full, size_t cap, struct buf *out,
+                          uint64_t *size, int *truncated)
 {
     (void)b;
     int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -241,35 +242,35 @@ int read_host_file(const struct bundle *b, const char *full, size_t cap, struct 
     return 0;
 }
 
-void collect_file(struct bundle *b, const char *item, const char *path, const char *relpath,
-                  enum redact_mode mode, int quiet_if_missing)
+void bundle_collect_file(struct bundle *b, const char *item, const char *path, const char *relpath,
+                         enum redact_mode mode, int quiet_if_missing)
 {
-    char *full = host_path(b, path);
-    struct entry *e = entry_new(item, path, NULL);
+    char *full = bundle_host_path(b, path);
+    struct bundle_entry *e = bundle_entry_new(item, path, NULL);
     int64_t t0 = mono_ms();
     struct buf data;
     buf_init(&data);
     uint64_t size = 0;
     int trunc = 0;
-    if (read_host_file(b, full, b->o->item_max, &data, &size, &trunc) < 0) {
+    if (bundle_read_host_file(b, full, b->o->item_max, &data, &size, &trunc) < 0) {
         int err = errno;
         if (err == ENOENT && quiet_if_missing == 2) { /* optional, absent: no row */
-            entry_free(e);
+            bundle_entry_free(e);
             goto out;
         }
-        entry_fail(e, ST_SKIPPED, "%s: %s",
-                   err == ENOENT                     ? "not present"
-                   : (err == EACCES || err == EPERM) ? "not permitted"
-                                                     : "cannot read",
-                   strerror(err));
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "%s: %s",
+                          err == ENOENT                     ? "not present"
+                          : (err == EACCES || err == EPERM) ? "not permitted"
+                                                            : "cannot read",
+                          strerror(err));
     } else {
         e->source_bytes = size;
-        stage_write(b, e, relpath, data.data ? data.data : "", data.len, mode);
+        bundle_stage_write(b, e, relpath, data.data ? data.data : "", data.len, mode);
         if (trunc)
             e->truncated = 1;
     }
     e->duration_ms = mono_ms() - t0;
-    entry_add(b, e);
+    bundle_entry_add(b, e);
 out:
     buf_free(&data);
     free(full);
