@@ -126,6 +126,7 @@ static void apply_budget(struct bundle *b)
 static char *redact_check(struct bundle *b)
 {
     unsigned found = 0, files = 0;
+    struct redact_stats all = {0};
     struct buf data, out;
     buf_init(&data);
     buf_init(&out);
@@ -138,7 +139,7 @@ static char *redact_check(struct bundle *b)
         int trunc;
         buf_reset(&data);
         buf_reset(&out);
-        if (bundle_read_host_file(b, full, (size_t)e->bytes + 1, &data, &size, &trunc) == 0) {
+        if (bundle_read_file(full, (size_t)e->bytes + 1, &data, &size, &trunc) == 0) {
             struct redact_stats st = {0};
             redact_text(data.data ? data.data : "", data.len, &out, &st);
             if (redact_total(&st)) {
@@ -150,6 +151,7 @@ static char *redact_check(struct bundle *b)
                 e->bytes = out.len;
                 bundle_sha256_file(full, e->sha256);
                 redact_stats_add(&e->red, &st);
+                redact_stats_add(&all, &st);
                 found += redact_total(&st);
                 files++;
             }
@@ -158,9 +160,15 @@ static char *redact_check(struct bundle *b)
     }
     buf_free(&data);
     buf_free(&out);
-    if (found)
-        return xasprintf("%u more value%s found and redacted in %u file%s", found,
-                         found == 1 ? "" : "s", files, files == 1 ? "" : "s");
+    if (found) {
+        struct buf kinds;
+        buf_init(&kinds);
+        redact_stats_format(&all, &kinds);
+        char *report = xasprintf("%u more value%s found and redacted in %u file%s: %s", found,
+                                 found == 1 ? "" : "s", files, files == 1 ? "" : "s", kinds.data);
+        buf_free(&kinds);
+        return report;
+    }
     return xstrdup("passed (no secret pattern left in any file)");
 }
 
@@ -227,7 +235,14 @@ static int write_archive(struct bundle *b, const char *out_path)
     char *partial = NULL;
     if (out_path) {
         partial = xasprintf("%s.partial", out_path);
-        fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        /* A new file of ours, mode 0600: whatever was there (a link someone
+         * planted, a file of another mode) is removed, never followed or
+         * reused; if one reappears in between, O_EXCL refuses it. */
+        if (unlink(partial) != 0 && errno != ENOENT)
+            fprintf(stderr, "collector bundle: cannot remove %s: %s\n", partial, strerror(errno));
+        fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            fchmod(fd, 0600); /* the umask can only remove bits; this says it */
         if (fd < 0) {
             fprintf(stderr, "collector bundle: cannot write %s: %s\n", partial, strerror(errno));
             free(partial);

@@ -91,7 +91,7 @@ static void write_pretty(struct bundle *b, struct bundle_entry *e, const char *r
         text = xrealloc(text, n + 2);
         text[n] = '\n';
         text[n + 1] = 0;
-        bundle_stage_write(b, e, rel, text, n + 1, REDACT_TEXT);
+        bundle_stage_write(b, e, rel, text, n + 1, REDACT_INSPECT);
     } else {
         bundle_stage_write(b, e, rel, data, len, REDACT_TEXT);
     }
@@ -103,23 +103,21 @@ void collect_ecs_state(struct bundle *b, struct bundle_job *j)
 {
     int64_t t0 = mono_ms();
     struct bundle_entry *e = bundle_entry_new(j->id, ECS_STATE, NULL);
-    char *full = bundle_host_path(b, ECS_STATE);
     struct buf data;
     buf_init(&data);
     uint64_t size;
     int trunc;
-    if (bundle_read_host_file(b, full, b->o->item_max, &data, &size, &trunc) < 0) {
+    if (bundle_read_host_file(b, ECS_STATE, b->o->item_max, &data, &size, &trunc) < 0) {
         bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "%s: %s",
                           errno == ENOENT ? "not present" : "cannot read", strerror(errno));
     } else {
         e->source_bytes = size;
+        e->truncated = trunc;
         write_pretty(b, e, j->out, data.data ? data.data : "", data.len);
-        e->truncated |= trunc;
     }
     e->duration_ms = mono_ms() - t0;
     bundle_entry_add(b, e);
     buf_free(&data);
-    free(full);
 }
 
 void collect_ecs_introspection(struct bundle *b, struct bundle_job *j)

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 char *bundle_host_path(const struct bundle *b, const char *path)
@@ -165,23 +167,30 @@ int bundle_stage_write(struct bundle *b, struct bundle_entry *e, const char *rel
     if (!e->source_bytes)
         e->source_bytes = len;
     size_t start = newest_start(data, len, b->o->item_max);
-    if (start)
-        e->truncated = 1;
-    data += start;
-    len -= start;
-    if (memchr(data, '\0', len < 8192 ? len : 8192)) {
+    if (memchr(data + start, '\0', len - start < 8192 ? len - start : 8192)) {
         bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED,
                           "binary content not copied: it cannot be checked for secrets");
         return -1;
     }
-    struct buf red;
+    /* Redact the whole text first, then keep the newest bytes: a cut never
+     * splits a secret before it is found. Text already cut when read may
+     * begin inside a private key block: that part goes whole. */
+    struct buf whole, red;
+    buf_init(&whole);
     buf_init(&red);
-    if (mode == REDACT_ECS_CONFIG)
-        redact_ecs_config(data, len, &red, &e->red);
-    else if (mode == REDACT_INSPECT)
-        redact_inspect(data, len, &red, &e->red);
-    else
-        redact_text(data, len, &red, &e->red);
+    if (e->truncated) {
+        redact_cut_text(data, len, &whole, &e->red);
+        data = whole.data ? whole.data : "";
+        len = whole.len;
+    }
+    redact_by_mode(mode, data, len, &red, &e->red);
+    buf_free(&whole);
+    start = newest_start(red.data ? red.data : "", red.len, b->o->item_max);
+    if (start) {
+        e->truncated = 1;
+        memmove(red.data, red.data + start, red.len - start);
+        red.len -= start;
+    }
     char *full = xasprintf("%s/%s", b->stage, relpath);
     char *slash = strrchr(full, '/');
     *slash = 0;
@@ -206,13 +215,12 @@ int bundle_stage_write(struct bundle *b, struct bundle_entry *e, const char *rel
     return 0;
 }
 
-int bundle_read_host_file(const struct bundle *b, const char *full, size_t cap, struct buf *out,
-                          uint64_t *size, int *truncated)
+/* Bytes read beyond the cap so that a secret block cut by the cap is still
+ * whole when redacted; bundle_stage_write keeps the newest cap bytes. */
+#define READ_SLACK (64 * 1024)
+
+static int read_fd(int fd, size_t cap, struct buf *out, uint64_t *size, int *truncated)
 {
-    (void)b;
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return -1;
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         int err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
@@ -223,14 +231,15 @@ int bundle_read_host_file(const struct bundle *b, const char *full, size_t cap, 
     *size = (uint64_t)st.st_size;
     *truncated = 0;
     if ((uint64_t)st.st_size > cap) {
-        lseek(fd, st.st_size - (off_t)cap, SEEK_SET);
+        size_t want = cap + READ_SLACK;
+        lseek(fd, st.st_size > (off_t)want ? st.st_size - (off_t)want : 0, SEEK_SET);
         *truncated = 1;
     }
     char chunk[65536];
     ssize_t n;
     while ((n = read(fd, chunk, sizeof chunk)) > 0) {
         buf_append(out, chunk, (size_t)n);
-        if (out->len > cap + sizeof chunk)
+        if (out->len > cap + READ_SLACK + sizeof chunk)
             break; /* a file that grows while read: enough */
     }
     int err = n < 0 ? errno : 0;
@@ -242,17 +251,69 @@ int bundle_read_host_file(const struct bundle *b, const char *full, size_t cap, 
     return 0;
 }
 
+int bundle_read_file(const char *full, size_t cap, struct buf *out, uint64_t *size, int *truncated)
+{
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    return read_fd(fd, cap, out, size, truncated);
+}
+
+/* Opens a host path without leaving the root: under --root every symlink
+ * (absolute or ..) resolves inside the root (openat2 RESOLVE_IN_ROOT), so a
+ * link to a file outside it finds nothing. */
+static int open_host(const struct bundle *b, const char *path)
+{
+    char *full = bundle_host_path(b, path);
+    const char *root = b->o->root;
+    size_t rlen = root ? strlen(root) : 0;
+    int fd = -1;
+    if (rlen && strncmp(full, root, rlen) == 0) {
+        int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd >= 0) {
+            struct open_how how = {
+                .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+            };
+            const char *rel = path;
+            while (*rel == '/')
+                rel++;
+            fd = (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
+            if (fd < 0 && errno == ENOSYS) /* kernel before 5.6: no link at the end at least */
+                fd = openat(rootfd, *rel ? rel : ".",
+                            O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+            int err = errno;
+            close(rootfd);
+            errno = err;
+        }
+    } else {
+        fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    }
+    int err = errno;
+    free(full);
+    errno = err;
+    return fd;
+}
+
+int bundle_read_host_file(const struct bundle *b, const char *path, size_t cap, struct buf *out,
+                          uint64_t *size, int *truncated)
+{
+    int fd = open_host(b, path);
+    if (fd < 0)
+        return -1;
+    return read_fd(fd, cap, out, size, truncated);
+}
+
 void bundle_collect_file(struct bundle *b, const char *item, const char *path, const char *relpath,
                          enum redact_mode mode, int quiet_if_missing)
 {
-    char *full = bundle_host_path(b, path);
     struct bundle_entry *e = bundle_entry_new(item, path, NULL);
     int64_t t0 = mono_ms();
     struct buf data;
     buf_init(&data);
     uint64_t size = 0;
     int trunc = 0;
-    if (bundle_read_host_file(b, full, b->o->item_max, &data, &size, &trunc) < 0) {
+    if (bundle_read_host_file(b, path, b->o->item_max, &data, &size, &trunc) < 0) {
         int err = errno;
         if (err == ENOENT && quiet_if_missing == 2) { /* optional, absent: no row */
             bundle_entry_free(e);
@@ -265,13 +326,11 @@ void bundle_collect_file(struct bundle *b, const char *item, const char *path, c
                           strerror(err));
     } else {
         e->source_bytes = size;
+        e->truncated = trunc;
         bundle_stage_write(b, e, relpath, data.data ? data.data : "", data.len, mode);
-        if (trunc)
-            e->truncated = 1;
     }
     e->duration_ms = mono_ms() - t0;
     bundle_entry_add(b, e);
 out:
     buf_free(&data);
-    free(full);
 }

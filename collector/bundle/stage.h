@@ -83,13 +83,18 @@ void bundle_entry_fail(struct bundle_entry *e, enum bundle_entry_status st, cons
 void bundle_entry_add(struct bundle *b, struct bundle_entry *e);
 void bundle_entry_free(struct bundle_entry *e);
 
-/* Write data as relpath under the stage: cap (newest bytes), refuse binary,
- * redact by mode, write, hash. Fills e->path, bytes, sha256, red. 0 or -1. */
+/* Write data as relpath under the stage: refuse binary, redact by mode, then
+ * cap (newest bytes; e->truncated set beforehand says data was cut when
+ * read), write, hash. Fills e->path, bytes, sha256, red. 0 or -1. */
 int bundle_stage_write(struct bundle *b, struct bundle_entry *e, const char *relpath,
                        const char *data, size_t len, enum redact_mode mode);
-/* Read a host file (newest item_max bytes) into out. 0, or -1 with errno. */
-int bundle_read_host_file(const struct bundle *b, const char *hostpath_full, size_t cap,
-                          struct buf *out, uint64_t *size, int *truncated);
+/* Read a host file (path under --root, symlinks resolved inside it; the
+ * newest cap bytes and a little more, see bundle_stage_write) into out.
+ * 0, or -1 with errno. */
+int bundle_read_host_file(const struct bundle *b, const char *path, size_t cap, struct buf *out,
+                          uint64_t *size, int *truncated);
+/* The same for a full path (the staging directory); no link followed at the end. */
+int bundle_read_file(const char *full, size_t cap, struct buf *out, uint64_t *size, int *truncated);
 /* Copy a host file (path under root) to relpath; records one entry. */
 void bundle_collect_file(struct bundle *b, const char *item, const char *path, const char *relpath,
                          enum redact_mode mode, int quiet_if_missing);
