@@ -128,7 +128,7 @@ static const struct rule rules[] = {
 #define NRULES (sizeof rules / sizeof rules[0])
 
 static const char env_key_pattern[] =
-    "(?<![A-Za-z0-9_])(?<q>\\\\?\"|)(?:env|environment|environment_?variables)\\k<q>"
+    "(?:(?<![A-Za-z0-9_])|(?=\\\\?\"))(?<q>\\\\?\"|)(?:env|environment|environment_?variables)\\k<q>"
     "\\s*[:=]\\s*(?=[{\\[])";
 static pcre2_code *env_key_re;
 static pcre2_code *compiled[NRULES];
