@@ -425,7 +425,8 @@ void redact_cut_text(const char *in, size_t len, struct buf *out, struct redact_
         buf_append(out, in, len);
 }
 
-void redact_text(const char *in, size_t len, struct buf *out, struct redact_stats *st)
+/* One pass of every rule; 1 when something was replaced. */
+static int redact_once(const char *in, size_t len, struct buf *out, struct redact_stats *st)
 {
     pthread_once(&compile_once, compile_rules);
     struct buf a, b;
@@ -434,6 +435,7 @@ void redact_text(const char *in, size_t len, struct buf *out, struct redact_stat
     const char *cur = in;
     size_t curlen = len;
     struct buf *dst = &a;
+    unsigned before = redact_total(st);
     if (redact_env_maps(cur, curlen, dst, st)) {
         cur = dst->data;
         curlen = dst->len;
@@ -450,6 +452,30 @@ void redact_text(const char *in, size_t len, struct buf *out, struct redact_stat
     buf_append(out, cur, curlen);
     buf_free(&a);
     buf_free(&b);
+    return redact_total(st) != before;
+}
+
+/* A replacement can change what the text around it looks like (a bracket
+ * inside a removed value, a word before a key): passes repeat until one
+ * finds nothing, so the redact check over the result always passes. */
+#define MAX_PASSES 8
+
+void redact_text(const char *in, size_t len, struct buf *out, struct redact_stats *st)
+{
+    struct buf cur, next;
+    buf_init(&cur);
+    buf_init(&next);
+    int changed = redact_once(in, len, &cur, st);
+    for (int pass = 1; changed && pass < MAX_PASSES; pass++) {
+        buf_reset(&next);
+        changed = redact_once(cur.data ? cur.data : "", cur.len, &next, st);
+        struct buf t = cur;
+        cur = next;
+        next = t;
+    }
+    buf_append(out, cur.data ? cur.data : "", cur.len);
+    buf_free(&cur);
+    buf_free(&next);
 }
 
 /* -------------------------------------------------------------- ecs.config */

@@ -9,15 +9,25 @@
 
 #include "collector/bundle/redact.h"
 
-/* Redact text; returns the result (owned) and the stats. */
-static char *red(const char *in, struct redact_stats *st)
+/* Redact in by mode; returns the result as a C string (owned) and the stats. */
+static char *redact_mode_str(enum redact_mode mode, const char *in, struct redact_stats *st)
 {
     struct buf out;
     buf_init(&out);
     memset(st, 0, sizeof *st);
-    redact_text(in, strlen(in), &out, st);
-    buf_append(&out, "", 0);
+    redact_by_mode(mode, in, strlen(in), &out, st);
+    buf_append(&out, "", 1);
     return out.data;
+}
+
+static char *red(const char *in, struct redact_stats *st)
+{
+    return redact_mode_str(REDACT_TEXT, in, st);
+}
+
+static char *inspect(const char *in, struct redact_stats *st)
+{
+    return redact_mode_str(REDACT_INSPECT, in, st);
 }
 
 static void expect(const char *in, const char *want, enum redact_kind kind)
@@ -117,22 +127,18 @@ static void test_inspect(void **state)
     (void)state;
     const char *in = "[{\"Id\":\"abc\",\"Config\":{\"Env\":[\"PATH=/bin\",\"DB=x\",\"EMPTY=\"],"
                      "\"Labels\":{\"com.amazonaws.ecs.cluster\":\"c1\"}}}]";
-    struct buf out;
-    buf_init(&out);
-    struct redact_stats st = {0};
-    redact_inspect(in, strlen(in), &out, &st);
-    assert_non_null(strstr(out.data, "\"PATH={REDACTED}\""));
-    assert_non_null(strstr(out.data, "\"DB={REDACTED}\""));
-    assert_non_null(strstr(out.data, "\"EMPTY=\""));
-    assert_non_null(strstr(out.data, "com.amazonaws.ecs.cluster"));
+    struct redact_stats st;
+    char *got = inspect(in, &st);
+    assert_non_null(strstr(got, "\"PATH={REDACTED}\""));
+    assert_non_null(strstr(got, "\"DB={REDACTED}\""));
+    assert_non_null(strstr(got, "\"EMPTY=\""));
+    assert_non_null(strstr(got, "com.amazonaws.ecs.cluster"));
     assert_int_equal(st.counts[RK_CONTAINER_ENV], 2);
-    buf_free(&out);
+    free(got);
     /* not JSON: generic patterns only */
-    buf_init(&out);
-    memset(&st, 0, sizeof st);
-    redact_inspect("Error: No such object: password=x", 33, &out, &st);
-    assert_string_equal(out.data, "Error: No such object: password={REDACTED}");
-    buf_free(&out);
+    got = inspect("Error: No such object: password=x", &st);
+    assert_string_equal(got, "Error: No such object: password={REDACTED}");
+    free(got);
 }
 
 /* The keyword list: pass, pwd, auth, token, secret, key, credential in their
@@ -188,17 +194,14 @@ static void test_env_values(void **state)
     /* in a JSON document (ECS agent state): maps and name/value lists anywhere */
     const char *in = "{\"Tasks\":[{\"Containers\":[{\"Environment\":{\"A\":\"s1\"},"
                      "\"environment\":[{\"name\":\"B\",\"value\":\"s2\"}],\"Arn\":\"arn:x\"}]}]}";
-    struct buf out;
-    buf_init(&out);
-    struct redact_stats st = {0};
-    redact_inspect(in, strlen(in), &out, &st);
-    buf_append(&out, "", 1);
-    assert_null(strstr(out.data, "s1"));
-    assert_null(strstr(out.data, "s2"));
-    assert_non_null(strstr(out.data, "arn:x"));
-    assert_non_null(strstr(out.data, "\"B\""));
+    struct redact_stats st;
+    char *got = inspect(in, &st);
+    assert_null(strstr(got, "s1"));
+    assert_null(strstr(got, "s2"));
+    assert_non_null(strstr(got, "arn:x"));
+    assert_non_null(strstr(got, "\"B\""));
     assert_int_equal(st.counts[RK_ENV_VALUE], 2);
-    buf_free(&out);
+    free(got);
 }
 
 /* ECS_ENGINE_AUTH_DATA's JSON value over several lines goes whole. */
