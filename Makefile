@@ -23,7 +23,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
             -fno-strict-aliasing -I. $(PKG_CFLAGS) \
             -DCOLLECTOR_VERSION='"$(VERSION)"' -DCOLLECTOR_GIT_REV='"$(GIT_REV)"'
-LDLIBS   += $(PKG_LIBS) -linotifytools -lpthread -lm
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
 # The fuzz build (`make fuzz`): the library compiled by clang with coverage
 # instrumentation for libFuzzer, ASan and UBSan, in build-fuzz/.

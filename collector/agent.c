@@ -4,6 +4,7 @@
 #include "collector/core/util.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
+#include "collector/status/http_server.h"
 #include "collector/status/status.h"
 
 #include <errno.h>
@@ -15,6 +16,8 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+
+#define MEMORY_LIMIT_MIN (1024 * 1024)
 
 const struct option_def agent_options[] = {
     {"log_level", OPT_ENUM, "info", 0, offsetof(struct agent_conf, log_level),
@@ -28,7 +31,8 @@ const struct option_def agent_options[] = {
     {"shutdown_timeout", OPT_DURATION, "10s", 0, offsetof(struct agent_conf, shutdown_timeout_ms),
      NULL, "on SIGTERM, how long outputs get to deliver what is buffered"},
     {"memory_limit", OPT_SIZE, "64MiB", 0, offsetof(struct agent_conf, memory_limit), NULL,
-     "bytes buffered in memory across outputs; inputs pause above it"},
+     "bytes buffered in memory across outputs; inputs pause above it (at least 1MiB: 0 is "
+     "refused, it does not mean unbounded)"},
     {"input_memory_limit", OPT_SIZE, "0", 0, offsetof(struct agent_conf, input_memory_limit), NULL,
      "bytes one input may have unacknowledged; 0 = only memory_limit"},
     {0},
@@ -279,6 +283,13 @@ struct agent *agent_load(const char *path, struct diag *diag)
     struct conf_section empty = {.kind = "agent", .file = path};
     options_apply(agent_section ? agent_section : &empty, ab, 3, diag);
     status_settings_check(a->conf.status, agent_section, path, diag);
+    if (a->conf.memory_limit < MEMORY_LIMIT_MIN) {
+        const struct conf_entry *e = agent_section ? conf_section_get(agent_section, "memory_limit") : NULL;
+        diag_add(diag, e ? e->file : path, e ? e->line : 0,
+                 "memory_limit = %" PRIu64 " is below the minimum of 1MiB (there is no unbounded "
+                 "setting: memory is what keeps a failing output from growing the agent)",
+                 a->conf.memory_limit);
+    }
     if (agent_section && agent_section->name) {
         char label[300];
         diag_add(diag, agent_section->file, agent_section->line,
@@ -508,6 +519,29 @@ static void begin_drain(struct loop *loop, struct runner *r, enum run_state why)
     r->drain_timer = loop_timer_add(loop, 1, 20, check_drained, r);
 }
 
+/* What can be known to fail before the running configuration is retired:
+ * the new data_dir cannot be created, the new http_listen cannot be bound.
+ * 0, or -1 with the reason in why. */
+static int reload_preflight(const struct agent *cur, const struct agent *next, char *why,
+                            size_t whylen)
+{
+    if (mkdir_p(next->conf.data_dir) < 0) {
+        snprintf(why, whylen, "cannot create data_dir %s: %s", next->conf.data_dir,
+                 strerror(errno));
+        return -1;
+    }
+    const char *now = cur->conf.status->http_listen, *want = next->conf.status->http_listen;
+    struct http_addr addr;
+    char err[400];
+    if (want && (!now || strcmp(now, want) != 0) &&
+        http_addr_parse(want, &addr, err, sizeof err) == 0 &&
+        http_server_probe(&addr, err, sizeof err) < 0) {
+        snprintf(why, whylen, "cannot listen on http_listen = %s: %s", want, err);
+        return -1;
+    }
+    return 0;
+}
+
 static void reload(struct loop *loop, struct runner *r)
 {
     struct diag diag = {0};
@@ -529,6 +563,14 @@ static void reload(struct loop *loop, struct runner *r)
         return;
     }
     diag_free(&diag);
+    char why[600];
+    if (reload_preflight(r->agent, next, why, sizeof why) < 0) {
+        log_msg(LOG_ERROR, "agent", "reload failed: %s; the running configuration stays in effect",
+                why);
+        status_note_reload(0, why);
+        agent_free(next);
+        return;
+    }
     r->next = next;
     begin_drain(loop, r, DRAINING_RELOAD);
 }
@@ -641,6 +683,9 @@ static void log_summary(const struct agent *a)
 /* Stop sender threads, then let inputs persist what was acknowledged. */
 static void agent_stop(struct agent *a)
 {
+    /* Requests still in flight (an endpoint that does not answer) are
+     * aborted: their batches stay buffered, their sources uncommitted. */
+    aws_abort_settings(a->conf.aws);
     status_stop(a->status);
     a->status = NULL;
     pipeline_free(a->pipeline);

@@ -30,21 +30,21 @@ install_packages() {
 
 runtime_packages() {
     if command -v apt-get >/dev/null 2>&1; then
-        echo ca-certificates curl libcurl4 libjansson4 zlib1g libssl3 libinotifytools0 \
+        echo ca-certificates curl libcurl4 libjansson4 zlib1g libssl3 \
              libpcre2-8-0 libarchive13
     else
         # Amazon Linux 2023 / RHEL family
-        echo ca-certificates curl libcurl jansson zlib openssl-libs inotify-tools pcre2 libarchive
+        echo ca-certificates curl libcurl jansson zlib openssl-libs pcre2 libarchive
     fi
 }
 
 build_packages() {
     if command -v apt-get >/dev/null 2>&1; then
         echo gcc libc6-dev make pkg-config libcurl4-openssl-dev libjansson-dev zlib1g-dev \
-             libssl-dev libinotifytools0-dev libpcre2-dev libarchive-dev
+             libssl-dev libpcre2-dev libarchive-dev
     else
         echo gcc make pkgconf-pkg-config libcurl-devel jansson-devel zlib-devel openssl-devel \
-             inotify-tools-devel pcre2-devel libarchive-devel
+             pcre2-devel libarchive-devel
     fi
 }
 

@@ -1,5 +1,6 @@
 #include "parsers/multiline.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,15 @@ int ml_rule_init(struct ml_rule *r, const char *regex, char *err, size_t errlen)
     }
     (void)pcre2_jit_compile(r->start, PCRE2_JIT_COMPLETE); /* optional speed-up */
     r->md = pcre2_match_data_create_from_pattern(r->start, NULL);
+    r->mctx = pcre2_match_context_create(NULL);
+    if (!r->md || !r->mctx) {
+        snprintf(err, errlen, "out of memory");
+        ml_rule_free(r);
+        return -1;
+    }
+    pcre2_set_match_limit(r->mctx, ML_MATCH_LIMIT);
+    pcre2_set_depth_limit(r->mctx, ML_DEPTH_LIMIT);
+    pcre2_set_heap_limit(r->mctx, ML_HEAP_LIMIT);
     return 0;
 }
 
@@ -58,15 +68,32 @@ void ml_rule_free(struct ml_rule *r)
 {
     if (r->md)
         pcre2_match_data_free(r->md);
+    if (r->mctx)
+        pcre2_match_context_free(r->mctx);
+    r->mctx = NULL;
     if (r->start)
         pcre2_code_free(r->start);
     r->md = NULL;
     r->start = NULL;
 }
 
+static _Atomic uint64_t limit_hits;
+
+uint64_t ml_limit_hits(void)
+{
+    return atomic_load(&limit_hits);
+}
+
 int ml_is_start(const struct ml_rule *r, const char *line, size_t len)
 {
-    return pcre2_match(r->start, (PCRE2_SPTR)line, len, 0, 0, r->md, NULL) >= 0;
+    int rc = pcre2_match(r->start, (PCRE2_SPTR)line, len, 0, 0, r->md, r->mctx);
+    if (rc >= 0)
+        return 1;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
+        atomic_fetch_add(&limit_hits, 1);
+        return -1;
+    }
+    return 0;
 }
 
 void ml_state_init(struct ml_state *st)
@@ -86,6 +113,7 @@ void ml_flush(struct ml_state *st, ml_emit_fn emit, void *arg)
         return;
     emit(arg, st->buf.data, st->buf.len, st->end_off);
     st->lines = 0;
+    st->sealed = 0;
     /* Keep small capacity for reuse, give back what a huge record took. */
     if (st->buf.cap > 256 * 1024)
         buf_free(&st->buf);
@@ -96,16 +124,27 @@ void ml_flush(struct ml_state *st, ml_emit_fn emit, void *arg)
 void ml_discard(struct ml_state *st)
 {
     st->lines = 0;
+    st->sealed = 0;
     buf_reset(&st->buf);
 }
 
 void ml_feed(const struct ml_rule *r, struct ml_state *st, const char *line, size_t len,
              uint64_t end_off, int64_t now_ms, ml_emit_fn emit, void *arg)
 {
-    if (st->lines > 0) {
+    int sealed = 0;
+    if (st->lines > 0 && st->sealed) {
+        ml_flush(st, emit, arg);
+    } else if (st->lines > 0) {
         int over = (r->max_lines && st->lines >= r->max_lines) ||
                    (r->max_bytes && st->buf.len + 1 + len > r->max_bytes);
-        if (ml_is_start(r, line, len)) {
+        int start = ml_is_start(r, line, len);
+        if (start < 0) {
+            /* Undecidable within the limit: neither joined nor lost, a
+             * record of its own (sealed: the next line starts another). */
+            st->limited++;
+            sealed = 1;
+            ml_flush(st, emit, arg);
+        } else if (start) {
             ml_flush(st, emit, arg);
         } else if (over) {
             st->capped++;
@@ -116,6 +155,7 @@ void ml_feed(const struct ml_rule *r, struct ml_state *st, const char *line, siz
     }
     buf_append(&st->buf, line, len);
     st->lines++;
+    st->sealed = sealed;
     st->last_ms = now_ms;
     st->end_off = end_off;
 }

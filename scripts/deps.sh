@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="gcc make pkg-config python3 python3-yaml openssl ca-certificates \
-libcurl4-openssl-dev libjansson-dev zlib1g-dev libssl-dev libinotifytools0-dev \
+libcurl4-openssl-dev libjansson-dev zlib1g-dev libssl-dev \
 libpcre2-dev libarchive-dev libcmocka-dev \
 docker.io busybox-static clang libclang-rt-14-dev"
 

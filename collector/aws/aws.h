@@ -81,6 +81,14 @@ enum aws_error_kind {
 
 const char *aws_error_kind_name(enum aws_error_kind kind);
 
+/* A credential set, as the chain (credentials.h) hands it to the signer. */
+struct aws_creds {
+    char akid[128];
+    char secret[128];
+    char token[4096];     /* "" without a session token */
+    int64_t expires_ms;   /* wall clock; 0 = does not expire */
+};
+
 struct aws_error {
     char code[128];       /* "ThrottlingException", "" if none */
     char message[512];
@@ -126,6 +134,11 @@ struct aws_context *aws_context_new(const struct aws_settings *s, char *err, siz
  * source)? 1, or 0 with the reason in why. For `enabled = auto`. */
 int aws_settings_usable(const struct aws_settings *s, struct buf *why);
 void aws_context_free(struct aws_context *ctx);
+/* Stop: every context made from these settings (one agent's configuration)
+ * aborts the requests it has in flight, skips its retry waits and fails new
+ * calls at once (a network error: the batch stays buffered, its records
+ * unacknowledged). Thread-safe; for the agent's stop and reload. */
+void aws_abort_settings(const struct aws_settings *s);
 const char *aws_context_region(const struct aws_context *ctx);
 const char *aws_context_credential_source(const struct aws_context *ctx);
 const char *aws_context_endpoint(const struct aws_context *ctx, enum aws_service svc);

@@ -3,11 +3,13 @@
  * retries. See aws.h. */
 #include "collector/aws/aws.h"
 
+#include <pthread.h>
 #include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -40,7 +42,51 @@ struct aws_context {
     _Atomic uint64_t n_errors[AWS_ERR_KIND_COUNT];
     _Atomic int64_t last_success_ms;
     _Atomic int64_t credentials_expire_ms; /* of the credentials last used; 0 = never expire */
+
+    const struct aws_settings *settings;   /* whose agent this is: aws_abort_settings() */
+    _Atomic int aborted;
+    _Atomic int warned_plaintext;          /* said once: a session token over http:// */
+    struct aws_context *next_live;         /* in `live`, under live_lock */
 };
+
+/* Every context alive, so a stop can reach the requests of one agent's. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct aws_context *live;
+
+void aws_abort_settings(const struct aws_settings *s)
+{
+    pthread_mutex_lock(&live_lock);
+    for (struct aws_context *c = live; c; c = c->next_live)
+        if (c->settings == s)
+            atomic_store(&c->aborted, 1);
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(struct aws_context *ctx)
+{
+    pthread_mutex_lock(&live_lock);
+    for (struct aws_context **p = &live; *p; p = &(*p)->next_live)
+        if (*p == ctx) {
+            *p = ctx->next_live;
+            break;
+        }
+    pthread_mutex_unlock(&live_lock);
+}
+
+/* The shared credentials file holds long-term keys: readable by every user
+ * of the host is worth a warning (once per file and process). */
+static void warn_world_readable(const char *path)
+{
+    static _Atomic int warned;
+    struct stat st;
+    if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IROTH))
+        return;
+    if (atomic_exchange(&warned, 1))
+        return;
+    log_msg(LOG_WARN, MOD,
+            "the shared credentials file %s is readable by every user (mode %03o); "
+            "chmod 600 it", path, (unsigned)(st.st_mode & 0777));
+}
 
 struct aws_sender {
     struct aws_context *ctx;
@@ -133,6 +179,7 @@ struct aws_context *aws_context_new(const struct aws_settings *s, char *err, siz
     memset(&cred_ini, 0, sizeof cred_ini);
     memset(&conf_ini, 0, sizeof conf_ini);
     if (aws_ini_load(cred_path, &cred_ini, err, errlen) < 0) goto out;
+    warn_world_readable(cred_path);
     if (aws_ini_load(conf_path, &conf_ini, err, errlen) < 0) goto out;
     if (resolve_region(ctx, s, &conf_ini, profile, err, errlen) != 0) goto out;
 
@@ -158,7 +205,9 @@ struct aws_context *aws_context_new(const struct aws_settings *s, char *err, siz
         .ca_file = ctx->ca_file, .ca_path = ctx->ca_path, .proxy = ctx->proxy,
         .no_proxy = ctx->no_proxy, .connect_timeout_ms = s->connect_timeout > 0 ? s->connect_timeout : 5000,
         .timeout_ms = s->request_timeout > 0 ? s->request_timeout : 30000,
+        .abort = &ctx->aborted,
     };
+    ctx->settings = s;
     ctx->max_attempts = s->max_attempts > 0 ? (int)(s->max_attempts > 100 ? 100 : s->max_attempts) : 3;
     ctx->base_delay_ms = s->retry_base_delay > 0 ? s->retry_base_delay : 1000;
     ctx->max_backoff_ms = s->retry_max_backoff > 0 ? s->retry_max_backoff : 20000;
@@ -182,12 +231,17 @@ out:
         aws_context_free(ctx);
         return NULL;
     }
+    pthread_mutex_lock(&live_lock);
+    ctx->next_live = live;
+    live = ctx;
+    pthread_mutex_unlock(&live_lock);
     return ctx;
 }
 
 void aws_context_free(struct aws_context *ctx)
 {
     if (!ctx) return;
+    live_remove(ctx);
     aws_cred_provider_free(ctx->creds);
     aws_retry_budget_free(ctx->budget);
     free(ctx->ca_file);
@@ -384,6 +438,11 @@ int aws_call(struct aws_sender *s, const struct aws_request *req, struct aws_res
             break;
         }
         atomic_store(&ctx->credentials_expire_ms, creds.expires_ms);
+        if (creds.token[0] && !sr.url->https && !atomic_exchange(&ctx->warned_plaintext, 1))
+            log_msg(LOG_WARN, MOD,
+                    "%s endpoint %s is http://: the session token (X-Amz-Security-Token) is "
+                    "sent unencrypted; use https", aws_service_name(req->service),
+                    ctx->endpoint[req->service]);
         resp->attempts++;
         atomic_fetch_add(&ctx->n_requests, 1);
         int rc = aws_send_signed(s->http, &sr, &creds, now_ms() / 1000, &s->scratch, &s->hr);
@@ -428,7 +487,10 @@ int aws_call(struct aws_sender *s, const struct aws_request *req, struct aws_res
                 aws_service_name(req->service), req->target ? req->target : "",
                 resp->error.code[0] ? resp->error.code : aws_error_kind_name(resp->error.kind),
                 resp->error.message, attempt, (long long)delay);
-        aws_sleep_ms(delay);
+        /* the wait, in slices, so that a stop does not sit it out */
+        for (int64_t left = delay; left > 0 && !atomic_load(&ctx->aborted); left -= 100)
+            aws_sleep_ms(left < 100 ? left : 100);
+        if (atomic_load(&ctx->aborted)) break;
     }
     return finish(s, resp, budget, taken);
 }

@@ -3,7 +3,9 @@
  * at most. */
 #include "collector/aws/credentials.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,6 +21,8 @@
 #include "collector/aws/errors.h"
 #include "collector/aws/request.h"
 #include "collector/aws/retry.h"
+#include "collector/aws/shared_config.h"
+#include "collector/core/config.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 
@@ -353,7 +357,7 @@ static int ecs_auth(struct aws_cred_provider *p, char *out, size_t outlen, char 
 {
     out[0] = '\0';
     if (p->auth_token_file) {
-        FILE *f = fopen(p->auth_token_file, "r");
+        FILE *f = aws_fopen_regular(p->auth_token_file);
         if (!f) {
             fmt(err, errlen, "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s",
                      p->auth_token_file);
@@ -668,17 +672,28 @@ static int profile_keys(const struct aws_ini *ini, const char *profile, int conf
     return set_creds(out, akid, secret, token, 0) == 0 ? 1 : -1;
 }
 
-/* http is fine only for loopback and the ECS/EKS link-local hosts. */
+/* http is fine only for loopback and the documented ECS/EKS link-local
+ * addresses, compared as IP addresses: a host *name* (even one spelled
+ * "127.evil.example" or "localhost") is refused before anything resolves it.
+ * https may name any host (the certificate proves who answers). */
 static int full_uri_allowed(const char *uri)
 {
     struct aws_url u;
     if (aws_url_parse(uri, &u) != 0) return 0;
     if (u.https) return 1;
-    static const char *const hosts[] = { "localhost", "::1", "169.254.170.2", "169.254.170.23",
-                                         "fd00:ec2::23", NULL };
-    for (int i = 0; hosts[i]; i++)
-        if (strcasecmp(u.host, hosts[i]) == 0) return 1;
-    return strncmp(u.host, "127.", 4) == 0;
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, u.host, &v4) == 1) {
+        uint32_t a = ntohl(v4.s_addr);
+        return (a >> 24) == 127 || a == 0xA9FEAA02u /* 169.254.170.2 */ ||
+               a == 0xA9FEAA17u /* 169.254.170.23 */;
+    }
+    if (inet_pton(AF_INET6, u.host, &v6) == 1) {
+        struct in6_addr eks;
+        (void)inet_pton(AF_INET6, "fd00:ec2::23", &eks);
+        return IN6_IS_ADDR_LOOPBACK(&v6) || memcmp(&v6, &eks, sizeof eks) == 0;
+    }
+    return 0;
 }
 
 /* Steps 1-2 (and 4-5): everything but assume role. */
@@ -744,8 +759,11 @@ static struct aws_cred_provider *base_chain(const struct aws_cred_env *e, char *
         if (rel) {
             fmt(p->url, sizeof p->url, "%s%s%s", ECS_HOST_URL, rel[0] == '/' ? "" : "/", rel);
         } else if (!full_uri_allowed(full)) {
-            fmt(err, errlen, "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a loopback/"
-                     "ECS host: %s", full);
+            char shown[300];
+            conf_echo(full, shown, sizeof shown);
+            fmt(err, errlen, "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a "
+                     "loopback or ECS/EKS address given as an IP (127.0.0.0/8, ::1, 169.254.170.2, "
+                     "169.254.170.23, fd00:ec2::23): %s", shown);
             aws_cred_provider_free(p);
             *failed = 1;
             return NULL;

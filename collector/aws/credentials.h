@@ -20,13 +20,6 @@
 #include "collector/aws/http.h"
 #include "collector/aws/shared_config.h"
 
-struct aws_creds {
-    char akid[128];
-    char secret[128];
-    char token[4096];     /* "" without a session token */
-    int64_t expires_ms;   /* wall clock; 0 = does not expire */
-};
-
 /* Wipe secrets. */
 void aws_creds_clear(struct aws_creds *c);
 

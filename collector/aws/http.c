@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,16 @@ static int env_set(const char *name)
     return v && *v;
 }
 
+/* libcurl calls this while a transfer runs, also when nothing moves: the
+ * way a stop reaches a request to an endpoint that never answers. */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const struct aws_http *h = userdata;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return h->opts.abort && atomic_load(h->opts.abort) ? 1 : 0;
+}
+
 static void apply_opts(struct aws_http *h, int is_http)
 {
     CURL *c = h->curl;
@@ -143,6 +154,11 @@ static void apply_opts(struct aws_http *h, int is_http)
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
+    if (o->abort) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    }
 }
 
 int aws_http_request(struct aws_http *h, const char *method, const char *url,
@@ -153,6 +169,11 @@ int aws_http_request(struct aws_http *h, const char *method, const char *url,
     struct curl_slist *list = NULL;
 
     response_reset(r);
+    if (h->opts.abort && atomic_load(h->opts.abort)) {
+        r->transport_error = (int)CURLE_ABORTED_BY_CALLBACK;
+        snprintf(r->curl_error, sizeof r->curl_error, "aborted: the agent is stopping");
+        return -1;
+    }
     /* reset clears per-request state but keeps the connection cache */
     curl_easy_reset(c);
     apply_opts(h, strncasecmp(url, "http://", 7) == 0);
@@ -177,7 +198,10 @@ int aws_http_request(struct aws_http *h, const char *method, const char *url,
     curl_slist_free_all(list);
     if (rc != CURLE_OK) {
         r->transport_error = (int)rc;
-        snprintf(r->curl_error, sizeof r->curl_error, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+        if (rc == CURLE_ABORTED_BY_CALLBACK)
+            snprintf(r->curl_error, sizeof r->curl_error, "aborted: the agent is stopping");
+        else
+            snprintf(r->curl_error, sizeof r->curl_error, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
         r->status = 0;
         return -1;
     }

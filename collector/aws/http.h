@@ -18,6 +18,9 @@ struct aws_http_opts {
     int64_t connect_timeout_ms;
     int64_t timeout_ms;
     int direct;                 /* metadata endpoints: never through a proxy */
+    const _Atomic int *abort;   /* nonzero: a transfer in progress stops (checked by libcurl's
+                                   progress callback, at least once a second) and new ones
+                                   fail at once; NULL = never */
 };
 
 struct aws_http_response {

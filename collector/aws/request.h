@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "collector/aws/aws.h"
-#include "collector/aws/credentials.h"
 #include "collector/aws/endpoint.h"
 #include "collector/aws/http.h"
 #include "collector/aws/sigv4.h"

@@ -11,6 +11,7 @@
 #define COLLECTOR_AWS_SHARED_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct aws_ini_entry {
     char *key;
@@ -46,5 +47,9 @@ const char *aws_ini_get(const struct aws_ini_section *s, const char *key);
  * "[default]" and, for default only, "[profile default]"). NULL if none. */
 const struct aws_ini_section *aws_profile(const struct aws_ini *ini, const char *profile,
                                           int config_file);
+
+/* Open path for reading without blocking on it (a FIFO) and only if it is a
+ * regular file (errno EINVAL otherwise). Links are followed. */
+FILE *aws_fopen_regular(const char *path);
 
 #endif

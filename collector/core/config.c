@@ -4,20 +4,26 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_CONFIG_FILE (4 * 1024 * 1024)
 
 void diag_add(struct diag *d, const char *file, int line, const char *fmt, ...)
 {
-    char text[1024];
+    char raw[1024], text[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* Whatever a message quotes (a module's error naming a value): URL
+     * userinfo masked, control characters escaped. conf_echo is idempotent,
+     * so values already passed through it are unchanged. */
+    conf_echo(raw, text, sizeof text);
     d->messages = xrealloc(d->messages, sizeof(char *) * (size_t)(d->count + 1));
     d->pos = xrealloc(d->pos, sizeof *d->pos * (size_t)(d->count + 1));
     d->pos[d->count] = (struct diag_pos){file ? xstrdup(file) : NULL, line};
@@ -66,6 +72,56 @@ void diag_free(struct diag *d)
     d->count = 0;
 }
 
+void conf_echo(const char *value, char *out, size_t outlen)
+{
+    size_t n = 0;
+    if (outlen == 0)
+        return;
+    for (const char *p = value; *p; p++) {
+        char piece[8];
+        /* "scheme://user:pass@host": everything between "://" and the last
+         * '@' before the end of the authority is masked. */
+        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
+            const char *auth = p + 3;
+            size_t alen = strcspn(auth, "/?# \t");
+            const char *at = NULL;
+            for (const char *q = auth; q < auth + alen; q++)
+                if (*q == '@')
+                    at = q;
+            if (at) {
+                snprintf(piece, sizeof piece, "://***");
+                size_t pl = strlen(piece);
+                if (n + pl + 1 > outlen)
+                    break;
+                memcpy(out + n, piece, pl);
+                n += pl;
+                p = at - 1; /* the loop's p++ lands on '@' */
+                continue;
+            }
+        }
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n')
+            snprintf(piece, sizeof piece, "\\n");
+        else if (c == '\t')
+            snprintf(piece, sizeof piece, "\\t");
+        else if (c == '\r')
+            snprintf(piece, sizeof piece, "\\r");
+        else if (c < 0x20 || c == 0x7f)
+            snprintf(piece, sizeof piece, "\\x%02x", c);
+        else
+            piece[0] = (char)c, piece[1] = '\0';
+        size_t pl = strlen(piece);
+        if (n + pl + 1 > outlen) {
+            if (outlen > 4)
+                n = n > outlen - 4 ? outlen - 4 : n, memcpy(out + n, "...", 3), n += 3;
+            break;
+        }
+        memcpy(out + n, piece, pl);
+        n += pl;
+    }
+    out[n] = '\0';
+}
+
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -92,7 +148,7 @@ static char *expand_env(const char *value, const char *file, int line, struct di
         }
         const char *close = strchr(p + 2, '}');
         if (!close) {
-            diag_add(diag, file, line, "unterminated ${ in value '%s'", value);
+            diag_add(diag, file, line, "unterminated ${ in a value (its text is not echoed)");
             buf_free(&out);
             return NULL;
         }
@@ -105,7 +161,7 @@ static char *expand_env(const char *value, const char *file, int line, struct di
         const char *env = getenv(inner);
         if (inner[0] == '\0') {
             *failed = 1;
-            diag_add(diag, file, line, "empty variable name in '%s'", value);
+            diag_add(diag, file, line, "empty variable name in ${} (the value is not echoed)");
         } else if (env && (*env || !def)) {
             buf_append_str(&out, env);
         } else if (def) {
@@ -180,8 +236,10 @@ static void parse_header(struct config *cfg, char *line, const char *file, int l
         return;
     }
     if (name && !valid_word(name)) {
+        char shown[128];
+        conf_echo(name, shown, sizeof shown);
         diag_add(diag, file, lineno,
-                 "section name '%s' may hold only letters, digits, '_', '-' and '.'", name);
+                 "section name '%s' may hold only letters, digits, '_', '-' and '.'", shown);
         return;
     }
     add_section(cfg, inner, name, file, lineno);
@@ -210,14 +268,21 @@ static void parse_text(struct config *cfg, const char *file, char *text, struct 
         }
         char *eq = strchr(line, '=');
         if (!eq) {
-            diag_add(diag, file, lineno, "expected 'key = value' or '[section]', got '%.60s'", line);
+            /* Only the first word is echoed: the rest may be a secret whose
+             * '=' was forgotten. */
+            char word[64], shown[128];
+            snprintf(word, sizeof word, "%.*s", (int)strcspn(line, " \t:"), line);
+            conf_echo(word, shown, sizeof shown);
+            diag_add(diag, file, lineno, "expected 'key = value' or '[section]', got '%s ...'", shown);
             continue;
         }
         *eq = '\0';
         char *key = trim(line);
         char *raw = trim(eq + 1);
         if (!valid_word(key)) {
-            diag_add(diag, file, lineno, "malformed key '%.60s'", key);
+            char shown[128];
+            conf_echo(key, shown, 64);
+            diag_add(diag, file, lineno, "malformed key '%s'", shown);
             continue;
         }
         if (in_section == 0) {
@@ -255,13 +320,38 @@ static const char *remember_file(struct config *cfg, const char *path)
     return cfg->files[cfg->nfiles++];
 }
 
-static int load_file(struct config *cfg, const char *path, struct diag *diag)
+/* A configuration file is opened without blocking (a FIFO named *.conf
+ * must not hang check-config or a reload) and must be a regular file. Links
+ * are followed: the operator's own tree may link its files. */
+static FILE *open_regular(const char *path, struct diag *diag)
 {
-    FILE *f = fopen(path, "r");
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        diag_add(diag, path, 0, "cannot read configuration: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        diag_add(diag, path, 0, "not a regular file (a FIFO, socket or device); not read");
+        close(fd);
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "r");
     if (!f) {
         diag_add(diag, path, 0, "cannot read configuration: %s", strerror(errno));
-        return -1;
+        close(fd);
     }
+    return f;
+}
+
+static int load_file(struct config *cfg, const char *path, struct diag *diag)
+{
+    FILE *f = open_regular(path, diag);
+    if (!f)
+        return -1;
     struct buf text;
     buf_init(&text);
     char chunk[8192];

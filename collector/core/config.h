@@ -48,6 +48,11 @@ struct diag {
 void diag_add(struct diag *d, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void diag_print(const struct diag *d, FILE *out);
+
+/* A value as it may be echoed in a message, a listing or a log: the
+ * user:password part of any URL in it replaced by "***", control characters
+ * escaped (\n, \t, \xNN), cut to fit outlen (with "..."). */
+void conf_echo(const char *value, char *out, size_t outlen);
 void diag_free(struct diag *d);
 
 /* Read PATH (a file, or a directory of *.conf). Syntax errors and unset

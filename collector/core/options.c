@@ -176,15 +176,18 @@ int options_apply(const struct conf_section *section, const struct option_bindin
             continue;
         const char *err = set_value(def, target, entry->value);
         if (err) {
-            if (def->type == OPT_ENUM)
-                diag_add(diag, entry->file, entry->line, "%s = '%s': %s (%s)", entry->key,
-                         entry->value, err, def->choices);
-            else if (def->type == OPT_INT && def->choices)
-                diag_add(diag, entry->file, entry->line, "%s = '%s': %s (%s)", entry->key,
-                         entry->value, err, def->choices);
+            /* The value is echoed masked (URL userinfo) and escaped; a
+             * secret's never. */
+            char shown[256];
+            if (def->type == OPT_SECRET)
+                snprintf(shown, sizeof shown, "****");
             else
-                diag_add(diag, entry->file, entry->line, "%s = '%s': %s", entry->key,
-                         def->type == OPT_SECRET ? "****" : entry->value, err);
+                conf_echo(entry->value, shown, sizeof shown);
+            if (def->type == OPT_ENUM || (def->type == OPT_INT && def->choices))
+                diag_add(diag, entry->file, entry->line, "%s = '%s': %s (%s)", entry->key, shown, err,
+                         def->choices);
+            else
+                diag_add(diag, entry->file, entry->line, "%s = '%s': %s", entry->key, shown, err);
         } else if (def->type != OPT_LIST && def->type != OPT_BOOL && def->type != OPT_INT &&
                    entry->value[0] == '\0' && (def->flags & OPT_REQUIRED)) {
             diag_add(diag, entry->file, entry->line, "%s must not be empty", entry->key);
@@ -231,7 +234,7 @@ static void format_value(const struct option_def *d, const void *target, char *o
     case OPT_STRING:
     case OPT_ENUM: {
         const char *s = *(char *const *)field;
-        snprintf(out, len, "%s", s ? s : "");
+        conf_echo(s ? s : "", out, len);
         break;
     }
     case OPT_SECRET: {
@@ -267,8 +270,12 @@ static void format_value(const struct option_def *d, const void *target, char *o
         const struct strlist *l = (const struct strlist *)field;
         size_t used = 0;
         out[0] = '\0';
-        for (int i = 0; i < l->count && used < len; i++)
-            used += (size_t)snprintf(out + used, len - used, "%s%s", i ? " " : "", l->items[i]);
+        for (int i = 0; i < l->count && used + 2 < len; i++) {
+            if (i)
+                out[used++] = ' ';
+            conf_echo(l->items[i], out + used, len - used);
+            used += strlen(out + used);
+        }
         break;
     }
     case OPT_END:

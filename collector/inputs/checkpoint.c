@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HEADER "collector-checkpoint 1"
@@ -63,11 +64,19 @@ static int parse(struct ckpt_store *s, char *text)
     return ended ? 0 : -1;
 }
 
+/* The store is the agent's own file: a link or a FIFO put in its place is
+ * refused (ELOOP / EINVAL) without following it or blocking on it. */
 static char *read_all(const char *path, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return NULL;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
     struct buf b;
     buf_init(&b);
     char chunk[65536];
@@ -100,7 +109,12 @@ int ckpt_load(struct ckpt_store *s, const char *path)
     size_t len = 0;
     char *text = read_all(path, &len);
     if (!text) {
-        if (errno != ENOENT)
+        if (errno == EINVAL || errno == ELOOP)
+            log_msg(LOG_WARN, "tail",
+                    "checkpoint %s is not a regular file (a link, FIFO or device); not read, "
+                    "starting without it",
+                    path);
+        else if (errno != ENOENT)
             log_msg(LOG_WARN, "tail", "cannot read checkpoint %s: %s; starting without it", path,
                     strerror(errno));
         return 0;
@@ -169,7 +183,13 @@ int ckpt_write(const char *path, const struct ckpt_entry *entries, int count)
     buf_printf(&b, "end %d\n", count);
 
     char *tmp = xasprintf("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        fd = -1;
+        errno = EINVAL;
+    }
     int rc = -1, err = 0;
     if (fd >= 0) {
         if (write_all(fd, b.data, b.len) == 0 && fsync(fd) == 0)

@@ -71,6 +71,7 @@ struct containers_conf {
     int64_t max_open_files;
     int64_t read_interval_ms;
     int64_t checkpoint_interval_ms;
+    int label_regex;
 };
 
 static const struct option_def containers_options[] = {
@@ -125,6 +126,10 @@ static const struct option_def containers_options[] = {
     {"checkpoint_interval", OPT_DURATION, "500ms", 0,
      offsetof(struct containers_conf, checkpoint_interval_ms), NULL,
      "save acknowledged offsets this often when they changed (and at stop)"},
+    {"multiline.label_regex", OPT_BOOL, "false", 0, offsetof(struct containers_conf, label_regex),
+     NULL, "honour a container's collector.multiline.start label (a regex chosen by whoever "
+     "starts the container; matched under a match limit either way); off: the label is "
+     "ignored and said"},
     {0},
 };
 
@@ -197,6 +202,13 @@ static void ctr_parsing(struct containers_ctx *c, struct ctr *x)
     }
     const char *regex = cm_label(&x->info, LABEL_ML_START);
     const char *builtin = cm_label(&x->info, LABEL_ML_PARSER);
+    if (regex && !c->conf->label_regex) {
+        /* A tenant's regex runs in the agent: the operator's opt-in. */
+        log_msg(LOG_WARN, "containers", "[%s] %s (%.12s): label %s ignored (set "
+                "multiline.label_regex = true in [input %s] to honour regex labels)", c->in->name,
+                x->info.dk.name, x->id, LABEL_ML_START, c->in->name);
+        regex = NULL;
+    }
     if (!regex && builtin && !(regex = ml_builtin(builtin)))
         log_msg(LOG_WARN, "containers", "[%s] %s (%.12s): label %s=%s: no such rule (java, go, "
                 "python, ecs); no multiline", c->in->name, x->info.dk.name, x->id,

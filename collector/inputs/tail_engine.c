@@ -34,6 +34,9 @@
 
 #define TICK_MS 100
 #define READ_BUDGET (8u << 20)   /* bytes per idle pass before yielding */
+/* ... and time: lines can be expensive (a multiline regex at its match
+ * limit), so a pass also yields after this long, between two chunks. */
+#define READ_TIME_BUDGET_MS 20
 #define DEFER_MAX_PASSES 64      /* ops.defer's blocker read this often without moving */
 
 struct problem {
@@ -569,8 +572,9 @@ static void on_idle(struct loop *loop, void *arg)
         return;
     c->now_mono = mono_ms();
     size_t budget = READ_BUDGET;
+    int64_t until_ms = mono_ms() + READ_TIME_BUDGET_MS;
     /* One pass over the files ready now; those with more go to the back. */
-    for (size_t n = c->nready; n > 0 && c->ready_head && budget > 0; n--) {
+    for (size_t n = c->nready; n > 0 && c->ready_head && budget > 0 && mono_ms() < until_ms; n--) {
         if (pipeline_input_paused(c->in)) {
             c->paused = 1;
             return;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #define SWEEP_INTERVAL_MS 250
+#define UNIX_SOCKET_MODE 0660   /* root (the agent) and its group: `collector status` */
 #define LINGER_MS 1000          /* after the response: drain the client's leftovers this long */
 
 enum conn_state { CONN_READING, CONN_WRITING, CONN_LINGER };
@@ -217,6 +218,31 @@ static void set_listen(struct http_server *s, int on)
     loop_mod_fd(s->loop, s->fd, on ? EPOLLIN : 0);
 }
 
+/* Full: the newcomer takes the slot of the oldest connection that has not
+ * sent a complete request (one that sent nothing first). A flood of idle
+ * connections thus cannot lock out a probe, which sends its request at once
+ * and is answered before a thousand newer connections push it out. 0 when a
+ * slot was freed, -1 when every connection is being answered. */
+static int evict_idle(struct http_server *s)
+{
+    struct conn *victim = NULL;
+    for (struct conn *c = s->head; c; c = c->next) {
+        if (c->state != CONN_READING)
+            continue;
+        if (c->in_len == 0) {
+            victim = c;
+            break;
+        }
+        if (!victim)
+            victim = c;
+    }
+    if (!victim)
+        return -1;
+    s->counters.rejected++;
+    conn_close(victim);
+    return 0;
+}
+
 static void on_accept(struct loop *loop, int fd, uint32_t events, void *arg)
 {
     struct http_server *s = arg;
@@ -234,7 +260,7 @@ static void on_accept(struct loop *loop, int fd, uint32_t events, void *arg)
             }
             return;
         }
-        if (s->counters.connections >= s->limits.max_conns) {
+        if (s->counters.connections >= s->limits.max_conns && evict_idle(s) < 0) {
             s->counters.rejected++;
             close(cfd);
             continue;
@@ -319,7 +345,10 @@ static int listen_unix(struct http_server *s, const struct http_addr *addr, char
         }
         unlink(addr->path);
     }
-    if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(fd, 1024) < 0) {
+    /* The mode is set, not left to the umask, before anyone can connect
+     * (a socket accepts nothing before listen()). */
+    if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 || chmod(addr->path, UNIX_SOCKET_MODE) < 0 ||
+        listen(fd, 1024) < 0) {
         snprintf(err, errlen, "%s: %s", addr->path, strerror(errno));
         close(fd);
         return -1;
@@ -358,6 +387,17 @@ static int listen_tcp(const struct http_addr *addr, char *err, size_t errlen)
         snprintf(err, errlen, "%s%s%s:%s: %s", strchr(addr->host, ':') ? "[" : "", addr->host,
                  strchr(addr->host, ':') ? "]" : "", addr->port, strerror(saved));
     return fd;
+}
+
+int http_server_probe(const struct http_addr *addr, char *err, size_t errlen)
+{
+    if (addr->kind != HTTP_ADDR_TCP)
+        return 0;
+    int fd = listen_tcp(addr, err, errlen);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
 }
 
 struct http_server *http_server_new(struct loop *loop, const struct http_addr *addr,

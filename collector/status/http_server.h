@@ -6,7 +6,11 @@
  *     max_head bytes; a longer head gets 431, garbage gets 400;
  *   - each connection has a deadline (timeout_ms from accept); a timer
  *     sweep closes the ones past it, however slowly they drip bytes;
- *   - at most max_conns connections; more are accepted and closed at once;
+ *   - at most max_conns connections; when full, a newcomer takes the slot
+ *     of the oldest one that has not sent a complete request (idle first),
+ *     so a flood of idle connections cannot lock out /health; only when
+ *     every connection is being answered is a newcomer closed at once;
+ *   - a unix socket is created with mode 0660 whatever the umask;
  *   - when the process runs out of descriptors, accepting pauses until the
  *     next sweep instead of spinning. */
 #ifndef COLLECTOR_STATUS_HTTP_SERVER_H
@@ -49,6 +53,10 @@ struct http_server_counters {
 struct http_server *http_server_new(struct loop *loop, const struct http_addr *addr,
                                     const struct http_server_limits *limits,
                                     http_handler_fn handler, void *arg, char *err, size_t errlen);
+/* Could a server listen on addr now? Binds a TCP address and closes it
+ * again (0, or -1 with the reason in err); a unix path is not tried. For a
+ * reload's check before the running configuration is retired. */
+int http_server_probe(const struct http_addr *addr, char *err, size_t errlen);
 /* Close every connection and the listening socket (a unix socket file is removed). */
 void http_server_free(struct http_server *s);
 void http_server_counters(const struct http_server *s, struct http_server_counters *out);

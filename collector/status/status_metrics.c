@@ -3,6 +3,7 @@
  * carry the section name and module type as labels. */
 #include "collector/agent.h"
 #include "collector/pipeline/pipeline.h"
+#include "parsers/multiline.h"
 #include "collector/status/selfstat.h"
 #include "collector/status/status_internal.h"
 
@@ -70,6 +71,10 @@ static void format_inputs(struct agent *a, struct buf *out)
             prom_sample_u64(out, input_metrics[m].name, l, 2, input_metrics[m].get(a->inputs[i]));
         }
     }
+    prom_family(out, "collector_multiline_match_limit_total", "counter",
+                "lines whose multiline start regex gave up at the match limit (each kept as a "
+                "record of its own)");
+    prom_sample_u64(out, "collector_multiline_match_limit_total", NULL, 0, ml_limit_hits());
 }
 
 static void format_outputs(struct agent *a, struct buf *out)

@@ -241,7 +241,7 @@ class Containers(unittest.TestCase):
         """collector.parser=json|logfmt turns a line into fields (and takes
         its timestamp); collector.multiline.start joins a stack trace; an
         unknown parser keeps lines as they are and says so."""
-        with Agent(conf(self.d, self.prefix)) as a:
+        with Agent(conf(self.d, self.prefix, "multiline.label_regex = true")) as a:
             a.start()
             self.run_ctr("j", "echo '{\"level\":\"warn\",\"time\":\"2024-05-01T12:00:00.5Z\",\"n\":3}'; "
                               "echo 'not json'; sleep 3600", labels={"collector.parser": "json"})

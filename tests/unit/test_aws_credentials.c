@@ -352,6 +352,38 @@ static void test_chain_order(void **state)
     aws_settings_free(&s);
 }
 
+/* AWS_CONTAINER_CREDENTIALS_FULL_URI over http: loopback and the ECS/EKS
+ * addresses as IPs only; host names (even "127.something") are refused
+ * without being resolved; userinfo in the refused URI is not echoed. */
+static void test_full_uri_hosts(void **state)
+{
+    (void)state;
+    struct aws_settings s = base_settings();
+    static const char *const ok[] = {
+        "http://127.0.0.1:9/c", "http://127.1.2.3/c", "http://[::1]:9/c", "http://169.254.170.2/c",
+        "http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/v1/credentials",
+        "https://creds.example.com/c", NULL};
+    static const char *const refused[] = {
+        "http://127.evil.example/c", "http://127.0.0.1.evil.example/c", "http://localhost:9/c",
+        "http://169.254.170.3/c", "http://169.254.169.254/c", "http://[fd00:ec2::24]/c",
+        "http://[::ffff:8.8.8.8]/c", "http://10.0.0.1/c", "http://127/c", NULL};
+    for (int i = 0; ok[i]; i++) {
+        setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", ok[i], 1);
+        expect_source(&s, "ECS container credentials (");
+    }
+    for (int i = 0; refused[i]; i++) {
+        setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", refused[i], 1);
+        expect_failure(&s, "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https");
+    }
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://u:Secr3t@example.com/c", 1);
+    char err[512] = "";
+    struct aws_context *ctx = aws_context_new(&s, err, sizeof err);
+    assert_null(ctx);
+    assert_null(strstr(err, "Secr3t"));
+    unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    aws_settings_free(&s);
+}
+
 static void test_chain_errors(void **state)
 {
     (void)state;
@@ -485,6 +517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ec2_detection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_uri_hosts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_profile_role, setup, teardown),
         cmocka_unit_test_setup_teardown(test_region_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_static_get, setup, teardown),

@@ -127,6 +127,37 @@ static void test_corrupt_moved_aside(void **state)
     check_corrupt("collector-checkpoint 1\n1 2 3 ff 4 /x\nend 1\n1 2 3 ff 4 /y\n");
 }
 
+/* A FIFO or a link put where the store lives is neither followed nor waited
+ * on: the input starts without it (alarm: a blocking open would hang). */
+static void test_not_regular_refused(void **state)
+{
+    (void)state;
+    char *fifo = xasprintf("%s/fifo.ckpt", dir);
+    char *real = xasprintf("%s/real.ckpt", dir);
+    char *link = xasprintf("%s/link.ckpt", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    struct ckpt_entry e = {.dev = 1, .ino = 2, .offset = 3, .path = "/x"};
+    assert_int_equal(ckpt_write(real, &e, 1), 0);
+    assert_int_equal(symlink(real, link), 0);
+    alarm(5);
+    struct ckpt_store s;
+    assert_int_equal(ckpt_load(&s, fifo), 0);
+    assert_int_equal(s.count, 0);
+    ckpt_free(&s);
+    assert_int_equal(ckpt_load(&s, link), 0);
+    assert_int_equal(s.count, 0); /* the link was not followed */
+    ckpt_free(&s);
+    /* a FIFO planted at the temporary name does not block the writer */
+    char *tmp = xasprintf("%s.tmp", real);
+    assert_int_equal(mkfifo(tmp, 0600), 0);
+    assert_int_equal(ckpt_write(real, &e, 1), -1);
+    alarm(0);
+    free(tmp);
+    free(fifo);
+    free(real);
+    free(link);
+}
+
 static void test_add_keeps_sorted(void **state)
 {
     (void)state;
@@ -163,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_missing_is_first_start),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_corrupt_moved_aside),
+        cmocka_unit_test(test_not_regular_refused),
         cmocka_unit_test(test_add_keeps_sorted),
         cmocka_unit_test(test_unwritable),
     };

@@ -6,7 +6,10 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "collector/core/util.h"
 #include "collector/core/config.h"
 #include "collector/core/options.h"
 
@@ -88,6 +91,35 @@ static void test_missing_path(void **state)
     assert_true(has_message(&d, "configuration not found"));
     config_free(&cfg);
     diag_free(&d);
+}
+
+/* A FIFO named *.conf is refused at once, with its name, instead of blocking
+ * the load (alarm: a blocking open would hang the test). */
+static void test_fifo_refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_config.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *good = xasprintf("%s/10-good.conf", dir);
+    char *fifo = xasprintf("%s/20-fifo.conf", dir);
+    FILE *f = fopen(good, "w");
+    assert_non_null(f);
+    fputs("[input x]\nname = n\n", f);
+    fclose(f);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    struct config cfg;
+    struct diag d = {0};
+    alarm(5);
+    assert_int_equal(config_load(&cfg, dir, &d), -1);
+    alarm(0);
+    assert_true(has_message(&d, "20-fifo.conf: not a regular file"));
+    config_free(&cfg);
+    diag_free(&d);
+    unlink(good);
+    unlink(fifo);
+    rmdir(dir);
+    free(good);
+    free(fifo);
 }
 
 struct sample {
@@ -185,6 +217,17 @@ static void test_options_errors(void **state)
     diag_free(&d);
 }
 
+/* What check-config would list for s (the caller frees it). */
+static char *listing(const struct sample *s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    options_print(f, sample_options, s);
+    fclose(f);
+    return text;
+}
+
 static void test_options_print_masks_secrets(void **state)
 {
     (void)state;
@@ -192,16 +235,54 @@ static void test_options_print_masks_secrets(void **state)
     struct diag d = {0};
     struct sample s;
     assert_int_equal(apply("[input x]\nname = n\nsecret = hunter2\n", &s, &d, &cfg), 0);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    options_print(f, sample_options, &s);
-    fclose(f);
+    char *text = listing(&s);
     assert_null(strstr(text, "hunter2"));
     assert_non_null(strstr(text, "****"));
     assert_non_null(strstr(text, "wait                   = 5s"));
     free(text);
     options_free(sample_options, &s);
+    config_free(&cfg);
+    diag_free(&d);
+}
+
+/* URL userinfo never leaves the agent: not in the listing, not in an error
+ * that echoes a value; control characters in echoed values are escaped. */
+static void test_userinfo_masked_and_controls_escaped(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct diag d = {0};
+    struct sample s;
+    assert_int_equal(apply("[input x]\nname = http://alice:S3cr3t@host:3128/p\n", &s, &d, &cfg), 0);
+    char *text = listing(&s);
+    assert_null(strstr(text, "S3cr3t"));
+    assert_null(strstr(text, "alice"));
+    assert_non_null(strstr(text, "http://***@host:3128/p"));
+    free(text);
+    options_free(sample_options, &s);
+    config_free(&cfg);
+
+    apply("[input x]\nname = n\ncount = http://bob:Pw0rd@h:1\nmode = fa\x1b[2Jst\n", &s, &d, &cfg);
+    assert_int_equal(d.count, 2);
+    for (int i = 0; i < d.count; i++) {
+        assert_null(strstr(d.messages[i], "Pw0rd"));
+        assert_null(strchr(d.messages[i], '\x1b'));
+    }
+    assert_true(has_message(&d, "count = 'http://***@h:1'"));
+    assert_true(has_message(&d, "mode = 'fa\\x1b[2Jst'"));
+    options_free(sample_options, &s);
+    config_free(&cfg);
+    diag_free(&d);
+
+    /* any message, whatever a module quotes in it */
+    diag_add(&d, "m.conf", 3, "unknown type '%s' via %s", "x\ny\x1b", "https://u:p4ss@h/");
+    assert_string_equal(d.messages[0], "m.conf:3: unknown type 'x\\ny\\x1b' via https://***@h/");
+    diag_free(&d);
+
+    /* a line without '=' is echoed by its first word only */
+    config_load_string(&cfg, "l.conf", "[input x]\nsecret_access_key wJalrXUtnFEMI\n", &d);
+    assert_true(has_message(&d, "l.conf:2: expected 'key = value'"));
+    assert_false(has_message(&d, "wJalr"));
     config_free(&cfg);
     diag_free(&d);
 }
@@ -212,9 +293,11 @@ int main(void)
         cmocka_unit_test(test_sections_and_values),
         cmocka_unit_test(test_syntax_errors_have_lines),
         cmocka_unit_test(test_missing_path),
+        cmocka_unit_test(test_fifo_refused),
         cmocka_unit_test(test_options_defaults_and_values),
         cmocka_unit_test(test_options_errors),
         cmocka_unit_test(test_options_print_masks_secrets),
+        cmocka_unit_test(test_userinfo_masked_and_controls_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -127,6 +128,34 @@ static void test_invalid_regex(void **state)
     assert_null(ml_builtin("cobol"));
 }
 
+/* A start regex that backtracks catastrophically on a line (a container
+ * label's ^(a|aa)+$ on "aaa...ab") gives up at the match limit: the line is
+ * neither joined to the record before it nor lost, it is a record of its
+ * own. (Without a limit of its own PCRE2 spends ~10^7 steps on each such
+ * line and, finding no match, joins it.) */
+static void test_match_limit(void **state)
+{
+    (void)state;
+    struct ml_rule r;
+    rule(&r, "^(a|aa)+$");
+    char bad[64];
+    memset(bad, 'a', 40);
+    strcpy(bad + 40, "b");
+    char text[512];
+    snprintf(text, sizeof text, "aaaa\n%s\n%s\naa\n%s\n", bad, bad, bad);
+    struct out o = {0};
+    feed_all(&r, text, &o, 1);
+    assert_int_equal(o.n, 5);
+    assert_string_equal(o.msgs[0], "aaaa");
+    assert_string_equal(o.msgs[1], bad);
+    assert_int_equal(o.ends[1], 5 + 41 + 1);
+    assert_string_equal(o.msgs[2], bad);     /* was pending, then flushed at "aa" */
+    assert_string_equal(o.msgs[3], "aa");
+    assert_string_equal(o.msgs[4], bad);     /* flushed at the end */
+    out_free(&o);
+    ml_rule_free(&r);
+}
+
 static void builtin(struct ml_rule *r, const char *name)
 {
     const char *re = ml_builtin(name);
@@ -223,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_custom_start), cmocka_unit_test(test_caps),
         cmocka_unit_test(test_timeout),      cmocka_unit_test(test_invalid_regex),
+        cmocka_unit_test(test_match_limit),
         cmocka_unit_test(test_java),         cmocka_unit_test(test_go),
         cmocka_unit_test(test_python),       cmocka_unit_test(test_ecs),
     };
