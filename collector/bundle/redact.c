@@ -129,7 +129,7 @@ static const struct rule rules[] = {
 
 static const char env_key_pattern[] =
     "(?:(?<![A-Za-z0-9_])|(?=\\\\?\"))(?<q>\\\\?\"|)(?:env|environment|environment_?variables)\\k<q>"
-    "\\s*[:=]\\s*(?=[{\\[])";
+    "\\s*[:=]\\s*(?=[{\\[]|map\\[)";
 static pcre2_code *env_key_re;
 static pcre2_code *compiled[NRULES];
 static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
@@ -371,6 +371,28 @@ static size_t scan_env_map(const char *in, size_t len, size_t at, size_t qlen, s
     return limit;
 }
 
+/* Go's %v of a map, as the ECS agent logs a container's environment:
+ * map[NAME:value OTHER:two words]. Every value goes (a word without ':'
+ * continues the previous value). Returns where the map ends. */
+static size_t scan_go_map(const char *in, size_t len, size_t at, struct buf *out, size_t *pos,
+                          struct redact_stats *st)
+{
+    size_t i = at + 4; /* after "map[" */
+    size_t limit = len - at > (1u << 20) ? at + (1u << 20) : len;
+    while (i < limit && in[i] != ']') {
+        while (i < limit && in[i] == ' ')
+            i++;
+        size_t tok = i;
+        while (i < limit && in[i] != ' ' && in[i] != ']' && in[i] != '\n')
+            i++;
+        if (i < limit && in[i] == '\n')
+            return i; /* a line ends before the map does: stop there */
+        const char *colon = memchr(in + tok, ':', i - tok);
+        emit_redacted(out, in, pos, colon ? (size_t)(colon - in) + 1 : tok, i, st);
+    }
+    return i < limit ? i + 1 : limit;
+}
+
 static int redact_env_maps(const char *in, size_t len, struct buf *out, struct redact_stats *st)
 {
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(env_key_re, NULL);
@@ -381,7 +403,8 @@ static int redact_env_maps(const char *in, size_t len, struct buf *out, struct r
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         size_t qlen = ov[2 * qgroup + 1] - ov[2 * qgroup];
         unsigned was = redact_total(st);
-        start = scan_env_map(in, len, ov[1], qlen, out, &pos, st);
+        start = in[ov[1]] == 'm' ? scan_go_map(in, len, ov[1], out, &pos, st)
+                                 : scan_env_map(in, len, ov[1], qlen, out, &pos, st);
         found += redact_total(st) - was;
         if (start <= ov[0])
             start = ov[0] + 1;

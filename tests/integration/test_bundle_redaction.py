@@ -59,6 +59,7 @@ S = {
     "ECS_ENGINE_AUTH_DATA single line": "singleLineAuthSecret34",
     "state env in log line": "logEnvMapSecret35",
     "ECS_ENGINE_AUTH_DATA state env": "stateEnvAuthSecret36",
+    "Go map env in log": "goMapEnvSecret37",
 }
 
 CONTAINER = "c0ffee" + "0" * 58
@@ -99,6 +100,7 @@ def plant(root, outside, bindir):
         "}",
         f"level=info msg=\"pull\" X-Registry-Auth: {S['X-Registry-Auth header']}",
         f"level=info msg=\"container\" Environment={json.dumps({'PLAIN_NAME': S['state env in log line']})}",
+        f"level=info msg=\"Creating container\" container=web Environment:map[PLAIN:{S['Go map env in log']} PORT:80]",
         f"level=info msg=\"auth\" ECS_ENGINE_AUTH_DATA={{\"https://r\":{{\"email\":\"{S['ECS_ENGINE_AUTH_DATA single line']}\"}}}}",
         ""]))
     write(root, "/var/log/syslog", "\n".join([

@@ -191,6 +191,10 @@ static void test_env_values(void **state)
     expect("Environment={\"A\": \"1\"} Env=[\"B=2\", \"C\"]",
            "Environment={\"A\": \"{REDACTED}\"} Env=[\"B={REDACTED}\", \"{REDACTED}\"]",
            RK_ENV_VALUE);
+    /* Go's map syntax, as the ECS agent logs a container's environment */
+    expect("msg=\"x\" Environment:map[A:1 PORT:80 B:two words] next=1",
+           "msg=\"x\" Environment:map[A:{REDACTED} PORT:{REDACTED} B:{REDACTED} {REDACTED}] next=1",
+           RK_ENV_VALUE);
     /* in a JSON document (ECS agent state): maps and name/value lists anywhere */
     const char *in = "{\"Tasks\":[{\"Containers\":[{\"Environment\":{\"A\":\"s1\"},"
                      "\"environment\":[{\"name\":\"B\",\"value\":\"s2\"}],\"Arn\":\"arn:x\"}]}]}";
