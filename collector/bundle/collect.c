@@ -156,19 +156,12 @@ void collect_cgroup_events(struct bundle *b, struct bundle_job *j)
 
 static void add_proc_value(struct bundle *b, struct buf *out, const char *name, const char *path)
 {
-    char *full = bundle_host_path(b, path);
-    FILE *f = fopen(full, "r");
-    char line[256] = "";
-    if (f) {
-        if (!fgets(line, sizeof line, f))
-            line[0] = 0;
-        fclose(f);
-        line[strcspn(line, "\n")] = 0;
+    char *line = bundle_read_host_line(b, path);
+    if (line)
         buf_printf(out, "%s %s\n", name, line);
-    } else {
+    else
         buf_printf(out, "%s ? (%s: %s)\n", name, path, strerror(errno));
-    }
-    free(full);
+    free(line);
 }
 
 /* limits.txt: inotify and file-descriptor limits, the numbers the summary judges. */

@@ -304,6 +304,23 @@ int bundle_read_host_file(const struct bundle *b, const char *path, size_t cap, 
     return read_fd(fd, cap, out, size, truncated);
 }
 
+char *bundle_read_host_line(const struct bundle *b, const char *path)
+{
+    struct buf data;
+    buf_init(&data);
+    uint64_t size;
+    int trunc;
+    char *line = NULL;
+    if (bundle_read_host_file(b, path, 4096, &data, &size, &trunc) == 0) {
+        buf_append(&data, "", 1);
+        line = xstrndup(data.data, strcspn(data.data, "\r\n"));
+    }
+    int err = errno;
+    buf_free(&data);
+    errno = err;
+    return line;
+}
+
 void bundle_collect_file(struct bundle *b, const char *item, const char *path, const char *relpath,
                          enum redact_mode mode, int quiet_if_missing)
 {

@@ -93,6 +93,8 @@ int bundle_stage_write(struct bundle *b, struct bundle_entry *e, const char *rel
  * 0, or -1 with errno. */
 int bundle_read_host_file(const struct bundle *b, const char *path, size_t cap, struct buf *out,
                           uint64_t *size, int *truncated);
+/* The first line of a host file (a /proc or /sys value), owned; NULL with errno. */
+char *bundle_read_host_line(const struct bundle *b, const char *path);
 /* The same for a full path (the staging directory); no link followed at the end. */
 int bundle_read_file(const char *full, size_t cap, struct buf *out, uint64_t *size, int *truncated);
 /* Copy a host file (path under root) to relpath; records one entry. */
