@@ -25,6 +25,13 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-pa
             -DCOLLECTOR_VERSION='"$(VERSION)"' -DCOLLECTOR_GIT_REV='"$(GIT_REV)"'
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
+# The fuzz build (`make fuzz`): the library compiled by clang with coverage
+# instrumentation for libFuzzer, ASan and UBSan, in build-fuzz/.
+ifeq ($(FUZZ),1)
+CFLAGS   += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+endif
+
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
@@ -38,9 +45,12 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
 
-.PHONY: all deps run test test-only check-asan unit integration bench install uninstall clean help docs package
+.PHONY: all deps run test test-only check-asan unit integration bench install uninstall clean help docs \
+        package fuzz fuzz-build fuzz-bins
 
 all: $(BUILD)/collector                      ## build build/collector
 
@@ -77,6 +87,12 @@ $(BUILD)/tools/deflate_bench: tests/tools/deflate_bench.c $(BUILD)/libcollector.
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS) \
 	    $(shell pkg-config --libs libdeflate 2>/dev/null)
 
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h $(BUILD)/libcollector.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ  $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(BUILD)/libcollector.a \
+		$(LDLIBS)
+
 -include $(DEPFILES)
 
 deps:                                        ## install missing build and test packages (apt-get; idempotent)
@@ -105,6 +121,16 @@ bench: deps                                  ## benchmarks: print figures, asser
 	@$(MAKE) --no-print-directory all $(TOOL_BINS)
 	@$(PYTHON) tests/bench/run_bench.py --build $(BUILD)
 
+FUZZ_SECONDS ?= 60
+fuzz: deps                                   ## build the libFuzzer targets (build-fuzz/), run each FUZZ_SECONDS (default 60)
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+
+fuzz-build:                                  ## build the fuzz targets only (clang, -fsanitize=fuzzer,address,undefined)
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang FUZZ=1 fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
 docs: all                                    ## regenerate README.md's configuration reference from the option tables
 	@$(PYTHON) scripts/update_reference.py
 
@@ -130,7 +156,7 @@ uninstall:                                   ## remove what install put in place
 	rm -f $(DESTDIR)/etc/systemd/system/collector.service
 
 clean:                                       ## remove build outputs
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 help:                                        ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | expand -t 16

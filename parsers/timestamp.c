@@ -126,6 +126,9 @@ static int zone(struct cursor *c, int32_t *off)
     return 0;
 }
 
+/* Seconds whose nanoseconds (plus a fraction) still fit in an int64_t. */
+#define TS_MAX_SECS 9223372035LL
+
 int ts_parse(const char *fmt, const char *s, size_t len, int64_t now_ns, int32_t tz_offset_s,
              int64_t *out_ns, size_t *consumed)
 {
@@ -274,6 +277,8 @@ int ts_parse(const char *fmt, const char *s, size_t len, int64_t now_ns, int32_t
     }
 
     if (have_epoch) {
+        if (epoch > TS_MAX_SECS || epoch < -TS_MAX_SECS)
+            return -1; /* not a time nanoseconds since 1970 can hold (before 1677, after 2262) */
         *out_ns = epoch * 1000000000LL + (epoch < 0 ? -frac : frac);
         *consumed = (size_t)(c.p - s);
         return 0;
@@ -298,6 +303,8 @@ int ts_parse(const char *fmt, const char *s, size_t len, int64_t now_ns, int32_t
         days = ts_days_from_civil(year - 1, (unsigned)mon, (unsigned)day);
         secs = days * 86400 + hour * 3600 + min * 60 + sec - off;
     }
+    if (secs > TS_MAX_SECS || secs < -TS_MAX_SECS)
+        return -1; /* as for %s: out of the range of nanoseconds since 1970 */
     *out_ns = secs * 1000000000LL + frac;
     *consumed = (size_t)(c.p - s);
     return 0;

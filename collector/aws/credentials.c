@@ -862,3 +862,9 @@ struct aws_cred_provider *aws_cred_provider_new(const struct aws_cred_env *e, ch
     fmt(none->source, sizeof none->source, "none: %s", why);
     return none;
 }
+
+int aws_creds_parse_json(const char *body, size_t len, struct aws_creds *out, char *err,
+                         size_t errlen)
+{
+    return parse_json_creds(body, len, out, "credentials", err, errlen);
+}

@@ -23,6 +23,12 @@
 /* Wipe secrets. */
 void aws_creds_clear(struct aws_creds *c);
 
+/* The JSON the ECS and IMDS credential endpoints answer
+ * ({"AccessKeyId","SecretAccessKey","Token","Expiration"}): 0, or -1 with
+ * the reason in err. Pure (the fuzz target's entry point). */
+int aws_creds_parse_json(const char *body, size_t len, struct aws_creds *out, char *err,
+                         size_t errlen);
+
 struct aws_cred_provider;
 
 /* What the provider needs beyond the settings. */

@@ -1,5 +1,6 @@
 /* `collector bundle`: the run from arguments to archive (see bundle.h). */
 #include "collector/bundle/bundle.h"
+#include "collector/bundle/job.h"
 #include "collector/bundle/archive.h"
 #include "collector/bundle/budget.h"
 #include "collector/bundle/debug.h"
@@ -89,7 +90,7 @@ static void apply_budget(struct bundle *b)
     if (t == UINT64_MAX)
         return;
     for (size_t i = 0; i < b->nentries; i++) {
-        struct entry *e = b->entries[i];
+        struct bundle_entry *e = b->entries[i];
         if (!e->path || e->bytes <= t)
             continue;
         char *full = xasprintf("%s/%s", b->stage, e->path);
@@ -107,7 +108,7 @@ static void apply_budget(struct bundle *b)
             }
             free(data);
             close(fd);
-            sha256_file(full, e->sha256);
+            bundle_sha256_file(full, e->sha256);
             e->truncated = 1;
             char *old = e->error;
             e->error = old ? xasprintf("%s; cut to its newest %llu bytes to fit --max-size", old,
@@ -125,11 +126,12 @@ static void apply_budget(struct bundle *b)
 static char *redact_check(struct bundle *b)
 {
     unsigned found = 0, files = 0;
+    struct redact_stats all = {0};
     struct buf data, out;
     buf_init(&data);
     buf_init(&out);
     for (size_t i = 0; i < b->nentries; i++) {
-        struct entry *e = b->entries[i];
+        struct bundle_entry *e = b->entries[i];
         if (!e->path)
             continue;
         char *full = xasprintf("%s/%s", b->stage, e->path);
@@ -137,7 +139,7 @@ static char *redact_check(struct bundle *b)
         int trunc;
         buf_reset(&data);
         buf_reset(&out);
-        if (read_host_file(b, full, (size_t)e->bytes + 1, &data, &size, &trunc) == 0) {
+        if (bundle_read_file(full, (size_t)e->bytes + 1, &data, &size, &trunc) == 0) {
             struct redact_stats st = {0};
             redact_text(data.data ? data.data : "", data.len, &out, &st);
             if (redact_total(&st)) {
@@ -147,8 +149,9 @@ static char *redact_check(struct bundle *b)
                     close(fd);
                 }
                 e->bytes = out.len;
-                sha256_file(full, e->sha256);
+                bundle_sha256_file(full, e->sha256);
                 redact_stats_add(&e->red, &st);
+                redact_stats_add(&all, &st);
                 found += redact_total(&st);
                 files++;
             }
@@ -157,20 +160,26 @@ static char *redact_check(struct bundle *b)
     }
     buf_free(&data);
     buf_free(&out);
-    if (found)
-        return xasprintf("%u more value%s found and redacted in %u file%s", found,
-                         found == 1 ? "" : "s", files, files == 1 ? "" : "s");
+    if (found) {
+        struct buf kinds;
+        buf_init(&kinds);
+        redact_stats_format(&all, &kinds);
+        char *report = xasprintf("%u more value%s found and redacted in %u file%s: %s", found,
+                                 found == 1 ? "" : "s", files, files == 1 ? "" : "s", kinds.data);
+        buf_free(&kinds);
+        return report;
+    }
     return xstrdup("passed (no secret pattern left in any file)");
 }
 
 static void write_instance_id(struct bundle *b)
 {
-    struct entry *e = entry_new("instance-id", "bundle", NULL);
+    struct bundle_entry *e = bundle_entry_new("instance-id", "bundle", NULL);
     char *text = xasprintf("%s\n", b->instance_id ? b->instance_id : "");
-    stage_write(b, e, "instance-id.txt", text, strlen(text), RED_TEXT);
+    bundle_stage_write(b, e, "instance-id.txt", text, strlen(text), REDACT_TEXT);
     if (!b->instance_id)
-        entry_fail(e, ST_SKIPPED, "%s", b->instance_source);
-    entry_add(b, e);
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "%s", b->instance_source);
+    bundle_entry_add(b, e);
     free(text);
 }
 
@@ -180,9 +189,9 @@ static void write_disk_check(struct bundle *b)
     buf_init(&out);
     buf_append_str(&out, "# disk-full pre-check: filesystems above 70% are warned about\n");
     host_disk_check(b, &out);
-    struct entry *e = entry_new("disk-precheck", "/proc/self/mounts + statvfs", NULL);
-    stage_write(b, e, "disk-usage.txt", out.data, out.len, RED_TEXT);
-    entry_add(b, e);
+    struct bundle_entry *e = bundle_entry_new("disk-precheck", "/proc/self/mounts + statvfs", NULL);
+    bundle_stage_write(b, e, "disk-usage.txt", out.data, out.len, REDACT_TEXT);
+    bundle_entry_add(b, e);
     buf_free(&out);
 }
 
@@ -226,7 +235,14 @@ static int write_archive(struct bundle *b, const char *out_path)
     char *partial = NULL;
     if (out_path) {
         partial = xasprintf("%s.partial", out_path);
-        fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        /* A new file of ours, mode 0600: whatever was there (a link someone
+         * planted, a file of another mode) is removed, never followed or
+         * reused; if one reappears in between, O_EXCL refuses it. */
+        if (unlink(partial) != 0 && errno != ENOENT)
+            fprintf(stderr, "collector bundle: cannot remove %s: %s\n", partial, strerror(errno));
+        fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            fchmod(fd, 0600); /* the umask can only remove bits; this says it */
         if (fd < 0) {
             fprintf(stderr, "collector bundle: cannot write %s: %s\n", partial, strerror(errno));
             free(partial);
@@ -255,7 +271,7 @@ static int write_archive(struct bundle *b, const char *out_path)
 static void bundle_free(struct bundle *b)
 {
     for (size_t i = 0; i < b->nentries; i++)
-        entry_free(b->entries[i]);
+        bundle_entry_free(b->entries[i]);
     free(b->entries);
     if (b->envp) {
         for (int i = 0; b->envp[i]; i++)
@@ -320,8 +336,9 @@ static int run_brief(const struct bundle_opts *o)
     if (!o->quiet) {
         int failed = 0, skipped = 0;
         for (size_t i = 0; i < b.nentries; i++) {
-            failed += b.entries[i]->status == ST_FAILED || b.entries[i]->status == ST_TIMEOUT;
-            skipped += b.entries[i]->status == ST_SKIPPED;
+            failed += b.entries[i]->status == BUNDLE_ENTRY_FAILED ||
+                      b.entries[i]->status == BUNDLE_ENTRY_TIMEOUT;
+            skipped += b.entries[i]->status == BUNDLE_ENTRY_SKIPPED;
         }
         fprintf(stderr,
                 "collector bundle: %zu items (%d failed or timed out, %d skipped) in %.1fs\n",

@@ -14,11 +14,12 @@
 #include <sys/timex.h>
 #include <unistd.h>
 
-static void finish(struct bundle *b, struct entry *e, const char *rel, struct buf *data, int64_t t0)
+static void finish(struct bundle *b, struct bundle_entry *e, const char *rel, struct buf *data,
+                   int64_t t0)
 {
-    stage_write(b, e, rel, data->data ? data->data : "", data->len, RED_TEXT);
+    bundle_stage_write(b, e, rel, data->data ? data->data : "", data->len, REDACT_TEXT);
     e->duration_ms = mono_ms() - t0;
-    entry_add(b, e);
+    bundle_entry_add(b, e);
 }
 
 static int all_digits(const char *s)
@@ -34,20 +35,20 @@ static int all_digits(const char *s)
 /* open-file-counts.txt (path, then the number of entries) and
  * open-file-details.txt (every fd and its target), as the reference's
  * loop over /proc/ * /fd and `ls -l /proc/ * /fd`. */
-void collect_open_files(struct bundle *b, struct job *j)
+void collect_open_files(struct bundle *b, struct bundle_job *j)
 {
     int64_t t0 = mono_ms();
-    char *proc = host_path(b, "/proc");
-    struct entry *ec = entry_new("open-file-counts", "/proc/*/fd", NULL);
-    struct entry *ed = entry_new("open-file-details", "/proc/*/fd", NULL);
+    char *proc = bundle_host_path(b, "/proc");
+    struct bundle_entry *ec = bundle_entry_new("open-file-counts", "/proc/*/fd", NULL);
+    struct bundle_entry *ed = bundle_entry_new("open-file-details", "/proc/*/fd", NULL);
     struct buf counts, details;
     buf_init(&counts);
     buf_init(&details);
     DIR *d = opendir(proc);
     int denied = 0;
     if (!d) {
-        entry_fail(ec, ST_FAILED, "cannot open %s: %s", proc, strerror(errno));
-        entry_fail(ed, ST_FAILED, "cannot open %s: %s", proc, strerror(errno));
+        bundle_entry_fail(ec, BUNDLE_ENTRY_FAILED, "cannot open %s: %s", proc, strerror(errno));
+        bundle_entry_fail(ed, BUNDLE_ENTRY_FAILED, "cannot open %s: %s", proc, strerror(errno));
     } else {
         struct dirent *de;
         while ((de = readdir(d))) {
@@ -84,7 +85,7 @@ void collect_open_files(struct bundle *b, struct job *j)
         }
         closedir(d);
     }
-    if (ec->status == ST_OK && denied && !b->is_root) {
+    if (ec->status == BUNDLE_ENTRY_OK && denied && !b->is_root) {
         buf_printf(&counts, "# %d processes not readable: not root\n", denied);
     }
     finish(b, ec, "open-file-counts.txt", &counts, t0);
@@ -128,17 +129,17 @@ static void walk_cgroup(const char *dir, const char *root_prefix, int depth, str
     closedir(d);
 }
 
-void collect_cgroup_events(struct bundle *b, struct job *j)
+void collect_cgroup_events(struct bundle *b, struct bundle_job *j)
 {
     int64_t t0 = mono_ms();
-    struct entry *e = entry_new(j->id, "/sys/fs/cgroup/**/memory*events", NULL);
-    char *cg = host_path(b, "/sys/fs/cgroup");
+    struct bundle_entry *e = bundle_entry_new(j->id, "/sys/fs/cgroup/**/memory*events", NULL);
+    char *cg = bundle_host_path(b, "/sys/fs/cgroup");
     char *ctl = xasprintf("%s/cgroup.controllers", cg);
     if (access(ctl, F_OK) != 0) {
-        entry_fail(e, ST_SKIPPED, "not present: no cgroup v2 (%s missing)",
-                   "/sys/fs/cgroup/cgroup.controllers");
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "not present: no cgroup v2 (%s missing)",
+                          "/sys/fs/cgroup/cgroup.controllers");
         e->duration_ms = mono_ms() - t0;
-        entry_add(b, e);
+        bundle_entry_add(b, e);
     } else {
         struct buf out;
         buf_init(&out);
@@ -155,26 +156,19 @@ void collect_cgroup_events(struct bundle *b, struct job *j)
 
 static void add_proc_value(struct bundle *b, struct buf *out, const char *name, const char *path)
 {
-    char *full = host_path(b, path);
-    FILE *f = fopen(full, "r");
-    char line[256] = "";
-    if (f) {
-        if (!fgets(line, sizeof line, f))
-            line[0] = 0;
-        fclose(f);
-        line[strcspn(line, "\n")] = 0;
+    char *line = bundle_read_host_line(b, path);
+    if (line)
         buf_printf(out, "%s %s\n", name, line);
-    } else {
+    else
         buf_printf(out, "%s ? (%s: %s)\n", name, path, strerror(errno));
-    }
-    free(full);
+    free(line);
 }
 
 /* limits.txt: inotify and file-descriptor limits, the numbers the summary judges. */
-void collect_limits(struct bundle *b, struct job *j)
+void collect_limits(struct bundle *b, struct bundle_job *j)
 {
     int64_t t0 = mono_ms();
-    struct entry *e = entry_new(j->id, "/proc/sys", NULL);
+    struct bundle_entry *e = bundle_entry_new(j->id, "/proc/sys", NULL);
     struct buf out;
     buf_init(&out);
     add_proc_value(b, &out, "fs.inotify.max_user_watches", "/proc/sys/fs/inotify/max_user_watches");
@@ -196,10 +190,10 @@ void collect_limits(struct bundle *b, struct job *j)
 }
 
 /* timesync.txt: the kernel's view of clock synchronization (adjtimex), no daemon needed. */
-void collect_timesync(struct bundle *b, struct job *j)
+void collect_timesync(struct bundle *b, struct bundle_job *j)
 {
     int64_t t0 = mono_ms();
-    struct entry *e = entry_new(j->id, "adjtimex(2)", NULL);
+    struct bundle_entry *e = bundle_entry_new(j->id, "adjtimex(2)", NULL);
     struct buf out;
     buf_init(&out);
     struct timex tx = {0};

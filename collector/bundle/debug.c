@@ -1,5 +1,5 @@
 #include "collector/bundle/debug.h"
-#include "collector/bundle/bundle.h"
+#include "collector/bundle/stage.h"
 #include "collector/bundle/proc.h"
 
 #include <errno.h>
@@ -113,7 +113,7 @@ static char *backup(struct dbg *d, const char *path, const struct buf *data)
 static void run(struct dbg *d, const char *const *argv)
 {
     char *cmd = argv_join((char *const *)argv);
-    char *exe = which(argv[0]);
+    char *exe = bundle_which(argv[0]);
     printf("  running: %s ... ", cmd);
     fflush(stdout);
     if (!exe) {

@@ -21,7 +21,7 @@ static int walk_logs(struct bundle *b, const char *host_dir, const char *rel, in
 {
     if (depth > 6)
         return 0;
-    char *full = host_path(b, host_dir);
+    char *full = bundle_host_path(b, host_dir);
     DIR *d = opendir(full);
     free(full);
     if (!d)
@@ -34,18 +34,18 @@ static int walk_logs(struct bundle *b, const char *host_dir, const char *rel, in
             continue;
         char *hp = xasprintf("%s/%s", host_dir, de->d_name);
         char *rp = xasprintf("%s/%s", rel, de->d_name);
-        char *fp = host_path(b, hp);
+        char *fp = bundle_host_path(b, hp);
         struct stat st;
         if (lstat(fp, &st) == 0) {
             if (S_ISDIR(st.st_mode)) {
                 n += walk_logs(b, hp, rp, depth + 1) > 0;
             } else if (S_ISREG(st.st_mode)) {
                 if (oldest && (int64_t)st.st_mtime * 1000 < oldest) {
-                    struct entry *e = entry_new("ecs-logs", hp, NULL);
-                    entry_fail(e, ST_SKIPPED, "older than --since");
-                    entry_add(b, e);
+                    struct bundle_entry *e = bundle_entry_new("ecs-logs", hp, NULL);
+                    bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "older than --since");
+                    bundle_entry_add(b, e);
                 } else {
-                    collect_file(b, "ecs-logs", hp, rp, RED_TEXT, 0);
+                    bundle_collect_file(b, "ecs-logs", hp, rp, REDACT_TEXT, 0);
                 }
                 n++;
             }
@@ -58,30 +58,30 @@ static int walk_logs(struct bundle *b, const char *host_dir, const char *rel, in
     return n;
 }
 
-void collect_ecs_logs(struct bundle *b, struct job *j)
+void collect_ecs_logs(struct bundle *b, struct bundle_job *j)
 {
     int64_t t0 = mono_ms();
-    char *full = host_path(b, ECS_LOG_DIR);
+    char *full = bundle_host_path(b, ECS_LOG_DIR);
     struct stat st;
     int present = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
     int err = errno;
     free(full);
     if (!present) {
-        struct entry *e = entry_new(j->id, ECS_LOG_DIR, NULL);
-        entry_fail(e, ST_SKIPPED, "not present: ECS log directory does not exist");
+        struct bundle_entry *e = bundle_entry_new(j->id, ECS_LOG_DIR, NULL);
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "not present: ECS log directory does not exist");
         e->duration_ms = mono_ms() - t0;
-        entry_add(b, e);
+        bundle_entry_add(b, e);
         return;
     }
     if (walk_logs(b, ECS_LOG_DIR, j->out, 0) < 0) {
-        struct entry *e = entry_new(j->id, ECS_LOG_DIR, NULL);
-        entry_fail(e, ST_FAILED, "cannot read %s: %s", ECS_LOG_DIR, strerror(err));
-        entry_add(b, e);
+        struct bundle_entry *e = bundle_entry_new(j->id, ECS_LOG_DIR, NULL);
+        bundle_entry_fail(e, BUNDLE_ENTRY_FAILED, "cannot read %s: %s", ECS_LOG_DIR, strerror(err));
+        bundle_entry_add(b, e);
     }
 }
 
-static void write_pretty(struct bundle *b, struct entry *e, const char *rel, const char *data,
-                         size_t len)
+static void write_pretty(struct bundle *b, struct bundle_entry *e, const char *rel,
+                         const char *data, size_t len)
 {
     json_error_t jerr;
     json_t *doc = json_loadb(data, len, 0, &jerr);
@@ -91,38 +91,36 @@ static void write_pretty(struct bundle *b, struct entry *e, const char *rel, con
         text = xrealloc(text, n + 2);
         text[n] = '\n';
         text[n + 1] = 0;
-        stage_write(b, e, rel, text, n + 1, RED_TEXT);
+        bundle_stage_write(b, e, rel, text, n + 1, REDACT_INSPECT);
     } else {
-        stage_write(b, e, rel, data, len, RED_TEXT);
+        bundle_stage_write(b, e, rel, data, len, REDACT_TEXT);
     }
     free(text);
     json_decref(doc);
 }
 
-void collect_ecs_state(struct bundle *b, struct job *j)
+void collect_ecs_state(struct bundle *b, struct bundle_job *j)
 {
     int64_t t0 = mono_ms();
-    struct entry *e = entry_new(j->id, ECS_STATE, NULL);
-    char *full = host_path(b, ECS_STATE);
+    struct bundle_entry *e = bundle_entry_new(j->id, ECS_STATE, NULL);
     struct buf data;
     buf_init(&data);
     uint64_t size;
     int trunc;
-    if (read_host_file(b, full, b->o->item_max, &data, &size, &trunc) < 0) {
-        entry_fail(e, ST_SKIPPED, "%s: %s", errno == ENOENT ? "not present" : "cannot read",
-                   strerror(errno));
+    if (bundle_read_host_file(b, ECS_STATE, b->o->item_max, &data, &size, &trunc) < 0) {
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "%s: %s",
+                          errno == ENOENT ? "not present" : "cannot read", strerror(errno));
     } else {
         e->source_bytes = size;
+        e->truncated = trunc;
         write_pretty(b, e, j->out, data.data ? data.data : "", data.len);
-        e->truncated |= trunc;
     }
     e->duration_ms = mono_ms() - t0;
-    entry_add(b, e);
+    bundle_entry_add(b, e);
     buf_free(&data);
-    free(full);
 }
 
-void collect_ecs_introspection(struct bundle *b, struct job *j)
+void collect_ecs_introspection(struct bundle *b, struct bundle_job *j)
 {
     const char *base = b->ecs_url ? b->ecs_url : ECS_DEFAULT_URL;
     int64_t timeout = b->o->timeout_ms < 3000 ? b->o->timeout_ms : 3000;
@@ -135,7 +133,7 @@ void collect_ecs_introspection(struct bundle *b, struct job *j)
     char err[256] = "";
     for (size_t i = 0; i < 2; i++) {
         char *url = xasprintf("%s%s", base, calls[i].path);
-        struct entry *e = entry_new(calls[i].id, url, NULL);
+        struct bundle_entry *e = bundle_entry_new(calls[i].id, url, NULL);
         struct buf body;
         buf_init(&body);
         int64_t t0 = mono_ms();
@@ -143,26 +141,26 @@ void collect_ecs_introspection(struct bundle *b, struct job *j)
         e->duration_ms = mono_ms() - t0;
         if (code == 200) {
             write_pretty(b, e, calls[i].out, body.data ? body.data : "", body.len);
-            entry_add(b, e);
+            bundle_entry_add(b, e);
         } else {
             if (code > 0)
                 snprintf(err, sizeof err, "HTTP status %ld", code);
-            entry_fail(e, ST_SKIPPED, "ECS agent not running or introspection not reachable: %s",
-                       err);
-            entry_add(b, e);
+            bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED,
+                              "ECS agent not running or introspection not reachable: %s", err);
+            bundle_entry_add(b, e);
             free(url);
             buf_free(&body);
             if (i == 0) {
-                struct entry *n = entry_new("ecs-agent-not-running", base, NULL);
+                struct bundle_entry *n = bundle_entry_new("ecs-agent-not-running", base, NULL);
                 char *text = xasprintf("The ECS agent introspection API at %s did not answer: %s\n",
                                        base, err);
-                stage_write(b, n, "ecs-agent/ecs-agent-not-running.txt", text, strlen(text),
-                            RED_TEXT);
-                entry_add(b, n);
+                bundle_stage_write(b, n, "ecs-agent/ecs-agent-not-running.txt", text, strlen(text),
+                                   REDACT_TEXT);
+                bundle_entry_add(b, n);
                 free(text);
-                struct entry *t = entry_new(calls[1].id, base, NULL);
-                entry_fail(t, ST_SKIPPED, "ECS agent not running");
-                entry_add(b, t);
+                struct bundle_entry *t = bundle_entry_new(calls[1].id, base, NULL);
+                bundle_entry_fail(t, BUNDLE_ENTRY_SKIPPED, "ECS agent not running");
+                bundle_entry_add(b, t);
                 return;
             }
             continue;

@@ -10,24 +10,9 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
-static char *read_first_line(const struct bundle *b, const char *path)
-{
-    char *full = host_path(b, path);
-    FILE *f = fopen(full, "r");
-    free(full);
-    if (!f)
-        return NULL;
-    char line[512];
-    char *r = fgets(line, sizeof line, f) ? xstrdup(line) : NULL;
-    fclose(f);
-    if (r)
-        r[strcspn(r, "\r\n")] = 0;
-    return r;
-}
-
 int host_is_systemd(const struct bundle *b)
 {
-    char *comm = read_first_line(b, "/proc/1/comm");
+    char *comm = bundle_read_host_line(b, "/proc/1/comm");
     int yes = comm && strcmp(comm, "systemd") == 0;
     free(comm);
     return yes;
@@ -52,10 +37,10 @@ static int starts_ci(const char *s, const char *prefix)
 /* EC2 (Xen or Nitro): DMI vendor or UUIDs say so; never guessed from the network. */
 static int host_is_ec2(const struct bundle *b, char **asset_tag)
 {
-    char *vendor = read_first_line(b, "/sys/class/dmi/id/sys_vendor");
-    char *uuid = read_first_line(b, "/sys/class/dmi/id/product_uuid");
-    char *hyp = read_first_line(b, "/sys/hypervisor/uuid");
-    char *tag = read_first_line(b, "/sys/class/dmi/id/board_asset_tag");
+    char *vendor = bundle_read_host_line(b, "/sys/class/dmi/id/sys_vendor");
+    char *uuid = bundle_read_host_line(b, "/sys/class/dmi/id/product_uuid");
+    char *hyp = bundle_read_host_line(b, "/sys/hypervisor/uuid");
+    char *tag = bundle_read_host_line(b, "/sys/class/dmi/id/board_asset_tag");
     int yes =
         (vendor && strstr(vendor, "Amazon EC2")) || starts_ci(uuid, "ec2") || starts_ci(hyp, "ec2");
     if (yes && tag && strncmp(tag, "i-", 2) == 0 && instance_id_valid(tag))
@@ -104,7 +89,7 @@ static char *imds_instance_id(const struct bundle *b, char *why, size_t whylen)
 void host_instance_id(struct bundle *b)
 {
     /* ECS Anywhere: the SSM registration file. */
-    char *full = host_path(b, "/var/lib/amazon/ssm/registration");
+    char *full = bundle_host_path(b, "/var/lib/amazon/ssm/registration");
     json_error_t jerr;
     json_t *reg = json_load_file(full, 0, &jerr);
     free(full);
@@ -163,7 +148,7 @@ static int skip_fs(const char *type, const char *dev)
 
 void host_disk_check(struct bundle *b, struct buf *out)
 {
-    char *mounts = host_path(b, "/proc/self/mounts");
+    char *mounts = bundle_host_path(b, "/proc/self/mounts");
     FILE *f = setmntent(mounts, "r");
     free(mounts);
     b->disk_max_pct = -1;

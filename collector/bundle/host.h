@@ -3,7 +3,7 @@
 #ifndef COLLECTOR_BUNDLE_HOST_H
 #define COLLECTOR_BUNDLE_HOST_H
 
-#include "collector/bundle/bundle.h"
+#include "collector/bundle/stage.h"
 
 int host_is_systemd(const struct bundle *b);
 /* Sets b->instance_id (or NULL) and b->instance_source. */

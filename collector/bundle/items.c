@@ -8,7 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#define A(...) {__VA_ARGS__, NULL}
+#define A(...)                                                                                     \
+    {                                                                                              \
+        __VA_ARGS__, NULL                                                                          \
+    }
 
 const struct item bundle_items[] = {
     /* common OS logs */
@@ -52,8 +55,7 @@ const struct item bundle_items[] = {
     {"docker-unit", "docker/docker.service", .argv = A("systemctl", "cat", "docker.service"),
      .flags = IF_SYSTEMD},
     {"containerd-unit", "docker/containerd.service",
-     .argv = A("systemctl", "cat", "containerd.service"),
-     .flags = IF_SYSTEMD},
+     .argv = A("systemctl", "cat", "containerd.service"), .flags = IF_SYSTEMD},
     {"sysconfig-docker", "docker/sysconfig-docker", .file = "/etc/sysconfig/docker",
      .flags = OPTIONAL},
     {"sysconfig-docker-storage", "docker/sysconfig-docker-storage",
@@ -62,7 +64,8 @@ const struct item bundle_items[] = {
     /* ECS agent (ecs.c) */
     {"ecs-logs", "ecs_agent_logs", .fn = collect_ecs_logs},
     {"ecs-state", "ecs-agent/ecs_agent_data.txt", .fn = collect_ecs_state},
-    {"ecs-config", "ecs-agent/ecs.config", .file = "/etc/ecs/ecs.config", .redact = RED_ECS_CONFIG},
+    {"ecs-config", "ecs-agent/ecs.config", .file = "/etc/ecs/ecs.config",
+     .redact = REDACT_ECS_CONFIG},
     {"ecs-introspection", NULL, .fn = collect_ecs_introspection},
     /* open files, OS identity */
     {"open-files", NULL, .fn = collect_open_files},
@@ -86,11 +89,10 @@ const struct item bundle_items[] = {
     {"gpu-list", "gpu/gpu-list.txt", .argv = A("nvidia-smi", "-L"), .flags = OPTIONAL},
     {"gpu-info", "gpu/gpu-info.txt", .argv = A("nvidia-smi", "-q"), .flags = OPTIONAL},
     {"gpu-open-module", "gpu/gpu-open-module.txt",
-     .argv = A("ls", "/var/lib/dkms-archive/nvidia-open"),
-     .requires = "nvidia-smi", .flags = OPTIONAL},
-    {"gpu-kmod", "gpu/gpu-installed-kmod.txt", .argv = A("modinfo", "nvidia"),
-     .requires = "nvidia-smi",
+     .argv = A("ls", "/var/lib/dkms-archive/nvidia-open"), .requires = "nvidia-smi",
      .flags = OPTIONAL},
+    {"gpu-kmod", "gpu/gpu-installed-kmod.txt", .argv = A("modinfo", "nvidia"),
+     .requires = "nvidia-smi", .flags = OPTIONAL},
     /* beyond the reference: pressure, limits, time, the agent itself */
     {"meminfo", "proc/meminfo", .file = "/proc/meminfo"},
     {"limits", "limits.txt", .fn = collect_limits},
@@ -101,9 +103,9 @@ const struct item bundle_items[] = {
     {NULL, NULL, .fn = NULL},
 };
 
-void collect_file_job(struct bundle *b, struct job *j)
+void collect_file_job(struct bundle *b, struct bundle_job *j)
 {
-    collect_file(b, j->id, j->path, j->out, j->redact, 0);
+    bundle_collect_file(b, j->id, j->path, j->out, j->redact, 0);
 }
 
 static int has_argv(const char *const *argv)
@@ -112,7 +114,7 @@ static int has_argv(const char *const *argv)
 }
 
 /* journalctl window: --since when asked, else the newest lines that fit the item cap. */
-static void add_window(struct bundle *b, struct job *j)
+static void add_window(struct bundle *b, struct bundle_job *j)
 {
     int n = 0;
     while (j->argv[n])
@@ -133,13 +135,13 @@ static void add_window(struct bundle *b, struct job *j)
 
 static void skip_row(struct bundle *b, const struct item *it, const char *why)
 {
-    struct entry *e = entry_new(it->id, it->file ? it->file : "command", NULL);
+    struct bundle_entry *e = bundle_entry_new(it->id, it->file ? it->file : "command", NULL);
     if (has_argv(it->argv)) {
         free(e->command);
         e->command = argv_join((char *const *)it->argv);
     }
-    entry_fail(e, ST_SKIPPED, "%s", why);
-    entry_add(b, e);
+    bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "%s", why);
+    bundle_entry_add(b, e);
 }
 
 void items_queue(struct bundle *b)
@@ -152,12 +154,13 @@ void items_queue(struct bundle *b)
             on = 0;
         if (!on) {
             if (!(it->flags & NO_ROW_WHEN_OFF))
-                skip_row(b, it, b->systemd ? "not collected on a systemd host"
-                                           : "not a systemd host (PID 1 is not systemd)");
+                skip_row(b, it,
+                         b->systemd ? "not collected on a systemd host"
+                                    : "not a systemd host (PID 1 is not systemd)");
             continue;
         }
         if (it->requires) {
-            char *p = which(it->requires);
+            char *p = bundle_which(it->requires);
             if (!p) {
                 char *why = xasprintf("not present: %s not found in PATH", it->requires);
                 skip_row(b, it, why);
@@ -166,7 +169,8 @@ void items_queue(struct bundle *b)
             }
             free(p);
         }
-        struct job *j = job_new(it->id, it->out, it->fn ? it->fn : job_command);
+        struct bundle_job *j =
+            bundle_job_new(it->id, it->out, it->fn ? it->fn : bundle_job_command);
         j->redact = it->redact;
         j->timeout_ms = it->timeout_s * 1000;
         j->flags = it->flags;
@@ -176,12 +180,12 @@ void items_queue(struct bundle *b)
         } else if (has_argv(it->argv)) {
             const char *const *argv = it->argv;
             if (has_argv(it->alt)) {
-                char *p = which(it->argv[0]);
+                char *p = bundle_which(it->argv[0]);
                 if (!p)
                     argv = it->alt;
                 free(p);
             }
-            job_set_argv(j, argv);
+            bundle_job_set_argv(j, argv);
             if (it->flags & WINDOW)
                 add_window(b, j);
         }

@@ -5,7 +5,7 @@
 #ifndef COLLECTOR_BUNDLE_ITEMS_H
 #define COLLECTOR_BUNDLE_ITEMS_H
 
-#include "collector/bundle/bundle.h"
+#include "collector/bundle/job.h"
 
 enum item_flags {
     IF_SYSTEMD = 1 << 0,      /* only when PID 1 is systemd */
@@ -21,7 +21,7 @@ struct item {
     const char *argv[8];
     const char *alt[8];
     const char *file;
-    job_fn fn;
+    bundle_job_fn fn;
     const char *requires; /* an executable that must be present, else skipped */
     enum redact_mode redact;
     unsigned flags;
@@ -34,15 +34,15 @@ extern const struct item bundle_items[];
 void items_queue(struct bundle *b);
 
 /* Function items (collect.c, docker.c, ecs.c, self.c). */
-void collect_open_files(struct bundle *b, struct job *j);
-void collect_cgroup_events(struct bundle *b, struct job *j);
-void collect_limits(struct bundle *b, struct job *j);
-void collect_timesync(struct bundle *b, struct job *j);
-void collect_docker(struct bundle *b, struct job *j);
-void collect_ecs_logs(struct bundle *b, struct job *j);
-void collect_ecs_state(struct bundle *b, struct job *j);
-void collect_ecs_introspection(struct bundle *b, struct job *j);
-void collect_self(struct bundle *b, struct job *j);
-void collect_file_job(struct bundle *b, struct job *j);
+void collect_open_files(struct bundle *b, struct bundle_job *j);
+void collect_cgroup_events(struct bundle *b, struct bundle_job *j);
+void collect_limits(struct bundle *b, struct bundle_job *j);
+void collect_timesync(struct bundle *b, struct bundle_job *j);
+void collect_docker(struct bundle *b, struct bundle_job *j);
+void collect_ecs_logs(struct bundle *b, struct bundle_job *j);
+void collect_ecs_state(struct bundle *b, struct bundle_job *j);
+void collect_ecs_introspection(struct bundle *b, struct bundle_job *j);
+void collect_self(struct bundle *b, struct bundle_job *j);
+void collect_file_job(struct bundle *b, struct bundle_job *j);
 
 #endif

@@ -7,20 +7,21 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *status_name(enum entry_status s)
+static const char *status_name(enum bundle_entry_status s)
 {
     switch (s) {
-    case ST_OK: return "ok";
-    case ST_FAILED: return "failed";
-    case ST_SKIPPED: return "skipped";
-    case ST_TIMEOUT: return "timed_out";
+    case BUNDLE_ENTRY_OK: return "ok";
+    case BUNDLE_ENTRY_FAILED: return "failed";
+    case BUNDLE_ENTRY_SKIPPED: return "skipped";
+    case BUNDLE_ENTRY_TIMEOUT: return "timed_out";
     }
     return "?";
 }
 
 static int by_path(const void *a, const void *b)
 {
-    const struct entry *x = *(struct entry *const *)a, *y = *(struct entry *const *)b;
+    const struct bundle_entry *x = *(struct bundle_entry *const *)a,
+                              *y = *(struct bundle_entry *const *)b;
     const char *px = x->path ? x->path : x->item, *py = y->path ? y->path : y->item;
     int c = strcmp(px, py);
     return c ? c : strcmp(x->item, y->item);
@@ -39,7 +40,7 @@ void manifest_write_redactions(struct bundle *b, const char *check_report)
     pthread_mutex_lock(&b->lock);
     qsort(b->entries, b->nentries, sizeof *b->entries, by_path);
     for (size_t i = 0; i < b->nentries; i++) {
-        struct entry *e = b->entries[i];
+        struct bundle_entry *e = b->entries[i];
         if (!e->path || !redact_total(&e->red))
             continue;
         buf_printf(&out, "%s: ", e->path);
@@ -58,9 +59,9 @@ void manifest_write_redactions(struct bundle *b, const char *check_report)
     buf_append_char(&out, '\n');
     if (check_report)
         buf_printf(&out, "\nredact check: %s\n", check_report);
-    struct entry *e = entry_new("redactions", "bundle", NULL);
-    stage_write(b, e, "redactions.txt", out.data, out.len, RED_TEXT);
-    entry_add(b, e);
+    struct bundle_entry *e = bundle_entry_new("redactions", "bundle", NULL);
+    bundle_stage_write(b, e, "redactions.txt", out.data, out.len, REDACT_TEXT);
+    bundle_entry_add(b, e);
     buf_free(&out);
 }
 
@@ -97,7 +98,7 @@ int manifest_write(struct bundle *b)
     pthread_mutex_lock(&b->lock);
     qsort(b->entries, b->nentries, sizeof *b->entries, by_path);
     for (size_t i = 0; i < b->nentries; i++) {
-        struct entry *e = b->entries[i];
+        struct bundle_entry *e = b->entries[i];
         json_t *o = json_object();
         json_object_set_new(o, "item", json_string(e->item));
         json_object_set_new(o, "source", str_or_null(e->source));

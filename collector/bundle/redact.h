@@ -36,8 +36,15 @@ enum redact_kind {
     RK_URL_CREDENTIALS,
     RK_ECS_CONFIG_ALLOWLIST,
     RK_CONTAINER_ENV,
+    RK_ENV_VALUE,
+    RK_DOCKER_AUTH,
+    RK_AUTH,
     RK_COUNT
 };
+
+/* How a file is redacted: generic patterns, ecs.config's allowlist, docker
+ * inspect's Env values. */
+enum redact_mode { REDACT_TEXT, REDACT_ECS_CONFIG, REDACT_INSPECT };
 
 struct redact_stats {
     unsigned counts[RK_COUNT];
@@ -51,12 +58,21 @@ void redact_stats_format(const struct redact_stats *st, struct buf *out);
 
 /* Generic patterns over any text (appends to out). */
 void redact_text(const char *in, size_t len, struct buf *out, struct redact_stats *st);
+/* Text whose oldest bytes were cut away: a private key block whose BEGIN
+ * line was cut is removed up to its END line. Then the generic patterns
+ * still apply (call redact_* on the result). */
+void redact_cut_text(const char *in, size_t len, struct buf *out, struct redact_stats *st);
 /* ecs.config: lines KEY=VALUE whose KEY is not on the allowlist become
  * KEY={REDACTED}; lines without '=' inherit the previous line's verdict. */
 void redact_ecs_config(const char *in, size_t len, struct buf *out, struct redact_stats *st);
 int redact_ecs_key_allowed(const char *key, size_t len);
-/* docker inspect output (a JSON array): every .Config.Env value redacted and
- * the document re-indented; not JSON: generic patterns only. */
+/* A JSON document (docker inspect, the ECS agent's state): every value of
+ * an environment (Env lists, Environment maps, name/value lists) and of
+ * every name/value pair redacted, the document re-indented, then the
+ * generic patterns; not JSON: generic patterns only. */
 void redact_inspect(const char *in, size_t len, struct buf *out, struct redact_stats *st);
+/* One of the three above, by mode. */
+void redact_by_mode(enum redact_mode mode, const char *in, size_t len, struct buf *out,
+                    struct redact_stats *st);
 
 #endif

@@ -2,24 +2,24 @@
  * more (docker inspect per container). The pool ends when the queue is
  * empty and no job is running. Every command a job runs has its own
  * timeout (proc.c), so the pool cannot hang on one item. */
-#include "collector/bundle/bundle.h"
+#include "collector/bundle/job.h"
 #include "collector/bundle/proc.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct job *job_new(const char *id, const char *out, job_fn fn)
+struct bundle_job *bundle_job_new(const char *id, const char *out, bundle_job_fn fn)
 {
-    struct job *j = xcalloc(1, sizeof *j);
+    struct bundle_job *j = xcalloc(1, sizeof *j);
     j->id = xstrdup(id);
     j->out = out ? xstrdup(out) : NULL;
     j->fn = fn;
-    j->redact = RED_TEXT;
+    j->redact = REDACT_TEXT;
     return j;
 }
 
-void job_set_argv(struct job *j, const char *const *argv)
+void bundle_job_set_argv(struct bundle_job *j, const char *const *argv)
 {
     int n = 0;
     while (argv[n])
@@ -29,7 +29,7 @@ void job_set_argv(struct job *j, const char *const *argv)
         j->argv[i] = xstrdup(argv[i]);
 }
 
-void job_free(struct job *j)
+void bundle_job_free(struct bundle_job *j)
 {
     if (!j)
         return;
@@ -43,7 +43,7 @@ void job_free(struct job *j)
     free(j);
 }
 
-void bundle_push(struct bundle *b, struct job *j)
+void bundle_push(struct bundle *b, struct bundle_job *j)
 {
     pthread_mutex_lock(&b->lock);
     j->next = NULL;
@@ -65,14 +65,14 @@ static void *worker(void *arg)
             pthread_cond_wait(&b->cond, &b->lock);
         if (!b->head)
             break;
-        struct job *j = b->head;
+        struct bundle_job *j = b->head;
         b->head = j->next;
         if (!b->head)
             b->tail = NULL;
         b->running++;
         pthread_mutex_unlock(&b->lock);
         j->fn(b, j);
-        job_free(j);
+        bundle_job_free(j);
         pthread_mutex_lock(&b->lock);
         b->running--;
         pthread_cond_broadcast(&b->cond);
@@ -101,16 +101,16 @@ static int looks_not_permitted(const struct cmd_result *r)
            strstr(s, "you must be root");
 }
 
-enum entry_status run_command_job(struct bundle *b, struct job *j)
+enum bundle_entry_status bundle_run_command_job(struct bundle *b, struct bundle_job *j)
 {
     char *cmdline = argv_join(j->argv);
-    struct entry *e = entry_new(j->id, "command", cmdline);
-    char *exe = which(j->argv[0]);
+    struct bundle_entry *e = bundle_entry_new(j->id, "command", cmdline);
+    char *exe = bundle_which(j->argv[0]);
     if (!exe) {
-        entry_fail(e, ST_SKIPPED, "not present: %s not found in PATH", j->argv[0]);
-        entry_add(b, e);
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "not present: %s not found in PATH", j->argv[0]);
+        bundle_entry_add(b, e);
         free(cmdline);
-        return ST_SKIPPED;
+        return BUNDLE_ENTRY_SKIPPED;
     }
     int64_t timeout = j->timeout_ms ? j->timeout_ms : b->o->timeout_ms;
     if (timeout > b->o->timeout_ms)
@@ -121,28 +121,30 @@ enum entry_status run_command_job(struct bundle *b, struct job *j)
     e->exit_status = r.status;
     e->source_bytes = r.total;
     if (r.spawn_errno) {
-        entry_fail(e, ST_FAILED, "cannot run %s: %s", exe, strerror(r.spawn_errno));
+        bundle_entry_fail(e, BUNDLE_ENTRY_FAILED, "cannot run %s: %s", exe,
+                          strerror(r.spawn_errno));
     } else {
-        stage_write(b, e, j->out, r.out.data ? r.out.data : "", r.out.len, j->redact);
+        bundle_stage_write(b, e, j->out, r.out.data ? r.out.data : "", r.out.len, j->redact);
         if (r.truncated)
             e->truncated = 1;
         if (r.timed_out)
-            entry_fail(e, ST_TIMEOUT,
-                       "timed out after %.1fs (process group killed); partial output kept",
-                       (double)timeout / 1000.0);
-        else if (r.status != 0 && e->status == ST_OK)
-            entry_fail(e, ST_FAILED, "exit status %d%s", r.status,
-                       !b->is_root && looks_not_permitted(&r) ? " (not permitted: not root)" : "");
+            bundle_entry_fail(e, BUNDLE_ENTRY_TIMEOUT,
+                              "timed out after %.1fs (process group killed); partial output kept",
+                              (double)timeout / 1000.0);
+        else if (r.status != 0 && e->status == BUNDLE_ENTRY_OK)
+            bundle_entry_fail(e, BUNDLE_ENTRY_FAILED, "exit status %d%s", r.status,
+                              !b->is_root && looks_not_permitted(&r) ? " (not permitted: not root)"
+                                                                     : "");
     }
-    enum entry_status st = e->status;
-    entry_add(b, e);
+    enum bundle_entry_status st = e->status;
+    bundle_entry_add(b, e);
     cmd_result_free(&r);
     free(exe);
     free(cmdline);
     return st;
 }
 
-void job_command(struct bundle *b, struct job *j)
+void bundle_job_command(struct bundle *b, struct bundle_job *j)
 {
-    run_command_job(b, j);
+    bundle_run_command_job(b, j);
 }

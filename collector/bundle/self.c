@@ -21,11 +21,11 @@
 static void self_config(struct bundle *b, const char *path, char **listen)
 {
     int64_t t0 = mono_ms();
-    struct entry *e = entry_new("collector-config", path, NULL);
+    struct bundle_entry *e = bundle_entry_new("collector-config", path, NULL);
     struct stat st;
     if (stat(path, &st) != 0) {
-        entry_fail(e, ST_SKIPPED, "not present: no configuration at %s", path);
-        entry_add(b, e);
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "not present: no configuration at %s", path);
+        bundle_entry_add(b, e);
         return;
     }
     /* Raw [agent] keys first: they hold even when validation fails. */
@@ -62,27 +62,27 @@ static void self_config(struct bundle *b, const char *path, char **listen)
         fprintf(mem, "# the configuration at %s does not load: %d error%s\n", path, diag.count,
                 diag.count == 1 ? "" : "s");
         diag_print(&diag, mem);
-        entry_fail(e, ST_FAILED, "configuration has %d error%s", diag.count,
-                   diag.count == 1 ? "" : "s");
+        bundle_entry_fail(e, BUNDLE_ENTRY_FAILED, "configuration has %d error%s", diag.count,
+                          diag.count == 1 ? "" : "s");
     }
     diag_free(&diag);
     fclose(mem);
-    enum entry_status keep = e->status;
+    enum bundle_entry_status keep = e->status;
     char *err = e->error ? xstrdup(e->error) : NULL;
-    stage_write(b, e, "collector/config.txt", text, len, RED_TEXT);
-    if (keep != ST_OK && e->status == ST_OK)
-        entry_fail(e, keep, "%s", err);
+    bundle_stage_write(b, e, "collector/config.txt", text, len, REDACT_TEXT);
+    if (keep != BUNDLE_ENTRY_OK && e->status == BUNDLE_ENTRY_OK)
+        bundle_entry_fail(e, keep, "%s", err);
     free(err);
     free(text);
     e->duration_ms = mono_ms() - t0;
-    entry_add(b, e);
+    bundle_entry_add(b, e);
 }
 
 static void self_status(struct bundle *b, const char *listen)
 {
     char *url =
         b->o->status_url ? xstrdup(b->o->status_url) : xasprintf("http://%s/status", listen);
-    struct entry *e = entry_new("collector-status", url, NULL);
+    struct bundle_entry *e = bundle_entry_new("collector-status", url, NULL);
     struct buf body;
     buf_init(&body);
     char err[256] = "";
@@ -90,12 +90,13 @@ static void self_status(struct bundle *b, const char *listen)
     long code = bundle_http("GET", url, NULL, 2000, b->o->item_max, &body, err, sizeof err);
     e->duration_ms = mono_ms() - t0;
     if (code == 200)
-        stage_write(b, e, "collector/status.json", body.data ? body.data : "", body.len, RED_TEXT);
+        bundle_stage_write(b, e, "collector/status.json", body.data ? body.data : "", body.len,
+                           REDACT_TEXT);
     else if (code > 0)
-        entry_fail(e, ST_FAILED, "HTTP status %ld", code);
+        bundle_entry_fail(e, BUNDLE_ENTRY_FAILED, "HTTP status %ld", code);
     else
-        entry_fail(e, ST_SKIPPED, "not running: %s", err);
-    entry_add(b, e);
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "not running: %s", err);
+    bundle_entry_add(b, e);
     buf_free(&body);
     free(url);
 }
@@ -135,7 +136,7 @@ static void list_dir(struct listing_ctx *c, const char *dir, int depth)
                 char *rel = xasprintf("collector/checkpoints%s", p + c->prefix);
                 char *host =
                     xstrdup(p + (c->b->o->root && *c->b->o->root ? strlen(c->b->o->root) : 0));
-                collect_file(c->b, "collector-checkpoint", host, rel, RED_TEXT, 0);
+                bundle_collect_file(c->b, "collector-checkpoint", host, rel, REDACT_TEXT, 0);
                 free(host);
                 free(rel);
             }
@@ -148,12 +149,13 @@ static void list_dir(struct listing_ctx *c, const char *dir, int depth)
 static void self_data_dir(struct bundle *b)
 {
     int64_t t0 = mono_ms();
-    char *full = host_path(b, b->data_dir);
-    struct entry *e = entry_new("collector-data-dir", b->data_dir, NULL);
+    char *full = bundle_host_path(b, b->data_dir);
+    struct bundle_entry *e = bundle_entry_new("collector-data-dir", b->data_dir, NULL);
     struct stat st;
     if (stat(full, &st) != 0) {
-        entry_fail(e, ST_SKIPPED, "not present: %s: %s", b->data_dir, strerror(errno));
-        entry_add(b, e);
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "not present: %s: %s", b->data_dir,
+                          strerror(errno));
+        bundle_entry_add(b, e);
         free(full);
         return;
     }
@@ -162,9 +164,9 @@ static void self_data_dir(struct bundle *b)
     buf_printf(&out, "# data_dir %s: type, bytes, mtime (UTC), path\n", b->data_dir);
     struct listing_ctx c = {b, &out, strlen(full)};
     list_dir(&c, full, 0);
-    stage_write(b, e, "collector/data-dir-listing.txt", out.data, out.len, RED_TEXT);
+    bundle_stage_write(b, e, "collector/data-dir-listing.txt", out.data, out.len, REDACT_TEXT);
     e->duration_ms = mono_ms() - t0;
-    entry_add(b, e);
+    bundle_entry_add(b, e);
     buf_free(&out);
     free(full);
 }
@@ -172,24 +174,25 @@ static void self_data_dir(struct bundle *b)
 static void self_logs(struct bundle *b)
 {
     if (b->systemd) {
-        struct job *j = job_new("collector-log", "collector/agent.log", job_command);
+        struct bundle_job *j =
+            bundle_job_new("collector-log", "collector/agent.log", bundle_job_command);
         char lines[32];
         snprintf(lines, sizeof lines, "--lines=%llu",
                  (unsigned long long)(b->o->item_max / 120 + 1));
         const char *av[] = {"journalctl", "-u", "collector", "--no-pager", lines, NULL};
-        job_set_argv(j, av);
-        run_command_job(b, j);
-        job_free(j);
+        bundle_job_set_argv(j, av);
+        bundle_run_command_job(b, j);
+        bundle_job_free(j);
     }
-    char *dir = host_path(b, "/var/log/collector");
+    char *dir = bundle_host_path(b, "/var/log/collector");
     DIR *d = opendir(dir);
     if (!d) {
         if (!b->systemd) {
-            struct entry *e = entry_new("collector-log", "/var/log/collector", NULL);
-            entry_fail(e, ST_SKIPPED,
-                       "not present: the agent logs to stderr (no /var/log/collector, not a "
-                       "systemd host)");
-            entry_add(b, e);
+            struct bundle_entry *e = bundle_entry_new("collector-log", "/var/log/collector", NULL);
+            bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED,
+                              "not present: the agent logs to stderr (no /var/log/collector, not a "
+                              "systemd host)");
+            bundle_entry_add(b, e);
         }
         free(dir);
         return;
@@ -200,7 +203,7 @@ static void self_logs(struct bundle *b)
             continue;
         char *hp = xasprintf("/var/log/collector/%s", de->d_name);
         char *rel = xasprintf("collector/log/%s", de->d_name);
-        collect_file(b, "collector-log", hp, rel, RED_TEXT, 0);
+        bundle_collect_file(b, "collector-log", hp, rel, REDACT_TEXT, 0);
         free(hp);
         free(rel);
     }
@@ -208,11 +211,11 @@ static void self_logs(struct bundle *b)
     free(dir);
 }
 
-void collect_self(struct bundle *b, struct job *j)
+void collect_self(struct bundle *b, struct bundle_job *j)
 {
     char *listen = xstrdup(DEFAULT_LISTEN);
     b->data_dir = xstrdup(DEFAULT_DATA);
-    char *path = b->o->config ? xstrdup(b->o->config) : host_path(b, DEFAULT_CONF);
+    char *path = b->o->config ? xstrdup(b->o->config) : bundle_host_path(b, DEFAULT_CONF);
     self_config(b, path, &listen);
     self_status(b, listen);
     self_logs(b);

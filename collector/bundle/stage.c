@@ -1,7 +1,7 @@
-/* The staging directory: every file of the bundle goes through stage_write
+/* The staging directory: every file of the bundle goes through bundle_stage_write
  * (size cap, binary refusal, redaction, sha256), and every item, written or
  * not, becomes a manifest entry through entry_add. */
-#include "collector/bundle/bundle.h"
+#include "collector/bundle/stage.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-char *host_path(const struct bundle *b, const char *path)
+char *bundle_host_path(const struct bundle *b, const char *path)
 {
     if (!b->o->root || !*b->o->root)
         return xstrdup(path);
@@ -32,7 +34,7 @@ char *host_path(const struct bundle *b, const char *path)
     return xasprintf("%s%s", b->o->root, path);
 }
 
-char *which(const char *name)
+char *bundle_which(const char *name)
 {
     if (strchr(name, '/'))
         return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
@@ -52,18 +54,18 @@ char *which(const char *name)
     return NULL;
 }
 
-struct entry *entry_new(const char *item, const char *source, const char *command)
+struct bundle_entry *bundle_entry_new(const char *item, const char *source, const char *command)
 {
-    struct entry *e = xcalloc(1, sizeof *e);
+    struct bundle_entry *e = xcalloc(1, sizeof *e);
     e->item = xstrdup(item);
     e->source = source ? xstrdup(source) : NULL;
     e->command = command ? xstrdup(command) : NULL;
     e->exit_status = -1;
-    e->status = ST_OK;
+    e->status = BUNDLE_ENTRY_OK;
     return e;
 }
 
-void entry_fail(struct entry *e, enum entry_status st, const char *fmt, ...)
+void bundle_entry_fail(struct bundle_entry *e, enum bundle_entry_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -76,7 +78,7 @@ void entry_fail(struct entry *e, enum entry_status st, const char *fmt, ...)
     e->status = st;
 }
 
-void entry_free(struct entry *e)
+void bundle_entry_free(struct bundle_entry *e)
 {
     if (!e)
         return;
@@ -88,18 +90,18 @@ void entry_free(struct entry *e)
     free(e);
 }
 
-static const char *status_word(enum entry_status s)
+static const char *status_word(enum bundle_entry_status s)
 {
     switch (s) {
-    case ST_OK: return "ok";
-    case ST_FAILED: return "failed";
-    case ST_SKIPPED: return "skipped";
-    case ST_TIMEOUT: return "timed out";
+    case BUNDLE_ENTRY_OK: return "ok";
+    case BUNDLE_ENTRY_FAILED: return "failed";
+    case BUNDLE_ENTRY_SKIPPED: return "skipped";
+    case BUNDLE_ENTRY_TIMEOUT: return "timed out";
     }
     return "?";
 }
 
-void entry_add(struct bundle *b, struct entry *e)
+void bundle_entry_add(struct bundle *b, struct bundle_entry *e)
 {
     pthread_mutex_lock(&b->lock);
     if (b->nentries == b->capentries) {
@@ -117,7 +119,7 @@ void entry_add(struct bundle *b, struct entry *e)
     pthread_mutex_unlock(&b->lock);
 }
 
-int sha256_file(const char *path, char out[65])
+int bundle_sha256_file(const char *path, char out[65])
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -159,28 +161,36 @@ static size_t newest_start(const char *data, size_t len, size_t cap)
     return start;
 }
 
-int stage_write(struct bundle *b, struct entry *e, const char *relpath, const char *data,
-                size_t len, enum redact_mode mode)
+int bundle_stage_write(struct bundle *b, struct bundle_entry *e, const char *relpath,
+                       const char *data, size_t len, enum redact_mode mode)
 {
     if (!e->source_bytes)
         e->source_bytes = len;
     size_t start = newest_start(data, len, b->o->item_max);
-    if (start)
-        e->truncated = 1;
-    data += start;
-    len -= start;
-    if (memchr(data, '\0', len < 8192 ? len : 8192)) {
-        entry_fail(e, ST_SKIPPED, "binary content not copied: it cannot be checked for secrets");
+    if (memchr(data + start, '\0', len - start < 8192 ? len - start : 8192)) {
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED,
+                          "binary content not copied: it cannot be checked for secrets");
         return -1;
     }
-    struct buf red;
+    /* Redact the whole text first, then keep the newest bytes: a cut never
+     * splits a secret before it is found. Text already cut when read may
+     * begin inside a private key block: that part goes whole. */
+    struct buf whole, red;
+    buf_init(&whole);
     buf_init(&red);
-    if (mode == RED_ECS_CONFIG)
-        redact_ecs_config(data, len, &red, &e->red);
-    else if (mode == RED_INSPECT)
-        redact_inspect(data, len, &red, &e->red);
-    else
-        redact_text(data, len, &red, &e->red);
+    if (e->truncated) {
+        redact_cut_text(data, len, &whole, &e->red);
+        data = whole.data ? whole.data : "";
+        len = whole.len;
+    }
+    redact_by_mode(mode, data, len, &red, &e->red);
+    buf_free(&whole);
+    start = newest_start(red.data ? red.data : "", red.len, b->o->item_max);
+    if (start) {
+        e->truncated = 1;
+        memmove(red.data, red.data + start, red.len - start);
+        red.len -= start;
+    }
     char *full = xasprintf("%s/%s", b->stage, relpath);
     char *slash = strrchr(full, '/');
     *slash = 0;
@@ -188,7 +198,7 @@ int stage_write(struct bundle *b, struct entry *e, const char *relpath, const ch
     *slash = '/';
     int fd = rc == 0 ? open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
     if (fd < 0 || write_all(fd, red.data ? red.data : "", red.len) < 0) {
-        entry_fail(e, ST_FAILED, "cannot write %s: %s", relpath, strerror(errno));
+        bundle_entry_fail(e, BUNDLE_ENTRY_FAILED, "cannot write %s: %s", relpath, strerror(errno));
         if (fd >= 0)
             close(fd);
         free(full);
@@ -205,13 +215,12 @@ int stage_write(struct bundle *b, struct entry *e, const char *relpath, const ch
     return 0;
 }
 
-int read_host_file(const struct bundle *b, const char *full, size_t cap, struct buf *out,
-                   uint64_t *size, int *truncated)
+/* Bytes read beyond the cap so that a secret block cut by the cap is still
+ * whole when redacted; bundle_stage_write keeps the newest cap bytes. */
+#define READ_SLACK (64 * 1024)
+
+static int read_fd(int fd, size_t cap, struct buf *out, uint64_t *size, int *truncated)
 {
-    (void)b;
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return -1;
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         int err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
@@ -222,14 +231,15 @@ int read_host_file(const struct bundle *b, const char *full, size_t cap, struct 
     *size = (uint64_t)st.st_size;
     *truncated = 0;
     if ((uint64_t)st.st_size > cap) {
-        lseek(fd, st.st_size - (off_t)cap, SEEK_SET);
+        size_t want = cap + READ_SLACK;
+        lseek(fd, st.st_size > (off_t)want ? st.st_size - (off_t)want : 0, SEEK_SET);
         *truncated = 1;
     }
     char chunk[65536];
     ssize_t n;
     while ((n = read(fd, chunk, sizeof chunk)) > 0) {
         buf_append(out, chunk, (size_t)n);
-        if (out->len > cap + sizeof chunk)
+        if (out->len > cap + READ_SLACK + sizeof chunk)
             break; /* a file that grows while read: enough */
     }
     int err = n < 0 ? errno : 0;
@@ -241,36 +251,103 @@ int read_host_file(const struct bundle *b, const char *full, size_t cap, struct 
     return 0;
 }
 
-void collect_file(struct bundle *b, const char *item, const char *path, const char *relpath,
-                  enum redact_mode mode, int quiet_if_missing)
+int bundle_read_file(const char *full, size_t cap, struct buf *out, uint64_t *size, int *truncated)
 {
-    char *full = host_path(b, path);
-    struct entry *e = entry_new(item, path, NULL);
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    return read_fd(fd, cap, out, size, truncated);
+}
+
+/* Opens a host path without leaving the root: under --root every symlink
+ * (absolute or ..) resolves inside the root (openat2 RESOLVE_IN_ROOT), so a
+ * link to a file outside it finds nothing. */
+static int open_host(const struct bundle *b, const char *path)
+{
+    char *full = bundle_host_path(b, path);
+    const char *root = b->o->root;
+    size_t rlen = root ? strlen(root) : 0;
+    int fd = -1;
+    if (rlen && strncmp(full, root, rlen) == 0) {
+        int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd >= 0) {
+            struct open_how how = {
+                .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+            };
+            const char *rel = path;
+            while (*rel == '/')
+                rel++;
+            fd = (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
+            if (fd < 0 && errno == ENOSYS) /* kernel before 5.6: no link at the end at least */
+                fd = openat(rootfd, *rel ? rel : ".",
+                            O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+            int err = errno;
+            close(rootfd);
+            errno = err;
+        }
+    } else {
+        fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    }
+    int err = errno;
+    free(full);
+    errno = err;
+    return fd;
+}
+
+int bundle_read_host_file(const struct bundle *b, const char *path, size_t cap, struct buf *out,
+                          uint64_t *size, int *truncated)
+{
+    int fd = open_host(b, path);
+    if (fd < 0)
+        return -1;
+    return read_fd(fd, cap, out, size, truncated);
+}
+
+char *bundle_read_host_line(const struct bundle *b, const char *path)
+{
+    struct buf data;
+    buf_init(&data);
+    uint64_t size;
+    int trunc;
+    char *line = NULL;
+    if (bundle_read_host_file(b, path, 4096, &data, &size, &trunc) == 0) {
+        buf_append(&data, "", 1);
+        line = xstrndup(data.data, strcspn(data.data, "\r\n"));
+    }
+    int err = errno;
+    buf_free(&data);
+    errno = err;
+    return line;
+}
+
+void bundle_collect_file(struct bundle *b, const char *item, const char *path, const char *relpath,
+                         enum redact_mode mode, int quiet_if_missing)
+{
+    struct bundle_entry *e = bundle_entry_new(item, path, NULL);
     int64_t t0 = mono_ms();
     struct buf data;
     buf_init(&data);
     uint64_t size = 0;
     int trunc = 0;
-    if (read_host_file(b, full, b->o->item_max, &data, &size, &trunc) < 0) {
+    if (bundle_read_host_file(b, path, b->o->item_max, &data, &size, &trunc) < 0) {
         int err = errno;
         if (err == ENOENT && quiet_if_missing == 2) { /* optional, absent: no row */
-            entry_free(e);
+            bundle_entry_free(e);
             goto out;
         }
-        entry_fail(e, ST_SKIPPED, "%s: %s",
-                   err == ENOENT                     ? "not present"
-                   : (err == EACCES || err == EPERM) ? "not permitted"
-                                                     : "cannot read",
-                   strerror(err));
+        bundle_entry_fail(e, BUNDLE_ENTRY_SKIPPED, "%s: %s",
+                          err == ENOENT                     ? "not present"
+                          : (err == EACCES || err == EPERM) ? "not permitted"
+                                                            : "cannot read",
+                          strerror(err));
     } else {
         e->source_bytes = size;
-        stage_write(b, e, relpath, data.data ? data.data : "", data.len, mode);
-        if (trunc)
-            e->truncated = 1;
+        e->truncated = trunc;
+        bundle_stage_write(b, e, relpath, data.data ? data.data : "", data.len, mode);
     }
     e->duration_ms = mono_ms() - t0;
-    entry_add(b, e);
+    bundle_entry_add(b, e);
 out:
     buf_free(&data);
-    free(full);
 }

@@ -1,6 +1,6 @@
 /* summary.txt from the staged files: the facts are read back from the very
  * files named as evidence, so the page and the bundle cannot disagree. */
-#include "collector/bundle/bundle.h"
+#include "collector/bundle/stage.h"
 #include "collector/bundle/summary.h"
 
 #include <jansson.h>
@@ -64,7 +64,7 @@ static void docker_lines(struct bundle *b, struct buf *out, struct buf *tmp)
                  ver);
     int running = 0, stopped = 0, oom = 0, restarting = 0;
     for (size_t i = 0; i < b->nentries; i++) {
-        struct entry *e = b->entries[i];
+        struct bundle_entry *e = b->entries[i];
         if (strcmp(e->item, "docker-inspect") != 0 || !e->path || slurp(b, e->path, tmp) < 0)
             continue;
         json_t *doc = json_loadb(tmp->data, tmp->len, 0, NULL);
@@ -87,7 +87,7 @@ static int has_entry_ok(const struct bundle *b, const char *item)
 {
     for (size_t i = 0; i < b->nentries; i++)
         if (strcmp(b->entries[i]->item, item) == 0 && b->entries[i]->path &&
-            b->entries[i]->status == ST_OK)
+            b->entries[i]->status == BUNDLE_ENTRY_OK)
             return 1;
     return 0;
 }
@@ -127,7 +127,7 @@ static void ecs_lines(struct bundle *b, struct buf *out, struct buf *tmp)
     const char *worst = NULL;
     int64_t now = now_ms() / 1000;
     for (size_t i = 0; i < b->nentries; i++) {
-        struct entry *e = b->entries[i];
+        struct bundle_entry *e = b->entries[i];
         if (strcmp(e->item, "ecs-logs") != 0 || !e->path || !strstr(e->path, ".log") ||
             slurp(b, e->path, tmp) < 0)
             continue;
@@ -219,16 +219,16 @@ void summary_write(struct bundle *b)
     resource_lines(b, &out, &tmp);
     int failed = 0, timeouts = 0, skipped = 0;
     for (size_t i = 0; i < b->nentries; i++) {
-        failed += b->entries[i]->status == ST_FAILED;
-        timeouts += b->entries[i]->status == ST_TIMEOUT;
-        skipped += b->entries[i]->status == ST_SKIPPED;
+        failed += b->entries[i]->status == BUNDLE_ENTRY_FAILED;
+        timeouts += b->entries[i]->status == BUNDLE_ENTRY_TIMEOUT;
+        skipped += b->entries[i]->status == BUNDLE_ENTRY_SKIPPED;
     }
     verdict_line(&out, failed || timeouts ? V_WARN : V_OK, "bundle", "manifest.json",
                  "%zu items: %d failed, %d timed out, %d skipped", b->nentries, failed, timeouts,
                  skipped);
-    struct entry *e = entry_new("summary", "bundle", NULL);
-    stage_write(b, e, "summary.txt", out.data, out.len, RED_TEXT);
-    entry_add(b, e);
+    struct bundle_entry *e = bundle_entry_new("summary", "bundle", NULL);
+    bundle_stage_write(b, e, "summary.txt", out.data, out.len, REDACT_TEXT);
+    bundle_entry_add(b, e);
     buf_free(&out);
     buf_free(&tmp);
 }
