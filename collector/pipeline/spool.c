@@ -762,7 +762,7 @@ void spool_batch(struct output_runtime *rt, struct batch *b)
      * the ones about to be sent, not a backlog. */
     struct dest *d = b->dest;
     if (d->inflight || d->queue_head ||
-        (p->limits.memory_limit && p->memory > p->limits.memory_limit / 2)) {
+        (p->memory_limit && p->memory > p->memory_limit / 2)) {
         pipeline_uncount_batch(p, b);
         batch_unload(b);       /* keep the shell and the chunk id */
     }
