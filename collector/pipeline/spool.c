@@ -583,6 +583,46 @@ static const char *unpack_body(const struct chunk_header *h, const char *body, c
     return ok ? *raw : NULL;
 }
 
+/* A whole chunk file's bytes to a batch, or NULL with *why saying what is
+ * wrong. *own as in decode_body (the block may become the batch's arena). */
+static struct batch *decode_chunk(char **own, size_t len, const char **why)
+{
+    const char *data = *own;
+    struct chunk_header h;
+    struct batch *b = NULL;
+    *why = "bad header";
+    if (parse_header(data, len, &h) < 0)
+        return NULL;
+    *why = "truncated or bad checksum";
+    size_t need = h.header_len + h.packed_len + 4;
+    uint32_t bcrc;
+    if (len == need) {
+        const char *body = data + h.header_len;
+        memcpy(&bcrc, body + h.packed_len, 4);
+        if (bcrc == gzip_crc32(0, body, h.packed_len)) {
+            *why = "undecodable body";
+            char *raw;
+            const char *enc = unpack_body(&h, body, &raw);
+            if (enc)
+                b = decode_body(enc, h.raw_len, (enum batch_kind)h.kind, h.count,
+                                h.payload_bytes, raw ? &raw : own);
+            free(raw);
+        }
+    }
+    free(h.key);
+    return b;
+}
+
+struct batch *spool_chunk_decode(const void *data, size_t len, const char **why)
+{
+    const char *ignored;
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, data, len);
+    struct batch *b = decode_chunk(&copy, len, why ? why : &ignored);
+    free(copy);
+    return b;
+}
+
 struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt)
 {
     char path[4200];
@@ -608,27 +648,7 @@ struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt)
     }
     if (fd >= 0)
         close(fd);
-    struct chunk_header h;
-    struct batch *b = NULL;
-    if (data.len && parse_header(data.data, data.len, &h) == 0) {
-        why = "truncated or bad checksum";
-        size_t need = h.header_len + h.packed_len + 4;
-        uint32_t bcrc;
-        if (data.len == need) {
-            const char *body = data.data + h.header_len;
-            memcpy(&bcrc, body + h.packed_len, 4);
-            if (bcrc == gzip_crc32(0, body, h.packed_len)) {
-                why = "undecodable body";
-                char *raw;
-                const char *enc = unpack_body(&h, body, &raw);
-                if (enc)
-                    b = decode_body(enc, h.raw_len, (enum batch_kind)h.kind, h.count,
-                                    h.payload_bytes, raw ? &raw : &data.data);
-                free(raw);
-            }
-        }
-        free(h.key);
-    }
+    struct batch *b = data.len ? decode_chunk(&data.data, data.len, &why) : NULL;
     uint64_t size = fd >= 0 ? (uint64_t)st.st_size : 0;
     buf_free(&data);
     if (!b) {

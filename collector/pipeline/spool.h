@@ -69,6 +69,11 @@ uint64_t spool_write(struct spool *s, const struct batch *b);
  * missing: a corrupt one has been moved aside and *corrupt set to 1. */
 struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt);
 
+/* Pure decoding, no files: the bytes of one whole chunk (either format) to
+ * a new batch, or NULL with *why (may be NULL) saying what is wrong. What
+ * spool_read does after reading the file; for fuzzing and tests. */
+struct batch *spool_chunk_decode(const void *data, size_t len, const char **why);
+
 /* Delete an acknowledged (or dropped) chunk. */
 void spool_remove(struct spool *s, uint64_t id);
 
