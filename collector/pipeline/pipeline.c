@@ -195,6 +195,8 @@ void pipeline_free(struct pipeline *p)
             batch_free(b);
         }
         meta_unref(rt->last_meta);
+        if (rt->encode_worker && p->outputs[i]->plugin->worker_free)
+            p->outputs[i]->plugin->worker_free(p->outputs[i], rt->encode_worker);
         spool_close(rt->spool);
         buf_free(&rt->keybuf);
         free(rt->buckets);

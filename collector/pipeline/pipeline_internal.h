@@ -71,6 +71,7 @@ struct output_runtime {
     uint64_t batches_pending;       /* queued + in flight */
 
     struct spool *spool;            /* disk buffer, or NULL */
+    void *encode_worker;            /* the plugin's worker state for encode() on the loop */
     uint64_t spool_max;
     int full_policy;                /* FULL_AUTO, FULL_PAUSE or FULL_DROP_OLDEST */
     struct log_limit spool_limit;
