@@ -16,6 +16,7 @@ from tests.fakes.fake_aws_ctl import FakeAWS
 from tests.integration.harness import Agent
 from tests.integration.test_cloudwatch_logs import (AGENT, accepted_puts, aws_env, messages,
                                                     output_status)
+from tests.integration.test_spool_format import v1_chunk
 
 
 def out_conf(count, buffer, tag="app.gen"):
@@ -116,6 +117,27 @@ class EncodeOnce(unittest.TestCase):
         got = messages(self.aws, "g", "s")
         self.assertEqual(len(got), n)
         self.assertEqual(len(set(got)), n, "no duplicate")
+
+    def test_chunks_of_records_are_encoded_once_and_sent(self):
+        """Chunks written before encode once (records, format CLCHUNK1 here)
+        go through the encode path: delivered once, in order, said in the log."""
+        a = self.agent(out_conf(1, "disk", tag="other.gen"))
+        buf = os.path.join(a.data_dir, "buffer", "cw")
+        os.makedirs(buf)
+        old = [f"old {i} from the previous release".encode() for i in range(300)]
+        now = time.time_ns() - 60 * 10**9  # a minute ago: within CloudWatch's window
+        with open(os.path.join(buf, "0000000000000005.chunk"), "wb") as f:
+            f.write(v1_chunk(old[:200], key=b"g\ns", ts_ns=now))
+        with open(os.path.join(buf, "0000000000000006.chunk"), "wb") as f:
+            f.write(v1_chunk(old[200:], key=b"g\ns", ts_ns=now + 200))
+        a.start()
+        a.wait_log("2 of them hold records (written before encode once")
+        a.wait_for(lambda: not glob.glob(os.path.join(buf, "*.chunk")), timeout=30,
+                   what="buffer drained")
+        o = output_status(a)
+        self.assertEqual(a.stop(), 0)
+        self.assertEqual(messages(self.aws, "g", "s"), [m.decode() for m in old])
+        self.assertEqual(o["requests_encoded"], len(accepted_puts(self.aws)))
 
 
 if __name__ == "__main__":
