@@ -203,6 +203,20 @@ struct output_plugin {
     void (*worker_free)(struct output_instance *out, void *worker);
     /* Deliver one batch. Runs on a sender thread. */
     enum output_result (*send)(struct output_instance *out, void *worker, struct batch *b);
+    /* Optional, encode once: turn b into the exact bytes that will be sent
+     * (all of its requests, in the output's own framing, appended to body).
+     * Called once per batch: on the loop thread when the batch goes to the
+     * disk buffer (worker is then the pipeline's own worker state for this
+     * output, made with worker_init), else on a sender thread before the
+     * first send. Records the output will not send are counted here
+     * (output_drop_records), never again. The body is what the disk buffer
+     * stores and what send_encoded gets, on every attempt and after a
+     * restart: nothing is encoded twice. 0, or -1 to send b through send(). */
+    int (*encode)(struct output_instance *out, void *worker, struct batch *b, struct buf *body);
+    /* Deliver an encoded batch (required with encode). b's records may be
+     * gone (count, dest_key and plugin_state remain). Runs on a sender thread. */
+    enum output_result (*send_encoded)(struct output_instance *out, void *worker, struct batch *b,
+                                       const char *body, size_t len);
     /* Called once at start (after init) on the loop thread, to say where data goes. */
     void (*describe)(struct output_instance *out, struct buf *out_text);
     /* Detailed state for GET /status (optional; loop thread). */

@@ -5,12 +5,17 @@
  * kept) and sends different streams in parallel on the output's `workers`
  * sender threads: thousands of streams need no thread each.
  *
- * send() runs the pure batcher (collector/cloudwatch/logs_batch.h) over a
- * sealed batch: it sorts, drops what AWS would reject (empty, too old, too
- * new; counted), truncates oversize events (counted) and splits the batch
- * into PutLogEvents calls that respect every AWS limit. Calls are sent one by
- * one; the sorted position reached is kept in batch->plugin_state, so a retry
- * resumes after the last accepted call and never sends an accepted call twice.
+ * Encode once: encode() runs the pure batcher (collector/cloudwatch/
+ * logs_batch.h) over a sealed batch: it sorts, drops what AWS would reject
+ * (empty, too old, too new; counted then, once), truncates oversize events
+ * (counted) and splits the batch into PutLogEvents calls that respect every
+ * AWS limit; each call's body is made (JSON, gzip when it pays) and the
+ * bodies are kept together as the batch's body (see struct cwl_frame). The
+ * disk buffer stores that body; send_encoded() sends its requests one by one
+ * as they are, and the number accepted is kept in batch->plugin_state, so a
+ * retry resumes after the last accepted call and never sends one twice.
+ * send() (the batch's records, planned and encoded per attempt) remains for
+ * a batch encode() could not take.
  *
  * ResourceNotFoundException: CreateLogStream, or CreateLogGroup (with
  * retention, class, KMS key, tags) then CreateLogStream, and the call is
@@ -117,6 +122,7 @@ struct cwl_ctx {
     struct known_group *known;
     _Atomic uint64_t calls, calls_failed, groups_created, streams_created, rejected_by_aws;
     _Atomic uint64_t bytes_sent, bytes_wire;
+    _Atomic uint64_t requests_encoded;   /* PutLogEvents bodies made (encode once) */
 };
 
 struct cwl_worker {
@@ -474,15 +480,25 @@ static int gzip_body(struct output_instance *out, struct cwl_worker *w)
     return gzip_encode(w->gzip, w->body.data, w->body.len, &w->gz);
 }
 
-static int put_events(struct output_instance *out, struct cwl_worker *w)
+/* Whether w->body is sent gzip'ed (then w->gz holds it): compress = gzip, or
+ * auto when it is large enough and shrinks enough. */
+static int compress_body(struct output_instance *out, struct cwl_worker *w)
 {
     struct cwl_ctx *ctx = out->ctx;
     const char *mode = ctx->conf->compress;
-    int gz = 0;
     if (strcmp(mode, "gzip") == 0 || (strcmp(mode, "auto") == 0 && w->body.len >= GZIP_MIN_BYTES)) {
         if (gzip_body(out, w) == 0)
-            gz = mode[0] == 'g' || w->gz.len <= w->body.len - w->body.len / 10;
+            return mode[0] == 'g' || w->gz.len <= w->body.len - w->body.len / 10;
     }
+    return 0;
+}
+
+/* One PutLogEvents call with the request body as it goes on the wire
+ * (plain_len: its size before gzip, for the status figures). */
+static int put_request(struct output_instance *out, struct cwl_worker *w, const char *data,
+                       size_t len, int gz, size_t plain_len)
+{
+    struct cwl_ctx *ctx = out->ctx;
     struct aws_header hdr[2];
     int nh = 0;
     if (gz)
@@ -490,18 +506,24 @@ static int put_events(struct output_instance *out, struct cwl_worker *w)
     if (ctx->conf->emf)
         hdr[nh++] = (struct aws_header){"x-amzn-logs-format", "json/emf"};
     struct aws_request req = {.service = AWS_SVC_LOGS, .target = "Logs_20140328.PutLogEvents",
-                              .body = gz ? w->gz.data : w->body.data,
-                              .len = gz ? w->gz.len : w->body.len, .headers = hdr, .nheaders = nh};
+                              .body = data, .len = len, .headers = hdr, .nheaders = nh};
     int rc = aws_call(w->sender, &req, &w->resp);
     output_note_credentials(out, rc != -AWS_ERR_CREDENTIALS,
                             aws_context_credentials_expiry(ctx->aws));
     ctx->calls++;
     out->stats.throttled += (uint64_t)w->resp.throttles;
     if (rc == 0) {
-        ctx->bytes_sent += w->body.len;
+        ctx->bytes_sent += plain_len;
         ctx->bytes_wire += req.len;
     }
     return rc;
+}
+
+static int put_events(struct output_instance *out, struct cwl_worker *w)
+{
+    int gz = compress_body(out, w);
+    return put_request(out, w, gz ? w->gz.data : w->body.data, gz ? w->gz.len : w->body.len, gz,
+                       w->body.len);
 }
 
 static const char *source_of(const struct batch *b, const struct cwl_item *it)
@@ -558,13 +580,13 @@ static void account_rejected(struct output_instance *out, struct cwl_worker *w,
         output_drop_records(out, b, DROP_TOO_NEW, fresh);
     ctx->rejected_by_aws += old + fresh;
     const struct cwl_item *first = NULL;
-    for (uint32_t i = c->begin; i < c->end && !first; i++)
+    for (uint32_t i = c->begin; b->logs && i < c->end && !first; i++)
         if (w->plan.items[i].fate == CWL_SEND)
             first = &w->plan.items[i];
     log_every(&w->reject_limit, LOG_INTERVAL_MS, LOG_WARN, MOD,
               "output %s: CloudWatch Logs rejected %u events as too old (or past the group's "
               "retention) and %u as too new, e.g. from %s", out->name, old, fresh,
-              first ? source_of(b, first) : "?");
+              first ? source_of(b, first) : b->dest_key ? b->dest_key : "?");
 }
 
 static enum output_result fail_result(int rc)
@@ -575,15 +597,16 @@ static enum output_result fail_result(int rc)
     return -rc == AWS_ERR_CLIENT ? OUTPUT_DROP : OUTPUT_RETRY;
 }
 
-/* Send one call, creating the stream/group on ResourceNotFoundException. */
+/* Send one call, creating the stream/group on ResourceNotFoundException.
+ * data NULL: the body in w->body, compressed here; else the encoded request. */
 static int send_call(struct output_instance *out, struct cwl_worker *w, const char *group,
-                     const char *stream)
+                     const char *stream, const char *data, size_t len, int gz, size_t plain_len)
 {
-    int rc = put_events(out, w);
+    int rc = data ? put_request(out, w, data, len, gz, plain_len) : put_events(out, w);
     if (rc == -AWS_ERR_NOT_FOUND) {
         rc = create_stream(out, w, group, stream);
         if (rc == 0)
-            rc = put_events(out, w);
+            rc = data ? put_request(out, w, data, len, gz, plain_len) : put_events(out, w);
         else if (rc != -AWS_ERR_CLIENT)
             rc = -AWS_ERR_NOT_FOUND; /* keep the batch: retried later */
         /* a create refused as invalid (bad tags, say) is not retried either */
@@ -606,21 +629,31 @@ static void fill_events(struct cwl_worker *w, const struct batch *b)
     }
 }
 
+/* "group\nstream" -> two C strings in w->names. 0, or -1 if the key has no
+ * stream. */
+static int split_key(struct cwl_worker *w, const struct batch *b, const char **group,
+                     const char **stream)
+{
+    buf_reset(&w->names);
+    buf_append_str(&w->names, b->dest_key ? b->dest_key : "");
+    char *nl = strchr(w->names.data, '\n');
+    if (!nl)
+        return -1;
+    *nl = '\0';
+    *group = w->names.data;
+    *stream = nl + 1;
+    return 0;
+}
+
 static enum output_result cwl_send(struct output_instance *out, void *worker, struct batch *b)
 {
     struct cwl_ctx *ctx = out->ctx;
     struct cwl_worker *w = worker;
     if (b->kind != BATCH_LOGS || b->count == 0)
         return OUTPUT_OK;
-    /* "group\nstream" -> two C strings */
-    const char *key = b->dest_key ? b->dest_key : "";
-    buf_reset(&w->names);
-    buf_append_str(&w->names, key);
-    char *group = w->names.data, *nl = strchr(group, '\n');
-    if (!nl)
+    const char *group, *stream;
+    if (split_key(w, b, &group, &stream) < 0)
         return OUTPUT_DROP;
-    *nl = '\0';
-    const char *stream = nl + 1;
 
     fill_events(w, b);
     uint32_t done = (uint32_t)(uintptr_t)b->plugin_state;
@@ -640,7 +673,7 @@ static enum output_result cwl_send(struct output_instance *out, void *worker, st
         buf_reset(&w->body);
         cwl_json_put_body(&w->body, group, stream, w->ev, &w->plan, c,
                           ctx->conf->truncate_marker, ctx->marker_len);
-        int rc = send_call(out, w, group, stream);
+        int rc = send_call(out, w, group, stream, NULL, 0, 0, 0);
         if (rc != 0) {
             ctx->calls_failed++;
             enum output_result res = fail_result(rc);
@@ -665,6 +698,104 @@ static enum output_result cwl_send(struct output_instance *out, void *worker, st
         }
         account_range(out, w, b, c);
         b->plugin_state = (void *)(uintptr_t)c->end;
+    }
+    return OUTPUT_OK;
+}
+
+/* ---------------------------------------------------------- encode once */
+
+/* The encoded form of a batch: its PutLogEvents requests one after the
+ * other, each as it goes on the wire, framed as
+ *   u32 wire_len, u32 flags (1 = gzip), u32 events sent, u32 plain_len, bytes
+ * (native byte order: a chunk is read back by the host that wrote it). The
+ * batcher's decisions (order, truncation, the 24 h split, events too old or
+ * too new, empty ones) are taken here, once, with the clock of this moment,
+ * and counted now. Events that age out while the body waits in the disk
+ * buffer are not re-decided: AWS's rejectedLogEventsInfo says which, and
+ * they are counted as too old when the call returns (re-deciding would mean
+ * re-encoding, which is what this form avoids). */
+struct cwl_frame {
+    uint32_t wire_len, flags, nsend, plain_len;
+};
+
+static int cwl_encode(struct output_instance *out, void *worker, struct batch *b, struct buf *body)
+{
+    struct cwl_ctx *ctx = out->ctx;
+    struct cwl_worker *w = worker;
+    const char *group, *stream;
+    if (!w || b->kind != BATCH_LOGS || !b->logs || split_key(w, b, &group, &stream) < 0)
+        return -1;
+    fill_events(w, b);
+    cwl_plan_build(&w->plan, w->ev, b->count, 0, now_ms(), known_retention(ctx, group), &ctx->lim);
+    if (w->plan.ncalls == 0) {
+        struct cwl_call all = {.begin = 0, .end = b->count};
+        account_range(out, w, b, &all);
+    }
+    for (uint32_t k = 0; k < w->plan.ncalls; k++) {
+        const struct cwl_call *c = &w->plan.calls[k];
+        buf_reset(&w->body);
+        cwl_json_put_body(&w->body, group, stream, w->ev, &w->plan, c,
+                          ctx->conf->truncate_marker, ctx->marker_len);
+        int gz = compress_body(out, w);
+        const struct buf *wire = gz ? &w->gz : &w->body;
+        struct cwl_frame f = {(uint32_t)wire->len, gz ? 1u : 0u, c->nsend, (uint32_t)w->body.len};
+        buf_append(body, &f, sizeof f);
+        buf_append(body, wire->data, wire->len);
+        account_range(out, w, b, c);
+        ctx->requests_encoded++;
+    }
+    return 0;
+}
+
+static enum output_result cwl_send_encoded(struct output_instance *out, void *worker,
+                                           struct batch *b, const char *body, size_t len)
+{
+    struct cwl_ctx *ctx = out->ctx;
+    struct cwl_worker *w = worker;
+    const char *group, *stream;
+    if (split_key(w, b, &group, &stream) < 0)
+        return OUTPUT_DROP;
+    /* plugin_state: the requests already accepted (never sent again) */
+    uint32_t done = (uint32_t)(uintptr_t)b->plugin_state;
+    if (done)
+        log_msg(LOG_DEBUG, MOD, "output %s: %s/%s: resuming a batch after its first %u "
+                "requests (accepted calls are not sent again)", out->name, group, stream, done);
+    size_t pos = 0;
+    for (uint32_t k = 0; pos < len; k++) {
+        struct cwl_frame f;
+        if (len - pos < sizeof f)
+            return OUTPUT_DROP;
+        memcpy(&f, body + pos, sizeof f);
+        pos += sizeof f;
+        if (f.wire_len > len - pos || f.nsend > b->count)
+            return OUTPUT_DROP;
+        const char *data = body + pos;
+        pos += f.wire_len;
+        if (k < done)
+            continue;
+        struct cwl_call c = {.nsend = f.nsend};
+        int rc = send_call(out, w, group, stream, data, f.wire_len, (int)(f.flags & 1),
+                           f.plain_len);
+        if (rc != 0) {
+            ctx->calls_failed++;
+            if (fail_result(rc) == OUTPUT_RETRY) {
+                log_every(&w->error_limit, LOG_INTERVAL_MS, LOG_WARN, MOD,
+                          "output %s: PutLogEvents to %s/%s failed (%s%s%s); retrying the "
+                          "requests not yet accepted (%u done)", out->name, group, stream,
+                          w->resp.error.code[0] ? w->resp.error.code
+                                                : aws_error_kind_name(w->resp.error.kind),
+                          w->resp.error.message[0] ? ": " : "", w->resp.error.message, k);
+                return OUTPUT_RETRY;
+            }
+            log_every(&w->invalid_limit, LOG_INTERVAL_MS, LOG_ERROR, MOD,
+                      "output %s: PutLogEvents to %s/%s rejected, %u events dropped: %s: %s",
+                      out->name, group, stream, f.nsend, w->resp.error.code,
+                      w->resp.error.message);
+            output_drop_records(out, b, DROP_REJECTED, f.nsend);
+        } else {
+            account_rejected(out, w, b, &c);
+        }
+        b->plugin_state = (void *)(uintptr_t)(k + 1);
     }
     return OUTPUT_OK;
 }
@@ -694,6 +825,7 @@ static void cwl_status(struct output_instance *out, struct json_t *obj)
                         json_integer((json_int_t)ctx->rejected_by_aws));
     json_object_set_new(obj, "body_bytes", json_integer((json_int_t)ctx->bytes_sent));
     json_object_set_new(obj, "wire_bytes", json_integer((json_int_t)ctx->bytes_wire));
+    json_object_set_new(obj, "requests_encoded", json_integer((json_int_t)ctx->requests_encoded));
 }
 
 static void cwl_shutdown(struct output_instance *out)
@@ -725,6 +857,8 @@ const struct output_plugin cloudwatch_logs_output = {
     .worker_init = cwl_worker_init,
     .worker_free = cwl_worker_free,
     .send = cwl_send,
+    .encode = cwl_encode,
+    .send_encoded = cwl_send_encoded,
     .describe = cwl_describe,
     .status = cwl_status,
     .shutdown = cwl_shutdown,

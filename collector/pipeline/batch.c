@@ -13,7 +13,7 @@ struct batch *batch_new(enum batch_kind kind)
 
 static void drop_refs(struct batch *b)
 {
-    if (b->unloaded == BATCH_ON_DISK)
+    if (b->unloaded == BATCH_ON_DISK || b->records_dropped)
         return; /* a shell: its count describes the chunk, not the arrays */
     if (b->kind == BATCH_LOGS) {
         for (uint32_t i = 0; i < b->count; i++)
@@ -32,6 +32,7 @@ void batch_free(struct batch *b)
     free(b->logs);
     free(b->metrics);
     free(b->arena);
+    buf_free(&b->body);
     free(b);
 }
 
@@ -49,6 +50,10 @@ void batch_reset(struct batch *b)
     b->plugin_state = NULL;
     b->spool_id = 0;
     b->unloaded = 0;
+    buf_free(&b->body); /* a body is as large as its batch: not kept for reuse */
+    b->has_body = 0;
+    b->records_dropped = 0;
+    b->body_on_disk = 0;
     b->next = NULL;
 }
 
@@ -168,7 +173,7 @@ void batch_metric_dim(const struct batch *b, const struct metric_record *r, int 
     *value = b->arena + entry[1];
 }
 
-void batch_unload(struct batch *b)
+void batch_drop_records(struct batch *b)
 {
     drop_refs(b);
     free(b->logs);
@@ -180,11 +185,20 @@ void batch_unload(struct batch *b)
     b->cap = 0;
     b->arena_len = 0;
     b->arena_cap = 0;
+    b->records_dropped = 1;
+}
+
+void batch_unload(struct batch *b)
+{
+    batch_drop_records(b);
+    b->records_dropped = 0;
+    buf_free(&b->body);
+    b->has_body = 0;
     b->unloaded = BATCH_ON_DISK;
 }
 
 size_t batch_memory(const struct batch *b)
 {
     size_t rec = b->kind == BATCH_LOGS ? sizeof *b->logs : sizeof *b->metrics;
-    return sizeof *b + b->arena_cap + rec * b->cap;
+    return sizeof *b + b->arena_cap + rec * b->cap + b->body.cap;
 }

@@ -9,6 +9,7 @@
 #ifndef COLLECTOR_BATCH_H
 #define COLLECTOR_BATCH_H
 
+#include "collector/core/util.h"
 #include "collector/pipeline/record.h"
 
 #include <stddef.h>
@@ -49,6 +50,17 @@ struct batch {
     uint64_t spool_id;
     int unloaded;                      /* BATCH_IN_MEMORY, BATCH_ON_DISK or BATCH_RELOADED */
 
+    /* Encode once: the exact bytes the output sends for this batch (all of
+     * its requests, in the output's own framing), made by the plugin's
+     * encode() once, then stored in the disk buffer and re-sent as they are
+     * on every retry. has_body = 0: not encoded (yet). records_dropped: the
+     * batch's records are gone (acknowledged and in a chunk, or read back
+     * from an encoded chunk), only the body and count remain. */
+    struct buf body;
+    int has_body;
+    int records_dropped;
+    int body_on_disk;                  /* its chunk holds the body (can be read back) */
+
     /* Set by the sender. */
     int result;                        /* enum output_result */
     uint32_t dropped;                  /* records the output itself dropped (counted by reason) */
@@ -86,6 +98,10 @@ void batch_metric_dim(const struct batch *b, const struct metric_record *r, int 
 /* Drop the records from memory, keeping what describes the chunk on disk
  * (spool_id, count, payload_bytes, attempts): the batch becomes ON_DISK. */
 void batch_unload(struct batch *b);
+
+/* Free the records and arena of an encoded batch, keeping its body, count
+ * and payload figures (its records are acknowledged or were never loaded). */
+void batch_drop_records(struct batch *b);
 
 /* Bytes of memory the batch holds (for the agent's memory accounting). */
 size_t batch_memory(const struct batch *b);

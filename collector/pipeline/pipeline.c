@@ -1,5 +1,6 @@
 /* The pipeline's lifecycle, its flush timer and its counters. The parts:
  * see pipeline_internal.h. */
+#include "collector/pipeline/pipeline.h"
 #include "collector/pipeline/pipeline_internal.h"
 #include "collector/loop.h"
 #include "collector/pipeline/ack.h"
@@ -98,9 +99,9 @@ struct pipeline *pipeline_new(struct loop *loop, struct input_instance **inputs,
     p->ninputs = ninputs;
     p->outputs = outputs;
     p->noutputs = noutputs;
-    p->limits = *limits;
+    p->memory_limit = limits->memory_limit;
+    p->input_limit = limits->input_limit;
     p->data_dir = xstrdup(limits->data_dir ? limits->data_dir : ".");
-    p->limits.data_dir = p->data_dir;
     p->route_gen = ++route_generation;
     p->paused = xcalloc((size_t)ninputs + 1, 1);
     pthread_mutex_init(&p->done_lock, NULL);
@@ -205,6 +206,8 @@ void pipeline_free(struct pipeline *p)
             batch_free(b);
         }
         meta_unref(rt->last_meta);
+        if (rt->encode_worker && p->outputs[i]->plugin->worker_free)
+            p->outputs[i]->plugin->worker_free(p->outputs[i], rt->encode_worker);
         spool_close(rt->spool);
         buf_free(&rt->keybuf);
         free(rt->buckets);

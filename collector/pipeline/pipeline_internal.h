@@ -1,5 +1,7 @@
 /* Shared state of the pipeline's files (not a public header: include
- * collector/pipeline/pipeline.h from outside the module).
+ * collector/pipeline/pipeline.h from outside the module). It does not
+ * include pipeline.h, so the module graph stays a DAG: the files that
+ * implement pipeline.h's functions include both.
  *
  *   route.c     routing records to outputs, emitting, pausing and resuming inputs
  *   dest.c      the destination table of each output, open and sealed batches, idle collection
@@ -14,7 +16,7 @@
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 #include "collector/pipeline/batch.h"
-#include "collector/pipeline/pipeline.h"
+#include "collector/plugin.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -70,6 +72,7 @@ struct output_runtime {
     uint64_t batches_pending;       /* queued + in flight */
 
     struct spool *spool;            /* disk buffer, or NULL */
+    void *encode_worker;            /* the plugin's worker state for encode() on the loop */
     uint64_t spool_max;
     int full_policy;                /* FULL_AUTO, FULL_PAUSE or FULL_DROP_OLDEST */
     struct log_limit spool_limit;
@@ -81,7 +84,8 @@ struct pipeline {
     int ninputs;
     struct output_instance **outputs;
     int noutputs;
-    struct pipeline_limits limits;
+    uint64_t memory_limit;          /* pipeline_limits, copied */
+    uint64_t input_limit;
     uint32_t route_gen;
     uint64_t logs_mask, metrics_mask;
 

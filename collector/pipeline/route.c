@@ -1,6 +1,7 @@
 /* Routing: a record's tag against each output's match globs (cached per
  * tag and routing generation), into that output's destination batch; and the
  * flow control that pauses inputs at the limits and resumes them. */
+#include "collector/pipeline/pipeline.h"
 #include "collector/pipeline/pipeline_internal.h"
 #include "collector/pipeline/ack.h"
 
@@ -102,9 +103,9 @@ void pipeline_emit_metric(struct input_instance *in, const struct metric_event *
 
 static int over_limit(const struct pipeline *p, const struct input_instance *in)
 {
-    if (p->limits.memory_limit && p->memory >= p->limits.memory_limit)
+    if (p->memory_limit && p->memory >= p->memory_limit)
         return 1;
-    if (p->limits.input_limit && ack_tracker_bytes(in->acks) >= p->limits.input_limit)
+    if (p->input_limit && ack_tracker_bytes(in->acks) >= p->input_limit)
         return 1;
     return 0;
 }

@@ -74,8 +74,17 @@ static void complete(struct pipeline *p, struct batch *b, int64_t now)
     case OUTPUT_RETRY:
         out->stats.batches_retried++;
         out->stats.last_error_ms = now_ms();
-        if (b->unloaded == BATCH_RELOADED)
+        if (b->unloaded == BATCH_RELOADED && (b->body_on_disk || !b->has_body)) {
             batch_unload(b); /* wait on disk, not in uncounted memory */
+        } else if (b->unloaded == BATCH_RELOADED) {
+            /* a chunk of an earlier format, encoded after it was read: keep
+             * the body (re-encoding would count its drops twice), counted */
+            batch_drop_records(b);
+            b->unloaded = BATCH_IN_MEMORY;
+            pipeline_count_batch(p, b);
+        } else if (b->unloaded == BATCH_IN_MEMORY) {
+            pipeline_count_batch(p, b); /* the body the sender encoded counts too */
+        }
         b->not_before_ms = now + retry_delay_ms(out, b->attempts);
         b->next = d->queue_head; /* back to the front: order is kept */
         d->queue_head = b;
@@ -163,7 +172,18 @@ static void *worker_main(void *arg)
             b->result = OUTPUT_DROP; /* damaged chunk: moved aside, counted as corrupt */
         else {
             int64_t started = mono_ms();
-            b->result = out->plugin->send(out, state, b);
+            if (out->plugin->encode && !b->has_body && !b->records_dropped) {
+                /* encode once: a retry sends these same bytes */
+                if (out->plugin->encode(out, state, b, &b->body) == 0)
+                    b->has_body = 1;
+                else
+                    buf_free(&b->body);
+            }
+            if (b->has_body)
+                b->result =
+                    out->plugin->send_encoded(out, state, b, b->body.data, b->body.len);
+            else
+                b->result = out->plugin->send(out, state, b);
             histogram_observe(&out->stats.send_seconds, (double)(mono_ms() - started) / 1000.0);
         }
 

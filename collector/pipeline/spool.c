@@ -18,6 +18,7 @@
 #include "collector/core/gzip.h"
 
 #define CHUNK_MAGIC "CLCHUNK2"
+#define CHUNK_MAGIC_V3 "CLCHUNK3" /* the output's encoded body (encode once) */
 #define CHUNK_MAGIC_V1 "CLCHUNK1" /* zlib bodies (releases up to 0.x): still read */
 #define HEADER_MAX (64 + 65536)   /* the fixed fields and the longest key */
 #define NO_INDEX UINT32_MAX
@@ -275,6 +276,8 @@ struct chunk_header {
     uint32_t raw_len, packed_len;
     uint32_t flags;      /* 0 (none defined yet) */
     int v1;              /* CLCHUNK1: packed with zlib */
+    int v3;              /* CLCHUNK3: the output's encoded body */
+    uint32_t dropped;    /* CLCHUNK3: records the output dropped when encoding */
     size_t header_len;   /* bytes up to and including header_crc */
 };
 
@@ -292,6 +295,8 @@ static int parse_header(const char *data, size_t len, struct chunk_header *h)
         return -1;
     if (memcmp(data, CHUNK_MAGIC_V1, 8) == 0)
         h->v1 = 1;
+    else if (memcmp(data, CHUNK_MAGIC_V3, 8) == 0)
+        h->v3 = 1;
     else if (memcmp(data, CHUNK_MAGIC, 8) != 0)
         return -1;
     r.p += 8;
@@ -308,9 +313,12 @@ static int parse_header(const char *data, size_t len, struct chunk_header *h)
     h->packed_len = get_u32(&r);
     if (!h->v1)
         h->flags = get_u32(&r);
+    if (h->v3)
+        h->dropped = get_u32(&r);
     size_t crc_len = (size_t)(r.p - data);
     uint32_t crc = get_u32(&r);
-    if (r.bad || h->flags != 0 || (h->kind != BATCH_LOGS && h->kind != BATCH_METRICS) || h->raw_len > MAX_BODY ||
+    if (r.bad || h->flags != 0 || (h->v3 && (h->raw_len != h->packed_len || h->dropped > h->count)) ||
+        (h->kind != BATCH_LOGS && h->kind != BATCH_METRICS) || h->raw_len > MAX_BODY ||
         h->packed_len > MAX_BODY)
         return -1;
     if (crc != gzip_crc32(0, data, crc_len))
@@ -467,6 +475,7 @@ struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sy
         }
         (*entries)[(*nentries)++] = (struct spool_entry){
             id, (enum batch_kind)h.kind, h.count, h.payload_bytes, (uint64_t)st.st_size, h.key,
+            h.v3,
         };
         s->bytes += (uint64_t)st.st_size;
         s->count++;
@@ -505,21 +514,26 @@ void spool_close(struct spool *s)
 
 uint64_t spool_write(struct spool *s, const struct batch *b)
 {
-    buf_reset(&s->raw);
-    encode_body(&s->raw, b);
-    const struct buf *body = &s->raw;
+    const struct buf *body = &b->body;
+    if (!b->has_body) {
+        buf_reset(&s->raw);
+        encode_body(&s->raw, b);
+        body = &s->raw;
+    }
     uint32_t flags = 0;
     struct buf *head = &s->head;
     buf_reset(head);
-    buf_append(head, CHUNK_MAGIC, 8);
+    buf_append(head, b->has_body ? CHUNK_MAGIC_V3 : CHUNK_MAGIC, 8);
     put_u32(head, (uint32_t)b->kind);
     put_u32(head, b->count);
     put_u64(head, b->payload_bytes);
     put_u64(head, (uint64_t)now_ms());
     put_str(head, b->dest_key ? b->dest_key : "");
-    put_u32(head, (uint32_t)s->raw.len);
+    put_u32(head, (uint32_t)body->len);
     put_u32(head, (uint32_t)body->len);
     put_u32(head, flags);
+    if (b->has_body)
+        put_u32(head, b->dropped);
     put_u32(head, gzip_crc32(0, head->data, head->len));
     uint32_t body_crc = gzip_crc32(0, body->data, body->len);
     uint64_t file_len = head->len + body->len + 4;
@@ -583,6 +597,57 @@ static const char *unpack_body(const struct chunk_header *h, const char *body, c
     return ok ? *raw : NULL;
 }
 
+/* A whole chunk file's bytes to a batch, or NULL with *why saying what is
+ * wrong. *own as in decode_body (the block may become the batch's arena). */
+static struct batch *decode_chunk(char **own, size_t len, const char **why)
+{
+    const char *data = *own;
+    struct chunk_header h;
+    struct batch *b = NULL;
+    *why = "bad header";
+    if (parse_header(data, len, &h) < 0)
+        return NULL;
+    *why = "truncated or bad checksum";
+    size_t need = h.header_len + h.packed_len + 4;
+    uint32_t bcrc;
+    if (len == need) {
+        const char *body = data + h.header_len;
+        memcpy(&bcrc, body + h.packed_len, 4);
+        if (bcrc == gzip_crc32(0, body, h.packed_len) && h.v3) {
+            /* the output's bytes, sent as they are: the block becomes the body */
+            b = batch_new((enum batch_kind)h.kind);
+            b->count = h.count;
+            b->payload_bytes = h.payload_bytes;
+            b->dropped = h.dropped;
+            memmove(*own, body, h.packed_len);
+            b->body.data = *own;
+            b->body.len = b->body.cap = h.packed_len;
+            *own = NULL;
+            b->has_body = b->records_dropped = b->body_on_disk = 1;
+        } else if (bcrc == gzip_crc32(0, body, h.packed_len)) {
+            *why = "undecodable body";
+            char *raw;
+            const char *enc = unpack_body(&h, body, &raw);
+            if (enc)
+                b = decode_body(enc, h.raw_len, (enum batch_kind)h.kind, h.count,
+                                h.payload_bytes, raw ? &raw : own);
+            free(raw);
+        }
+    }
+    free(h.key);
+    return b;
+}
+
+struct batch *spool_chunk_decode(const void *data, size_t len, const char **why)
+{
+    const char *ignored;
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, data, len);
+    struct batch *b = decode_chunk(&copy, len, why ? why : &ignored);
+    free(copy);
+    return b;
+}
+
 struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt)
 {
     char path[4200];
@@ -608,27 +673,7 @@ struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt)
     }
     if (fd >= 0)
         close(fd);
-    struct chunk_header h;
-    struct batch *b = NULL;
-    if (data.len && parse_header(data.data, data.len, &h) == 0) {
-        why = "truncated or bad checksum";
-        size_t need = h.header_len + h.packed_len + 4;
-        uint32_t bcrc;
-        if (data.len == need) {
-            const char *body = data.data + h.header_len;
-            memcpy(&bcrc, body + h.packed_len, 4);
-            if (bcrc == gzip_crc32(0, body, h.packed_len)) {
-                why = "undecodable body";
-                char *raw;
-                const char *enc = unpack_body(&h, body, &raw);
-                if (enc)
-                    b = decode_body(enc, h.raw_len, (enum batch_kind)h.kind, h.count,
-                                    h.payload_bytes, raw ? &raw : &data.data);
-                free(raw);
-            }
-        }
-        free(h.key);
-    }
+    struct batch *b = data.len ? decode_chunk(&data.data, data.len, &why) : NULL;
     uint64_t size = fd >= 0 ? (uint64_t)st.st_size : 0;
     buf_free(&data);
     if (!b) {
@@ -745,6 +790,16 @@ void spool_batch(struct output_runtime *rt, struct batch *b)
             return;
         }
     }
+    const struct output_plugin *plugin = rt->out->plugin;
+    if (plugin->encode && !b->has_body) {
+        /* encode once, here: the chunk holds the bytes that will be sent */
+        if (!rt->encode_worker && plugin->worker_init)
+            rt->encode_worker = plugin->worker_init(rt->out);
+        if (plugin->encode(rt->out, rt->encode_worker, b, &b->body) == 0)
+            b->has_body = 1;
+        else
+            buf_free(&b->body);
+    }
     uint64_t id = spool_write(rt->spool, b);
     if (!id) {
         rt->out->stats.buffer_write_errors++;
@@ -755,14 +810,20 @@ void spool_batch(struct output_runtime *rt, struct batch *b)
     }
     b->spool_id = id;
     sender_ack_batch(p, b);           /* records are durable: inputs may commit */
+    if (b->has_body) {
+        batch_drop_records(b);        /* acknowledged: the body is all that is sent */
+        b->body_on_disk = 1;
+    }
     pipeline_count_batch(p, b); /* ack_batch uncounted it; it is still in memory */
     p->commit_due = 1;
-    /* A batch that will wait for its turn waits on disk (the kernel's page
+    /* A batch that will wait behind others waits on disk (the kernel's page
      * cache keeps it cheap to read back): memory holds the open batches and
-     * the ones about to be sent, not a backlog. */
+     * the next one of each destination, not a backlog. The next one stays in
+     * memory even while another is in flight: unloading it then sent every
+     * batch of a busy stream to disk and back. */
     struct dest *d = b->dest;
-    if (d->inflight || d->queue_head ||
-        (p->limits.memory_limit && p->memory > p->limits.memory_limit / 2)) {
+    if (d->queue_head ||
+        (p->memory_limit && p->memory > p->memory_limit / 2)) {
         pipeline_uncount_batch(p, b);
         batch_unload(b);       /* keep the shell and the chunk id */
     }
@@ -790,6 +851,15 @@ int spool_reload_batch(struct output_runtime *rt, struct batch *b)
     b->arena = loaded->arena;
     b->arena_len = loaded->arena_len;
     b->arena_cap = loaded->arena_cap;
+    buf_free(&b->body);
+    b->body = loaded->body;
+    b->has_body = loaded->has_body;
+    b->records_dropped = loaded->records_dropped;
+    b->body_on_disk = loaded->body_on_disk;
+    if (loaded->has_body)
+        b->dropped = loaded->dropped;
+    buf_init(&loaded->body);
+    loaded->has_body = loaded->records_dropped = 0;
     loaded->logs = NULL;
     loaded->metrics = NULL;
     loaded->arena = NULL;
@@ -826,7 +896,9 @@ int spool_start_output(struct pipeline *p, struct output_runtime *rt)
                       : strcmp(policy, "pause") == 0     ? FULL_PAUSE
                                                          : FULL_AUTO;
     uint64_t records = 0;
+    int of_records = 0;
     for (int i = 0; i < n; i++) {
+        of_records += !entries[i].encoded;
         struct batch *b = batch_new(entries[i].kind);
         b->output = out;
         b->spool_id = entries[i].id;
@@ -843,6 +915,10 @@ int spool_start_output(struct pipeline *p, struct output_runtime *rt)
     if (n)
         log_msg(LOG_INFO, "pipeline", "output %s: %d chunks (%llu records) left in the disk buffer "
                 "by the last run will be sent first", out->name, n, (unsigned long long)records);
+    if (of_records && out->plugin->encode)
+        log_msg(LOG_INFO, "pipeline", "output %s: %d of them hold records (written before "
+                "encode once: format CLCHUNK1 or CLCHUNK2): each is read back and encoded once "
+                "when its turn comes", out->name, of_records);
     out->stats.batches_pending = rt->batches_pending;
     spool_update_gauges(rt);
     spool_entries_free(entries, n);

@@ -15,8 +15,15 @@
  *   body                              (tags, metas, records, arena), plain or gzip
  *   u32 body_crc                      CRC-32 of the body as stored
  *
- * The body is stored plain: nothing on the way to the wire is compressed
- * twice (the output gzips what it sends, once). Compressing chunks cost ~10
+ * CLCHUNK3 (encode once, outputs with an encode() step): the same header
+ * with "CLCHUNK3", then u32 dropped (records the output dropped when
+ * encoding) before header_crc; the body is the output's encoded batch, the
+ * exact request bytes, stored and sent as they are (raw_len = stored_len).
+ * A CLCHUNK1 or CLCHUNK2 chunk of such an output (written before encode
+ * once) is read back as records and encoded once when its turn comes.
+ *
+ * A CLCHUNK2 body (outputs without encode) is stored plain: nothing on the
+ * way to the wire is compressed twice (the output gzips what it sends, once). Compressing chunks cost ~10
  * CPU-s/GB on the shipped default path (deflate, then inflate when a batch
  * waiting on disk is read back); the price is disk space: a chunk holds the
  * records' bytes uncompressed. Chunks of the earlier format "CLCHUNK1" (no
@@ -52,6 +59,7 @@ struct spool_entry {
     uint64_t payload_bytes;
     uint64_t file_bytes;
     char *key;
+    int encoded;           /* CLCHUNK3: the output's body, sent as stored */
 };
 
 /* Open (creating) dir; corrupt chunks go to corrupt_dir. Existing chunks
@@ -68,6 +76,11 @@ uint64_t spool_write(struct spool *s, const struct batch *b);
 /* Read chunk id into a new batch (thread-safe). NULL if it is corrupt or
  * missing: a corrupt one has been moved aside and *corrupt set to 1. */
 struct batch *spool_read(struct spool *s, uint64_t id, int *corrupt);
+
+/* Pure decoding, no files: the bytes of one whole chunk (either format) to
+ * a new batch, or NULL with *why (may be NULL) saying what is wrong. What
+ * spool_read does after reading the file; for fuzzing and tests. */
+struct batch *spool_chunk_decode(const void *data, size_t len, const char **why);
 
 /* Delete an acknowledged (or dropped) chunk. */
 void spool_remove(struct spool *s, uint64_t id);

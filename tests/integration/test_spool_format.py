@@ -13,13 +13,13 @@ from tests.integration.harness import Agent, messages, read_file_output
 from tests.integration.test_buffer import conf
 
 
-def v1_chunk(msgs, tag="app.gen", key=b""):
+def v1_chunk(msgs, tag="app.gen", key=b"", ts_ns=1700000000000000000):
     """A CLCHUNK1 chunk as the previous release's spool_write made it: the
     header, then zlib(tags, metas, records, arena), CRC-32 of each."""
     arena = b""
     records = b""
     for i, m in enumerate(msgs):
-        records += struct.pack("<QIIIIII", 1700000000000000000 + i, len(arena), len(m), 0, 0, 0,
+        records += struct.pack("<QIIIIII", ts_ns + i, len(arena), len(m), 0, 0, 0,
                                0xFFFFFFFF)
         arena += m
     tag = tag.encode()

@@ -303,6 +303,90 @@ static void test_chunk_body_is_plain(void **state)
     batch_free(b);
 }
 
+/* spool_chunk_decode is spool_read without the file: the same bytes decode
+ * to the same batch, and every single-byte change or cut is refused with
+ * a reason (the fuzz target's entry point). */
+static void test_chunk_decode_is_pure(void **state)
+{
+    (void)state;
+    struct batch *b = make_logs(50, NULL);
+    struct spool_entry *e;
+    int n;
+    struct spool *s = open_spool(&e, &n);
+    uint64_t id = spool_write(s, b);
+    assert_true(id > 0);
+    char path[400];
+    chunk_file(id, path, sizeof path);
+    size_t len;
+    char *data = read_all(path, &len);
+    const char *why = NULL;
+    struct batch *r = spool_chunk_decode(data, len, &why);
+    assert_non_null(r);
+    assert_int_equal(r->count, 50);
+    assert_memory_equal(batch_str(r, r->logs[49].message_off), "message 49", 10);
+    batch_free(r);
+    for (size_t i = 0; i < len; i += 7) {
+        data[i] ^= 0x20;
+        why = NULL;
+        assert_null(spool_chunk_decode(data, len, &why));
+        assert_non_null(why);
+        data[i] ^= 0x20;
+    }
+    assert_null(spool_chunk_decode(data, len - 1, &why));
+    assert_string_equal(why, "truncated or bad checksum");
+    assert_null(spool_chunk_decode(data, 3, NULL));
+    free(data);
+    spool_close(s);
+    spool_entries_free(e, n);
+    batch_free(b);
+}
+
+/* Encode once: a batch with its output's body is stored as that body
+ * (CLCHUNK3), byte for byte, with its count and the records the output
+ * dropped when encoding; it reads back as the same bytes, without records. */
+static void test_encoded_body_stored_as_is(void **state)
+{
+    (void)state;
+    struct batch *b = make_logs(10, NULL);
+    static const char body[] = "{\"logGroupName\":\"g\",\"opaque\":\"\x01\x02 request bytes\"}";
+    buf_append(&b->body, body, sizeof body);
+    b->has_body = 1;
+    b->dropped = 3;
+    struct spool_entry *e;
+    int n;
+    struct spool *s = open_spool(&e, &n);
+    uint64_t id = spool_write(s, b);
+    assert_true(id > 0);
+    char path[400];
+    chunk_file(id, path, sizeof path);
+    size_t len;
+    char *data = read_all(path, &len);
+    assert_memory_equal(data, "CLCHUNK3", 8);
+    assert_non_null(memmem(data, len, body, sizeof body));
+    assert_null(memmem(data, len, "message 1", 9)); /* the records are not stored */
+    free(data);
+    spool_close(s);
+    spool_entries_free(e, n);
+    s = open_spool(&e, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(e[0].encoded, 1);
+    assert_int_equal(e[0].count, 10);
+    int corrupt = 0;
+    struct batch *r = spool_read(s, id, &corrupt);
+    assert_non_null(r);
+    assert_true(r->has_body);
+    assert_true(r->records_dropped);
+    assert_null(r->logs);
+    assert_int_equal(r->count, 10);
+    assert_int_equal(r->dropped, 3);
+    assert_int_equal(r->body.len, sizeof body);
+    assert_memory_equal(r->body.data, body, sizeof body);
+    batch_free(r);
+    spool_close(s);
+    spool_entries_free(e, n);
+    batch_free(b);
+}
+
 static void put32(struct buf *b, uint32_t v) { buf_append(b, &v, 4); }
 
 /* A chunk the previous release wrote (CLCHUNK1: no flags, zlib body) is
@@ -405,6 +489,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_and_truncated_chunks_are_moved_aside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_with_chunk_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_body_is_plain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_decode_is_pure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_encoded_body_stored_as_is, setup, teardown),
         cmocka_unit_test_setup_teardown(test_previous_format_is_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_symlink_and_sparse_chunk_refused, setup, teardown),
     };
