@@ -31,7 +31,11 @@ class FakeAWS:
     """One fake_aws.py process on 127.0.0.1 (ephemeral port)."""
 
     def __init__(self, tls_cert=None, tls_key=None, credentials=(("AKIDTEST", "secret"),),
-                 region="us-east-1", sts_duration=None, extra_args=()):
+                 region="us-east-1", sts_duration=None, extra_args=(), daemon_calls=True):
+        # daemon_calls=False: what is called of this fake is not the running
+        # agent's (a test tool, an operator's one-off command), so it is not
+        # recorded in $COLLECTOR_FAKE_OPS_LOG for the IAM policy comparison
+        self.daemon_calls = daemon_calls
         self.tls_cert = tls_cert
         self.tls_key = tls_key
         self.credentials = list(credentials)
@@ -62,8 +66,11 @@ class FakeAWS:
         self._tmpdir = tempfile.mkdtemp(prefix="fake_aws.")
         port_file = os.path.join(self._tmpdir, "port")
         self._stderr = open(os.path.join(self._tmpdir, "stderr"), "w+b")
+        env = dict(os.environ)
+        if not self.daemon_calls:
+            env.pop("COLLECTOR_FAKE_OPS_LOG", None)
         self.proc = subprocess.Popen(self.command(port_file), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=self._stderr)
+                                     stdout=subprocess.DEVNULL, stderr=self._stderr, env=env)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if os.path.exists(port_file):

@@ -167,7 +167,7 @@ class AwsCoreTest(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="test_aws_core.")
-        self.fake = FakeAWS(**self.fake_kwargs).start()
+        self.fake = FakeAWS(daemon_calls=False, **self.fake_kwargs).start()  # aws_probe calls it
 
     def tearDown(self):
         self.fake.stop()
@@ -537,7 +537,8 @@ class AwsTlsTest(unittest.TestCase):
         for cmd in steps:
             subprocess.run(cmd, check=True, capture_output=True, timeout=60)
         cls.ca = t("ca.pem")
-        cls.fake = FakeAWS(tls_cert=t("server.pem"), tls_key=t("server.key")).start()
+        cls.fake = FakeAWS(tls_cert=t("server.pem"), tls_key=t("server.key"),
+                           daemon_calls=False).start()
 
     @classmethod
     def tearDownClass(cls):

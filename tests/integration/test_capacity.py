@@ -317,7 +317,8 @@ class Dashboard(unittest.TestCase):
     """`collector dashboard` and `--put NAME` against the strict fake."""
 
     def setUp(self):
-        self.aws = FakeAWS(region="eu-west-1").__enter__()
+        # PutDashboard is an operator's call, not the daemon task role's
+        self.aws = FakeAWS(region="eu-west-1", daemon_calls=False).__enter__()
         self.tmp = tempfile.mkdtemp(prefix="collector-dashboard-")
         self.conf = os.path.join(self.tmp, "collector.conf")
         with open(self.conf, "w") as f:

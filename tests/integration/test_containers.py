@@ -389,7 +389,7 @@ flush_interval = 200ms
                                 out[(g, s)] = [e["message"] for e in sv["events"]]
                         return out
                     want = {("/ecs/webapp", "web/0123456789abcdef"): ["ecs-line"],
-                            (f"/docker/{prefix}plain", cids[1]): ["plain-line"]}
+                            (f"/ecs/docker/{prefix}plain", cids[1]): ["plain-line"]}
                     try:
                         a.wait_for(lambda: all(streams().get(k) == v for k, v in want.items()),
                                    timeout=30, what="both streams")

@@ -533,7 +533,7 @@ class StatusEndpoint(unittest.TestCase):
 class CredentialEndpoints(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="test_hardening.")
-        self.fake = FakeAWS().start()
+        self.fake = FakeAWS(daemon_calls=False).start()  # build/tools/aws_probe calls it
 
     def tearDown(self):
         self.fake.stop()

@@ -606,9 +606,9 @@ class Listening(unittest.TestCase):
             self.assertEqual(agent.stop(), 0)
 
     def test_off(self):
-        """http_listen = off: nothing on the default address (127.0.0.1:2020),
+        """http_listen = off: nothing on the default address (127.0.0.1:8934),
         and no listening socket of any kind in the agent's process."""
-        default = ("127.0.0.1", 2020)
+        default = ("127.0.0.1", 8934)
         with socket.socket() as probe:
             default_was_free = probe.connect_ex(default) != 0
         with Agent(conf("off", count=50)) as agent:
