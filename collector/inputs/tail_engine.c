@@ -328,6 +328,8 @@ static void expire_let_go(struct tail_engine *c)
     int n = 0;
     while (n < c->nlet_go && c->let_go[n].until_scan < c->scan_gen)
         n++;
+    if (n == 0)
+        return;
     memmove(c->let_go, c->let_go + n, sizeof(*c->let_go) * (size_t)(c->nlet_go - n));
     c->nlet_go -= n;
 }
