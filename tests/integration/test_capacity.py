@@ -462,8 +462,11 @@ class CloudFormation(unittest.TestCase):
 
     def test_dashboard_is_collector_dashboard(self):
         body = self.res["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+        # the stack's default namespace must be the agents' default (what the
+        # dashboard command prints without a cloudwatch_metrics output)
+        namespace = self.cfn["Parameters"]["Namespace"]["Default"]
         body = (body.replace("${ClusterName}", "c1").replace("${AWS::Region}", "ap-south-1")
-                .replace("${Namespace}", "ECS/ContainerInsights"))
+                .replace("${Namespace}", namespace))
         conf = os.path.join(tempfile.mkdtemp(prefix="collector-cfn-"), "c.conf")
         with open(conf, "w") as f:
             f.write("[agent]\nregion = ap-south-1\n")
