@@ -22,7 +22,8 @@
 #undef LOG_ERR
 #undef LOG_WARNING
 
-#include "collector/agent.h"
+#include "collector/core/config.h"
+#include "collector/plugin.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 #include "collector/inputs/checkpoint.h"
@@ -478,7 +479,7 @@ static int journald_init(struct input_instance *in, struct diag *diag)
 static int journald_start(struct journald_state *st)
 {
     struct input_instance *in = st->in;
-    const char *data_dir = in->agent ? in->agent->conf.data_dir : NULL;
+    const char *data_dir = in->host ? in->host->data_dir : NULL;
     if (data_dir && *data_dir) {
         st->ckpt_path = xasprintf("%s/journald/%s.ckpt", data_dir, in->name);
         struct ckpt_store store = {0};
