@@ -3,7 +3,7 @@
 #ifndef COLLECTOR_AGENT_H
 #define COLLECTOR_AGENT_H
 
-#include "collector/agent_check.h"
+#include "collector/agent/agent_check.h"
 #include "collector/core/config.h"
 #include "collector/plugin.h"
 

@@ -1,5 +1,5 @@
-#include "collector/agent.h"
-#include "collector/agent_check.h"
+#include "collector/agent/agent.h"
+#include "collector/agent/agent_check.h"
 #include "collector/aws/aws.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"

@@ -1,7 +1,7 @@
 /* collector: the command line. Exit codes: 0 ok, 1 runtime failure,
  * 2 usage or configuration error. */
-#include "collector/agent.h"
-#include "collector/agent_check.h"
+#include "collector/agent/agent.h"
+#include "collector/agent/agent_check.h"
 #include "collector/bundle/bundle.h"
 #include "collector/core/config.h"
 #include "collector/core/log.h"
