@@ -5,7 +5,7 @@
  * The sampling (Docker API, cgroups, procfs, ECS introspection: all
  * blocking) runs on a thread of its own (collector/metrics/sampler.h); the
  * frame it builds is emitted here on the loop thread. See docs/metrics.md. */
-#include "collector/agent.h"
+#include "collector/plugin.h"
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/container_sample.h"
 #include "collector/metrics/sampler.h"
@@ -103,10 +103,9 @@ static int cm_init(struct input_instance *in, struct diag *diag)
     }
     if (bad)
         return -1;
-    const struct agent_conf *ac = in->agent ? &in->agent->conf : NULL;
     struct cm_state *st = sampler_input_new(in, sizeof *st, &cm_ops, &conf->base,
-                                            "metrics.container", ac ? ac->aws : NULL,
-                                            ac ? ac->hostname : NULL);
+                                            "metrics.container", in->host ? in->host->aws : NULL,
+                                            in->host ? in->host->hostname : NULL);
     st->conf = conf;
     struct cs_conf *c = &st->cs_conf;
     sampler_input_sampling(&st->si, &conf->base, &c->common);

@@ -13,7 +13,8 @@
  *    pieces rejoined per (container, stream) by parsers/partial_join.
  *
  * Everything here runs on the loop thread and never blocks. */
-#include "collector/agent.h"
+#include "collector/core/config.h"
+#include "collector/plugin.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 #include "collector/inputs/containers_discovery.h"

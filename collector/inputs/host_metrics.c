@@ -3,7 +3,7 @@
  * Insights instance_* metrics (and EMF events), every `interval`. Sampling
  * runs on its own thread (collector/metrics/sampler.h); frames are emitted
  * here on the loop thread. See docs/metrics.md. */
-#include "collector/agent.h"
+#include "collector/plugin.h"
 #include "collector/core/log.h"
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/host_sample.h"
@@ -113,9 +113,8 @@ static int hm_init(struct input_instance *in, struct diag *diag)
     }
     if (bad)
         return -1;
-    const struct agent_conf *ac = in->agent ? &in->agent->conf : NULL;
     struct hm_state *st = sampler_input_new(in, sizeof *st, &hm_ops, &conf->base, "metrics.host",
-                                            ac ? ac->aws : NULL, ac ? ac->hostname : NULL);
+                                            in->host ? in->host->aws : NULL, in->host ? in->host->hostname : NULL);
     st->conf = conf;
     struct hs_conf *c = &st->hs_conf;
     sampler_input_sampling(&st->si, &conf->base, &c->common);
