@@ -8,7 +8,6 @@
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/host_sample.h"
 #include "collector/metrics/sampler_input.h"
-#include "collector/status/health.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@ struct hm_conf {
     int per_device;
     int capacity;
     int64_t ecs_agent_unhealthy_ms;
+    char *ecs_agent_check;     /* ready | health | off */
     char *ecs_config;
     struct strlist task_sizes;
 };
@@ -57,10 +57,14 @@ static const struct option_def hm_options[] = {
     {"schedulable_task_sizes", OPT_LIST, NULL, OPT_MULTI, offsetof(struct hm_conf, task_sizes),
      NULL, "task sizes NAME:CPU_UNITS:MEMORY_MIB[:PORT...] (static host ports) whose "
      "SchedulableTasks are published with capacity = true"},
-    {"ecs_agent_unhealthy_after", OPT_DURATION, "0", 0,
+    {"ecs_agent_check", OPT_ENUM, "ready", 0, offsetof(struct hm_conf, ecs_agent_check),
+     "ready|health|off",
+     "with capacity = true, where an ECS agent that has not answered /v1/metadata for "
+     "ecs_agent_unhealthy_after is reported: ready = /ready fails (readiness); health = /health "
+     "fails too (liveness: a probe on it restarts the collector); off = neither"},
+    {"ecs_agent_unhealthy_after", OPT_DURATION, "5m", 0,
      offsetof(struct hm_conf, ecs_agent_unhealthy_ms), NULL,
-     "with capacity = true: /health fails when the ECS agent has not answered /v1/metadata "
-     "for this long; 0 = never"},
+     "how long the ECS agent may not answer before ecs_agent_check fails; 0 = never"},
     {"ecs_config", OPT_STRING, "/etc/ecs/ecs.config", 0, offsetof(struct hm_conf, ecs_config),
      NULL, "the ECS agent's configuration: ECS_RESERVED_MEMORY is not registered capacity"},
     {"metrics", OPT_BOOL, "true", 0, offsetof(struct hm_conf, base.metrics), NULL,
@@ -85,7 +89,6 @@ struct hm_state {
     int ecs_agent;                  /* 1 answers, -1 does not, 0 not asked yet */
     int64_t ecs_agent_seen_ms;      /* last answer (or the start) */
     char ecs_agent_version[128];
-    int health_registered;
 };
 
 static const struct sampler_input_ops hm_ops;
@@ -166,43 +169,31 @@ static void hm_status(struct input_instance *in, json_t *obj)
     json_object_set_new(obj, "ecs_agent", agent);
 }
 
-/* /health: the ECS agent stopped answering for ecs_agent_unhealthy_after. */
-static int ecs_agent_check(void *arg, struct buf *reason)
+/* The ECS agent stopped answering for ecs_agent_unhealthy_after: not ready,
+ * or not live, as ecs_agent_check says. */
+static int hm_health(struct input_instance *in, char *why, size_t len)
 {
-    struct hm_state *st = arg;
+    struct hm_state *st = in->ctx;
+    const struct hm_conf *conf = st->conf;
+    if (!conf->capacity || conf->ecs_agent_unhealthy_ms <= 0 ||
+        strcmp(conf->ecs_agent_check, "off") == 0)
+        return INPUT_HEALTHY;
     int64_t quiet = mono_ms() - st->ecs_agent_seen_ms;
-    if (st->ecs_agent >= 0 || quiet < st->conf->ecs_agent_unhealthy_ms)
-        return 0;
-    buf_printf(reason, "the ECS agent at %s has not answered for %llds",
-               st->conf->base.introspection_url, (long long)(quiet / 1000));
-    return 1;
+    if (st->ecs_agent >= 0 || quiet < conf->ecs_agent_unhealthy_ms)
+        return INPUT_HEALTHY;
+    snprintf(why, len, "the ECS agent at %s has not answered for %llds "
+             "(ecs_agent_unhealthy_after %llds)", conf->base.introspection_url,
+             (long long)(quiet / 1000), (long long)(conf->ecs_agent_unhealthy_ms / 1000));
+    return strcmp(conf->ecs_agent_check, "health") == 0 ? INPUT_NOT_LIVE : INPUT_NOT_READY;
 }
 
 static int hm_start(struct input_instance *in)
 {
     struct hm_state *st = in->ctx;
     st->ecs_agent_seen_ms = mono_ms();
-    if (st->conf->capacity && st->conf->ecs_agent_unhealthy_ms > 0 &&
-        health_register("ecs_agent", ecs_agent_check, st) == 0)
-        st->health_registered = 1;
     return sampler_input_start(in);
 }
 
-static void hm_stop(struct input_instance *in)
-{
-    struct hm_state *st = in->ctx;
-    if (st->health_registered)
-        health_unregister("ecs_agent", st);
-    st->health_registered = 0;
-    sampler_input_stop(in);
-}
-
-static void hm_destroy(struct input_instance *in)
-{
-    if (in->ctx)
-        hm_stop(in);
-    sampler_input_destroy(in);
-}
 
 static const struct sampler_input_ops hm_ops = {
     .mod = MOD, .status = hm_status, .emitted = hm_emitted,
@@ -217,8 +208,9 @@ const struct input_plugin host_metrics_input = {
     .conf_size = sizeof(struct hm_conf),
     .init = hm_init,
     .start = hm_start,
-    .stop = hm_stop,
-    .destroy = hm_destroy,
+    .stop = sampler_input_stop,
+    .destroy = sampler_input_destroy,
     .describe = hm_describe,
     .status = sampler_input_status,
+    .health = hm_health,
 };
