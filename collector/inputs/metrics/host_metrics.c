@@ -29,10 +29,7 @@ struct hm_conf {
 };
 
 static const struct option_def hm_options[] = {
-    {"interval", OPT_DURATION, "60s", 0, offsetof(struct hm_conf, base.interval_ms), NULL,
-     "sampling interval (1s or more)"},
-    {"proc_root", OPT_STRING, "/proc", 0, offsetof(struct hm_conf, base.proc_root), NULL,
-     "procfs of the host (/host/proc when the agent runs in a container)"},
+    OPT_INCLUDE_ROW(offsetof(struct hm_conf, base), sampler_input_options),
     {"host_root", OPT_STRING, "", 0, offsetof(struct hm_conf, host_root), NULL,
      "prefix of the host's mount points for statvfs (/host when the agent runs in a container)"},
     {"docker_socket", OPT_STRING, "/var/run/docker.sock", 0,
@@ -44,8 +41,6 @@ static const struct option_def hm_options[] = {
      "ECS agent introspection API (cluster, container instance id); empty = off"},
     {"introspection_refresh", OPT_DURATION, "300s", 0,
      offsetof(struct hm_conf, base.introspection_refresh_ms), NULL, "how long ECS metadata is cached"},
-    {"cluster", OPT_STRING, NULL, 0, offsetof(struct hm_conf, base.cluster), NULL,
-     "ClusterName; default from ECS introspection or container labels, else the hostname"},
     {"filesystems", OPT_LIST, "ext2 ext3 ext4 xfs btrfs zfs f2fs vfat", 0,
      offsetof(struct hm_conf, fs_types), NULL, "filesystem types reported"},
     {"per_device", OPT_BOOL, "false", 0, offsetof(struct hm_conf, per_device), NULL,
@@ -67,16 +62,10 @@ static const struct option_def hm_options[] = {
      "how long the ECS agent may not answer before ecs_agent_check fails; 0 = never"},
     {"ecs_config", OPT_STRING, "/etc/ecs/ecs.config", 0, offsetof(struct hm_conf, ecs_config),
      NULL, "the ECS agent's configuration: ECS_RESERVED_MEMORY is not registered capacity"},
-    {"metrics", OPT_BOOL, "true", 0, offsetof(struct hm_conf, base.metrics), NULL,
-     "emit metric records (for cloudwatch_metrics, stdout, file)"},
     {"emf", OPT_BOOL, "false", 0, offsetof(struct hm_conf, base.emf), NULL,
      "also emit EMF log records (Instance, InstanceFS, InstanceDiskIO, InstanceNet)"},
     {"emf_tag", OPT_STRING, "emf.host", 0, offsetof(struct hm_conf, base.emf_tag), NULL,
      "tag of the EMF log records"},
-    {"emf_namespace", OPT_STRING, CI_DEFAULT_NAMESPACE, 0, offsetof(struct hm_conf, base.emf_namespace), NULL,
-     "CloudWatch namespace declared in the EMF records"},
-    {"storage_resolution", OPT_INT, "60", 0, offsetof(struct hm_conf, base.storage_resolution),
-     "1..60", "EMF StorageResolution: 1 (high resolution) or 60"},
     {0},
 };
 
