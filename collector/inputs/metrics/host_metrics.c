@@ -183,7 +183,6 @@ static int hm_start(struct input_instance *in)
     return sampler_input_start(in);
 }
 
-
 static const struct sampler_input_ops hm_ops = {
     .mod = MOD, .status = hm_status, .emitted = hm_emitted,
 };
