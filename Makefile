@@ -1,7 +1,7 @@
 # collector — build, test, bench, install. `make help` lists the targets.
 #
 # Every .c under collector/, outputs/ and parsers/ is part of the agent; all but
-# collector/main.c also go into build/libcollector.a, which the unit tests
+# collector/agent/main.c also go into build/libcollector.a, which the unit tests
 # (tests/unit/test_*.c, one executable each) and test tools (tests/tools/*.c)
 # link against. Adding a module is adding a file: no list to edit here.
 
@@ -38,9 +38,9 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 
 SRCS      := $(sort $(shell find collector outputs parsers -name '*.c' 2>/dev/null))
-LIB_SRCS  := $(filter-out collector/main.c,$(SRCS))
+LIB_SRCS  := $(filter-out collector/agent/main.c,$(SRCS))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ  := $(BUILD)/obj/collector/main.o
+MAIN_OBJ  := $(BUILD)/obj/collector/agent/main.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct agent;
+struct aws_settings;
 struct json_t; /* jansson */
 struct diag;
 struct loop;
@@ -28,6 +28,16 @@ struct tag;
 struct meta;
 struct log_event;
 struct metric_event;
+
+/* What the agent shares with every plugin instance: filled from the [agent]
+ * section before any init() runs (hostname already defaulted), read-only
+ * after, valid until the instance is destroyed. Plugins see the agent only
+ * through this, never through agent.h. */
+struct plugin_host {
+    const char *hostname;
+    const char *data_dir;                 /* where inputs keep their state */
+    const struct aws_settings *aws;       /* AWS keys of the [agent] section */
+};
 
 /* ---------------------------------------------------------------- inputs */
 
@@ -45,7 +55,7 @@ struct input_instance {
     uint16_t index;              /* position in the agent's input list */
     void *conf;                  /* parsed options (plugin->conf_size bytes) */
     void *ctx;                   /* the plugin's runtime state */
-    struct agent *agent;
+    const struct plugin_host *host;
     struct loop *loop;
     const struct conf_section *section;
     struct pipeline *pipeline;
@@ -84,6 +94,18 @@ struct input_plugin {
     void (*describe)(struct input_instance *in, struct buf *out);
     /* Detailed state for GET /status: add members to obj (optional). */
     void (*status)(struct input_instance *in, struct json_t *obj);
+    /* Is what this input watches well (optional)? INPUT_HEALTHY, or
+     * INPUT_NOT_READY (fails /ready) or INPUT_NOT_LIVE (fails /health and
+     * /ready) with a one-line reason written to why (len bytes, NUL
+     * terminated). The status endpoint calls it through its status view,
+     * between start and stop, on the loop thread; it must not block. */
+    int (*health)(struct input_instance *in, char *why, size_t len);
+};
+
+enum input_health {
+    INPUT_HEALTHY = 0,
+    INPUT_NOT_READY = 1,
+    INPUT_NOT_LIVE = 2,
 };
 
 /* --------------------------------------------------------------- outputs */
@@ -164,7 +186,7 @@ struct output_instance {
     struct output_common common;
     void *conf;
     void *ctx;
-    struct agent *agent;
+    const struct plugin_host *host;
     const struct conf_section *section;
     struct output_stats stats;
     struct output_runtime *rt;   /* owned by the pipeline: destinations, queue, threads */

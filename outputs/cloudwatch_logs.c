@@ -24,7 +24,6 @@
  * data's retries. A call AWS refuses as invalid (a 4xx that is not
  * throttling, auth or not-found) is logged with AWS's reason and its events
  * counted as rejected: it is not retried in a loop. */
-#include "collector/agent.h"
 #include "collector/aws/aws.h"
 #include "collector/aws/retry.h"
 #include "collector/cloudwatch/host_info.h"
@@ -241,7 +240,7 @@ static int cwl_init(struct output_instance *out, struct diag *diag)
         return -1;
     }
     char err[512];
-    ctx->aws = aws_context_new(out->agent->conf.aws, err, sizeof err);
+    ctx->aws = aws_context_new(out->host->aws, err, sizeof err);
     if (!ctx->aws) {
         diag_add(diag, out->section ? out->section->file : NULL,
                  out->section ? out->section->line : 0, "output %s: %s", out->name, err);
@@ -251,7 +250,7 @@ static int cwl_init(struct output_instance *out, struct diag *diag)
     ctx->control_budget = aws_retry_budget_new(AWS_RETRY_DEFAULT_BUDGET);
     uint32_t vars = cwl_template_vars(ctx->group_t) | cwl_template_vars(ctx->stream_t);
     int want_imds = (vars & ((1u << CWL_VAR_INSTANCE_ID) | (1u << CWL_VAR_IP_ADDRESS))) != 0;
-    cwl_host_info_load(&ctx->host, out->agent->conf.hostname, out->agent->conf.aws, want_imds);
+    cwl_host_info_load(&ctx->host, out->host->hostname, out->host->aws, want_imds);
     snprintf(ctx->region, sizeof ctx->region, "%s",
              aws_context_region(ctx->aws) ? aws_context_region(ctx->aws) : "");
     ctx->hv.hostname = ctx->host.hostname;
@@ -302,7 +301,7 @@ static int cwl_check(struct output_instance *out, struct diag *diag)
 
 static int cwl_available(struct output_instance *out, struct buf *why)
 {
-    return aws_settings_usable(out->agent->conf.aws, why);
+    return aws_settings_usable(out->host->aws, why);
 }
 
 static void cwl_dest_key(struct output_instance *out, const struct tag *tag,

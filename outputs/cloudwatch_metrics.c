@@ -14,7 +14,6 @@
  * batch retried from the first call not yet accepted (batch->plugin_state),
  * a call refused as invalid is logged and its samples counted as rejected.
  * The pure parts are in collector/metrics/pmd.h. */
-#include "collector/agent.h"
 #include "collector/aws/aws.h"
 #include "collector/core/config.h"
 #include "collector/core/log.h"
@@ -178,7 +177,7 @@ static int cwm_init(struct output_instance *out, struct diag *diag)
         return -1;
     }
     char err[512];
-    ctx->aws = aws_context_new(out->agent->conf.aws, err, sizeof err);
+    ctx->aws = aws_context_new(out->host->aws, err, sizeof err);
     if (!ctx->aws) {
         conf_error(out, diag, "type", err);
         ctx_free(ctx);
@@ -193,7 +192,7 @@ static int cwm_init(struct output_instance *out, struct diag *diag)
 
 static int cwm_available(struct output_instance *out, struct buf *why)
 {
-    return aws_settings_usable(out->agent->conf.aws, why);
+    return aws_settings_usable(out->host->aws, why);
 }
 
 /* -------------------------------------------------------------- workers */

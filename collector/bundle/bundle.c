@@ -356,11 +356,12 @@ done:
     return rc;
 }
 
-int bundle_main(int argc, char **argv)
+int bundle_main(int argc, char **argv, bundle_config_lister list_config)
 {
     struct bundle_opts o;
     char err[256];
     int r = bundle_parse_args(argc, argv, &o, err, sizeof err);
+    o.list_config = list_config;
     if (r == 1) {
         fputs(bundle_usage, stdout);
         return 0;

@@ -11,6 +11,13 @@
 #ifndef COLLECTOR_BUNDLE_BUNDLE_H
 #define COLLECTOR_BUNDLE_BUNDLE_H
 
-int bundle_main(int argc, char **argv);
+#include <stdio.h>
+
+/* The agent's configuration at path, as check-config lists it (secrets
+ * masked), or its errors as file:line lines; returns the number of errors.
+ * Supplied by the caller so that the bundle does not depend on the agent. */
+typedef int (*bundle_config_lister)(const char *path, FILE *out);
+
+int bundle_main(int argc, char **argv, bundle_config_lister list_config);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum bundle_mode { MODE_BRIEF, MODE_ENABLE_DEBUG };
 
@@ -18,6 +19,7 @@ struct bundle_opts {
     int quiet;
     int jobs;
     const char *config; /* agent configuration (masked copy in the bundle) */
+    int (*list_config)(const char *path, FILE *out); /* bundle.h: bundle_config_lister */
     /* hidden, for tests and unusual hosts */
     const char *root;       /* prefix of every host path read ("" = /) */
     const char *ecs_url;    /* ECS agent introspection base URL */

@@ -1,10 +1,11 @@
 /* The agent's own state: its configuration (secrets masked by the option
  * tables, then redacted like everything else), /status when it runs, its
  * log, its checkpoints and a listing of its data directory (buffers). */
-#include "collector/agent.h"
 #include "collector/bundle/http.h"
+#include "collector/core/config.h"
 #include "collector/bundle/items.h"
 #include "collector/core/log.h"
+#include "collector/status/status.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,7 +17,6 @@
 
 #define DEFAULT_CONF "/etc/collector/conf.d"
 #define DEFAULT_DATA "/var/lib/collector"
-#define DEFAULT_LISTEN "127.0.0.1:8934"
 
 static void self_config(struct bundle *b, const char *path, char **listen)
 {
@@ -52,20 +52,10 @@ static void self_config(struct bundle *b, const char *path, char **listen)
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    struct diag diag = {0};
-    struct agent *a = agent_load(path, &diag);
-    if (a) {
-        fprintf(mem, "# collector check-config -c %s (secrets masked)\n", path);
-        agent_print_config(a, mem);
-        agent_free(a);
-    } else {
-        fprintf(mem, "# the configuration at %s does not load: %d error%s\n", path, diag.count,
-                diag.count == 1 ? "" : "s");
-        diag_print(&diag, mem);
-        bundle_entry_fail(e, BUNDLE_ENTRY_FAILED, "configuration has %d error%s", diag.count,
-                          diag.count == 1 ? "" : "s");
-    }
-    diag_free(&diag);
+    int errors = b->o->list_config(path, mem);
+    if (errors > 0)
+        bundle_entry_fail(e, BUNDLE_ENTRY_FAILED, "configuration has %d error%s", errors,
+                          errors == 1 ? "" : "s");
     fclose(mem);
     enum bundle_entry_status keep = e->status;
     char *err = e->error ? xstrdup(e->error) : NULL;
@@ -213,7 +203,7 @@ static void self_logs(struct bundle *b)
 
 void collect_self(struct bundle *b, struct bundle_job *j)
 {
-    char *listen = xstrdup(DEFAULT_LISTEN);
+    char *listen = xstrdup(STATUS_DEFAULT_LISTEN);
     b->data_dir = xstrdup(DEFAULT_DATA);
     char *path = b->o->config ? xstrdup(b->o->config) : bundle_host_path(b, DEFAULT_CONF);
     self_config(b, path, &listen);

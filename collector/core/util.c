@@ -382,3 +382,12 @@ int mkdir_p(const char *path)
     }
     return 0;
 }
+
+uint64_t hash_fnv1a(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}

@@ -58,4 +58,8 @@ int write_all(int fd, const void *data, size_t len);
 /* Create dir and its parents (mode 0755). 0 or -1 (errno). */
 int mkdir_p(const char *path);
 
+/* 64-bit FNV-1a of n bytes: hash tables' keys (not for anything an attacker
+ * must not be able to collide: the tables stay bounded either way). */
+uint64_t hash_fnv1a(const void *data, size_t n);
+
 #endif

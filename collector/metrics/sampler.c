@@ -44,6 +44,9 @@ static uint64_t thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* From the priming round to the first one that publishes rates. */
+#define SAMPLER_PRIME_MS 10000
+
 static void *run(void *arg)
 {
     struct sampler *s = arg;
@@ -67,6 +70,11 @@ static void *run(void *arg)
          * later, whose rates (over a /proc/stat delta of a jiffy or two)
          * would be noise. */
         next = ((ts + s->interval_ms / 2) / s->interval_ms + 1) * s->interval_ms;
+        /* The first round only primes the counters rates are computed
+         * from; the first published figures come one short priming period
+         * later, not up to an interval and a half after the start. */
+        if (s->frames_made == 0 && ts + SAMPLER_PRIME_MS < next)
+            next = ts + SAMPLER_PRIME_MS;
         uint64_t c0 = thread_cpu_ns();
         mframe_reset(s->work);
         s->work->timestamp_ms = ts;

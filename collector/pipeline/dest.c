@@ -7,14 +7,6 @@
 
 #define DEST_IDLE_FREE_MS (5 * 60 * 1000)
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
 static void dest_table_grow(struct output_runtime *rt)
 {
     size_t n = rt->nbuckets ? rt->nbuckets * 2 : 64;
@@ -52,7 +44,7 @@ struct dest *dest_by_key(struct output_runtime *rt, const char *key, size_t len)
             rt->single = dest_new(rt, "", 0, 0);
         return rt->single;
     }
-    uint64_t h = hash_bytes(key, len);
+    uint64_t h = hash_fnv1a(key, len);
     if (rt->nbuckets)
         for (struct dest *d = rt->buckets[h & (rt->nbuckets - 1)]; d; d = d->hash_next)
             if (d->hash == h && strcmp(d->key, key) == 0)

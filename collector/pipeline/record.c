@@ -60,14 +60,6 @@ static pthread_mutex_t tag_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tag **tag_table;
 static size_t tag_cap, tag_count;
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static void tag_table_grow(void)
 {
     size_t cap = tag_cap ? tag_cap * 2 : 64;
@@ -75,7 +67,7 @@ static void tag_table_grow(void)
     for (size_t i = 0; i < tag_cap; i++) {
         if (!tag_table[i])
             continue;
-        size_t j = hash_str(tag_table[i]->name) & (cap - 1);
+        size_t j = hash_fnv1a(tag_table[i]->name, strlen(tag_table[i]->name)) & (cap - 1);
         while (table[j])
             j = (j + 1) & (cap - 1);
         table[j] = tag_table[i];
@@ -90,7 +82,7 @@ const struct tag *tag_intern(const char *name)
     pthread_mutex_lock(&tag_lock);
     if (tag_count * 2 >= tag_cap)
         tag_table_grow();
-    size_t i = hash_str(name) & (tag_cap - 1);
+    size_t i = hash_fnv1a(name, strlen(name)) & (tag_cap - 1);
     while (tag_table[i] && strcmp(tag_table[i]->name, name) != 0)
         i = (i + 1) & (tag_cap - 1);
     if (!tag_table[i]) {

@@ -3,7 +3,7 @@
  * as a file through agent_load, which applies every option table and
  * reports errors through struct diag. Nothing is started. */
 #include "fuzz_util.h"
-#include "collector/agent.h"
+#include "collector/agent/agent.h"
 #include "collector/core/config.h"
 #include "collector/core/log.h"
 

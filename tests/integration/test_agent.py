@@ -491,14 +491,27 @@ class ShippedConfiguration(unittest.TestCase):
             out = os.path.join(a.data_dir, "out")
             self.assertIn(f"JSON lines in {out}/local.jsonl", a.stderr())  # says where
             self.assertIn("output cloudwatch (cloudwatch_logs): no region", a.stderr())  # and why
-            # host metrics reach the local output after one interval (60 s, on the minute
-            # grid): the first sample only primes the CPU counters, and the per-device
-            # gauges that used to come at once are opt-in (per_device, issue 16)
-            a.wait_for(lambda: read_file_output(out), timeout=75, what="records in the local output")
+            # host metrics reach the local output about 10 s after the start: the
+            # first sample only primes the CPU counters, the next one publishes
+            # (then every interval on the minute grid)
+            a.wait_for(lambda: read_file_output(out), timeout=30, what="records in the local output")
             time.sleep(1)
             self.assertTrue(a.running())
             self.assertEqual(a.stop(), 0)
             self.assertIn("stopped", a.stderr())
+
+
+class Layers(unittest.TestCase):
+    """The include graph (scripts/layers.py): no module or folder cycle, and
+    no file includes one of a higher layer (an input including the agent or
+    the status service, say)."""
+    test_kind = "static"
+
+    def test_no_cycle_and_no_upward_include(self):
+        r = subprocess.run(["python3", os.path.join(ROOT, "scripts", "layers.py")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("module cycles: 0, folder cycles: 0, upward includes: 0", r.stdout)
 
 
 class Docs(unittest.TestCase):

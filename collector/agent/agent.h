@@ -3,7 +3,7 @@
 #ifndef COLLECTOR_AGENT_H
 #define COLLECTOR_AGENT_H
 
-#include "collector/agent_check.h"
+#include "collector/agent/agent_check.h"
 #include "collector/core/config.h"
 #include "collector/plugin.h"
 
@@ -31,6 +31,7 @@ struct agent {
     char *config_path;
     struct config cfg;
     struct agent_conf conf;
+    struct plugin_host host;            /* what plugins see of conf (plugin.h) */
     struct input_instance **inputs;
     int ninputs;
     struct output_instance **outputs;   /* the enabled ones */
@@ -53,6 +54,10 @@ struct check_view agent_check_view(const struct agent *a);
 
 /* check-config: print the effective configuration, secrets masked. */
 void agent_print_config(const struct agent *a, FILE *out);
+
+/* The configuration at path listed as check-config prints it (secrets
+ * masked), or its errors; the number of errors (bundle.h's lister). */
+int agent_list_config(const char *path, FILE *out);
 
 /* Run until SIGTERM/SIGINT; SIGHUP reloads. Returns the process exit code. */
 int agent_run(const char *path);

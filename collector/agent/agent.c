@@ -1,5 +1,5 @@
-#include "collector/agent.h"
-#include "collector/agent_check.h"
+#include "collector/agent/agent.h"
+#include "collector/agent/agent_check.h"
 #include "collector/aws/aws.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
@@ -164,7 +164,7 @@ static void load_input(struct agent *a, const struct conf_section *s, struct dia
     in->plugin = plugin;
     in->name = xstrdup(s->name);
     in->section = s;
-    in->agent = a;
+    in->host = &a->host;
     in->conf = xcalloc(1, plugin->conf_size ? plugin->conf_size : 1);
     struct option_binding b[2] = {{input_common_options, &common}, {plugin->options, in->conf}};
     int errors = options_apply(s, b, 2, diag);
@@ -206,7 +206,7 @@ static void load_output(struct agent *a, const struct conf_section *s, struct di
     out->plugin = plugin;
     out->name = xstrdup(s->name);
     out->section = s;
-    out->agent = a;
+    out->host = &a->host;
     out->conf = xcalloc(1, plugin->conf_size ? plugin->conf_size : 1);
     struct option_binding b[2] = {{output_common_options, &out->common}, {plugin->options, out->conf}};
     int errors = options_apply(s, b, 2, diag);
@@ -342,6 +342,7 @@ struct agent *agent_load(const char *path, struct diag *diag)
         gethostname(host, sizeof host - 1);
         a->conf.hostname = xstrdup(host);
     }
+    a->host = (struct plugin_host){a->conf.hostname, a->conf.data_dir, a->conf.aws};
     if (agent_section && agent_section->name) {
         char label[300];
         diag_add(diag, agent_section->file, agent_section->line,
@@ -478,6 +479,25 @@ void agent_print_config(const struct agent *a, FILE *out)
             fprintf(out, "#   not usable: %s\n", err);
         }
     }
+}
+
+int agent_list_config(const char *path, FILE *out)
+{
+    struct diag diag = {0};
+    struct agent *a = agent_load(path, &diag);
+    int errors = 0;
+    if (a) {
+        fprintf(out, "# collector check-config -c %s (secrets masked)\n", path);
+        agent_print_config(a, out);
+        agent_free(a);
+    } else {
+        errors = diag.count > 0 ? diag.count : 1;
+        fprintf(out, "# the configuration at %s does not load: %d error%s\n", path, errors,
+                errors == 1 ? "" : "s");
+        diag_print(&diag, out);
+    }
+    diag_free(&diag);
+    return errors;
 }
 
 void agent_print_agent_help(FILE *out)

@@ -1,7 +1,8 @@
 /* collector: the command line. Exit codes: 0 ok, 1 runtime failure,
  * 2 usage or configuration error. */
-#include "collector/agent.h"
-#include "collector/agent_check.h"
+#include "collector/agent/agent.h"
+#include "collector/agent/agent_check.h"
+#include "collector/bundle/bundle.h"
 #include "collector/core/config.h"
 #include "collector/core/log.h"
 #include "collector/plugin.h"
@@ -27,7 +28,7 @@ static int cmd_check_config(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 int status_cli_main(int argc, char **argv); /* collector/status/status_cli.c */
-int bundle_main(int argc, char **argv);     /* collector/bundle/bundle.c */
+static int cmd_bundle(int argc, char **argv);
 int dashboard_main(int argc, char **argv);  /* collector/metrics/dashboard.c */
 int import_main(int argc, char **argv);     /* collector/import/import_cli.c */
 
@@ -49,7 +50,7 @@ static const struct command commands[] = {
     {"bundle", "collector bundle [-o PATH|-] [--mode brief|enable-debug] [--since DURATION] "
      "[--max-size SIZE] [--no-redact-check] [-q]",
      "write a diagnostic support bundle (collect-<instance-id>-<YYYYMMDDHHmm>.tgz), secrets redacted",
-     bundle_main, NULL},
+     cmd_bundle, NULL},
     {"dashboard", "collector dashboard [-c PATH] [--cluster NAME] [--put NAME]",
      "print a CloudWatch dashboard body (PutDashboard JSON) for the metrics this agent "
      "publishes; --put NAME creates or updates it with the agent's credentials",
@@ -143,6 +144,11 @@ static int cmd_check_config(int argc, char **argv)
     agent_free(a);
     diag_free(&diag);
     return 0;
+}
+
+static int cmd_bundle(int argc, char **argv)
+{
+    return bundle_main(argc, argv, agent_list_config);
 }
 
 static int cmd_version(int argc, char **argv)

@@ -6,11 +6,12 @@
  * lines into records (parsers/multiline and parsers/timestamp).
  *
  * Everything runs on the loop thread. */
-#include "collector/agent.h"
+#include "collector/core/config.h"
+#include "collector/plugin.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
-#include "collector/inputs/tail_engine.h"
-#include "collector/inputs/tail_file.h"
+#include "collector/inputs/tail/tail_engine.h"
+#include "collector/inputs/tail/tail_file.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
 #include "parsers/multiline.h"

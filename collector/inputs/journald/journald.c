@@ -22,12 +22,13 @@
 #undef LOG_ERR
 #undef LOG_WARNING
 
-#include "collector/agent.h"
+#include "collector/core/config.h"
+#include "collector/plugin.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 #include "collector/inputs/checkpoint.h"
-#include "collector/inputs/journald_files.h"
-#include "collector/inputs/journald_filter.h"
+#include "collector/inputs/journald/journald_files.h"
+#include "collector/inputs/journald/journald_filter.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
 #include "parsers/line_split.h"
@@ -113,14 +114,6 @@ struct journald_state {
 
 /* ------------------------------------------------------------------ meta */
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 static void meta_cache_clear(struct journald_state *st)
 {
     for (int i = 0; i < JD_META_CACHE; i++) {
@@ -142,7 +135,7 @@ static struct meta *meta_for(struct journald_state *st, const char *unit, const 
     char key[1024];
     int n = snprintf(key, sizeof key, "%s\n%s", unit ? unit : "", ident ? ident : "");
     size_t klen = n < 0 ? 0 : ((size_t)n < sizeof key ? (size_t)n : sizeof key - 1);
-    size_t i = fnv1a(key, klen) % JD_META_CACHE;
+    size_t i = hash_fnv1a(key, klen) % JD_META_CACHE;
     for (;;) {
         struct jd_meta_slot *s = &st->meta_cache[i];
         if (!s->key)
@@ -478,7 +471,7 @@ static int journald_init(struct input_instance *in, struct diag *diag)
 static int journald_start(struct journald_state *st)
 {
     struct input_instance *in = st->in;
-    const char *data_dir = in->agent ? in->agent->conf.data_dir : NULL;
+    const char *data_dir = in->host ? in->host->data_dir : NULL;
     if (data_dir && *data_dir) {
         st->ckpt_path = xasprintf("%s/journald/%s.ckpt", data_dir, in->name);
         struct ckpt_store store = {0};

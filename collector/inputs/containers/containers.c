@@ -13,13 +13,14 @@
  *    pieces rejoined per (container, stream) by parsers/partial_join.
  *
  * Everything here runs on the loop thread and never blocks. */
-#include "collector/agent.h"
+#include "collector/core/config.h"
+#include "collector/plugin.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
-#include "collector/inputs/containers_discovery.h"
-#include "collector/inputs/containers_meta.h"
-#include "collector/inputs/tail_engine.h"
-#include "collector/inputs/tail_file.h"
+#include "collector/inputs/containers/containers_discovery.h"
+#include "collector/inputs/containers/containers_meta.h"
+#include "collector/inputs/tail/tail_engine.h"
+#include "collector/inputs/tail/tail_file.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
 #include "parsers/cri.h"

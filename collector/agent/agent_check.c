@@ -3,7 +3,7 @@
  * configuration directory ignores), and, as a separate part, what does
  * (outputs left out by `enabled`, AWS region and credentials, Docker, the
  * identity the agent will use). */
-#include "collector/agent_check.h"
+#include "collector/agent/agent_check.h"
 #include "collector/core/config.h"
 #include "collector/plugin.h"
 #include "collector/aws/aws.h"

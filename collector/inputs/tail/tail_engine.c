@@ -11,13 +11,13 @@
  *    the pipeline is full;
  *  - every record carries (file cookie, offset past its last line); commit()
  *    moves the file's acknowledged offset, which alone is checkpointed. */
-#include "collector/inputs/tail_engine.h"
+#include "collector/plugin.h"
+#include "collector/inputs/tail/tail_engine.h"
 
-#include "collector/agent.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 #include "collector/inputs/checkpoint.h"
-#include "collector/inputs/tail_watch.h"
+#include "collector/inputs/tail/tail_watch.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
 
@@ -992,7 +992,7 @@ struct tail_engine *tail_engine_new(struct input_instance *in, const struct tail
 static int load_checkpoint(struct tail_engine *c)
 {
     struct input_instance *in = c->in;
-    const char *data_dir = in->agent ? in->agent->conf.data_dir : NULL;
+    const char *data_dir = in->host ? in->host->data_dir : NULL;
     if (data_dir && *data_dir) {
         c->ckpt_path = xasprintf("%s/%s/%s.ckpt", data_dir, c->conf->ckpt_dir, in->name);
         if (ckpt_load(&c->store, c->ckpt_path) < 0) {
