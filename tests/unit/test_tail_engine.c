@@ -15,7 +15,7 @@
 
 #include "collector/core/log.h"
 #include "collector/core/util.h"
-#include "collector/inputs/tail_engine.h"
+#include "collector/inputs/tail/tail_engine.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
 #include "collector/plugin.h"
