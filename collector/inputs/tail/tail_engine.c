@@ -38,10 +38,23 @@
  * limit), so a pass also yields after this long, between two chunks. */
 #define READ_TIME_BUDGET_MS 20
 #define DEFER_MAX_PASSES 64      /* ops.defer's blocker read this often without moving */
+/* A rotated file let go is remembered this many rescans (and at most
+ * LET_GO_MAX of them): see remember_let_go(). */
+#define LET_GO_SCANS 8
+#define LET_GO_MAX 1024
 
 struct problem {
     char *path;
     int err;
+};
+
+/* Where a rotated file we let go was read to, and who it was. */
+struct let_go {
+    uint64_t dev, ino;
+    uint32_t fp_len;
+    uint64_t fp_hash;
+    uint64_t offset;
+    uint32_t until_scan;    /* forgotten after this rescan */
 };
 
 struct tail_engine {
@@ -82,6 +95,8 @@ struct tail_engine {
 
     struct problem *problems;
     int nproblems;
+    struct let_go *let_go;  /* oldest first */
+    int nlet_go;
 
     struct buf ckpt_entries_scratch;
     uint64_t rotations, truncations, files_forgotten;
@@ -274,9 +289,56 @@ static void keep_position_if_unmounted(struct tail_engine *c, struct tail_file *
     ckpt_add(&c->store, &e);
 }
 
+/* A rescan that runs while names are renamed (a burst of Docker rotations:
+ * every .log.N moves to .log.N+1) can miss a file that still has a name the
+ * globs match: it stats .log.5 before the file gets there and .log.4 after
+ * it left. So a rotated file let go (dead) for not being seen may be found
+ * again moments later: it is then the same file (inode and first bytes),
+ * to go on from where it was read to, not a new one to read from its start. */
+static void remember_let_go(struct tail_engine *c, const struct tail_file *f)
+{
+    if (c->nlet_go == LET_GO_MAX)
+        memmove(c->let_go, c->let_go + 1, sizeof(*c->let_go) * (size_t)--c->nlet_go);
+    if (!c->let_go)
+        c->let_go = xcalloc(LET_GO_MAX, sizeof(*c->let_go));
+    c->let_go[c->nlet_go++] = (struct let_go){.dev = f->dev, .ino = f->ino, .fp_len = f->fp_len,
+                                              .fp_hash = f->fp_hash, .offset = f->ack_off,
+                                              .until_scan = c->scan_gen + LET_GO_SCANS};
+}
+
+/* Was the file open on fd (dev, ino) let go lately? Its offset then (the
+ * entry is dropped), else -1. */
+static int64_t take_let_go(struct tail_engine *c, int fd, uint64_t dev, uint64_t ino, uint32_t fp_len)
+{
+    for (int i = c->nlet_go - 1; i >= 0; i--) {
+        struct let_go *g = &c->let_go[i];
+        if (g->dev != dev || g->ino != ino)
+            continue;
+        int same = g->fp_len <= fp_len && tail_fingerprint_matches(fd, g->fp_len, g->fp_hash);
+        int64_t off = same ? (int64_t)g->offset : -1;
+        memmove(g, g + 1, sizeof(*g) * (size_t)(c->nlet_go - i - 1));
+        c->nlet_go--;
+        return off;
+    }
+    return -1;
+}
+
+static void expire_let_go(struct tail_engine *c)
+{
+    int n = 0;
+    while (n < c->nlet_go && c->let_go[n].until_scan < c->scan_gen)
+        n++;
+    if (n == 0)
+        return;
+    memmove(c->let_go, c->let_go + n, sizeof(*c->let_go) * (size_t)(c->nlet_go - n));
+    c->nlet_go -= n;
+}
+
 static void forget(struct tail_engine *c, struct tail_file *f)
 {
     keep_position_if_unmounted(c, f);
+    if (f->dead)
+        remember_let_go(c, f);
     unready(c, f);
     file_close(c, f);
     tail_table_remove(&c->table, f);
@@ -402,8 +464,13 @@ static void found_try(struct tail_engine *c, const char *path, const struct stat
     f->last_data_ms = c->now_mono;
     f->seen_scan = c->scan_gen;
 
+    int64_t let_go_off = take_let_go(c, fd, f->dev, f->ino, f->fp_len);
     struct ckpt_entry *e = ckpt_find(&c->store, f->dev, f->ino);
-    if (e && !e->used && e->fp_len <= f->fp_len && fingerprint_fits(fd, &(struct tail_file){
+    if (let_go_off >= 0) {
+        f->read_off = (uint64_t)let_go_off <= f->size ? (uint64_t)let_go_off : 0;
+        log_msg(LOG_DEBUG, c->conf->log_tag, "[%s] %s is a rotated file let go moments ago: "
+                "going on from offset %" PRIu64, c->in->name, path, f->read_off);
+    } else if (e && !e->used && e->fp_len <= f->fp_len && fingerprint_fits(fd, &(struct tail_file){
                                                         .fp_len = e->fp_len, .fp_hash = e->fp_hash})) {
         e->used = 1;
         f->read_off = e->offset <= f->size ? e->offset : 0;
@@ -748,6 +815,7 @@ static void rescan(struct tail_engine *c)
     c->scan_gen++;
     c->rescan_soon = 0;
     c->last_rescan_ms = c->now_mono;
+    expire_let_go(c);
     tw_scan(c->watch);
     /* A followed name the globs no longer produce: an event was missed
      * (or never sent, as for an unmounted volume). */
@@ -1018,6 +1086,7 @@ void tail_engine_free(struct tail_engine *c)
     for (int i = 0; i < c->nproblems; i++)
         free(c->problems[i].path);
     free(c->problems);
+    free(c->let_go);
     free(c->ckpt_path);
     buf_free(&c->ckpt_entries_scratch);
     free(c);
