@@ -475,8 +475,11 @@ static struct tail_file *newer_sibling(struct containers_ctx *c, const struct ct
  * and renamed away between two batches of directory events: its successor
  * is found first, and the file itself only by a later event or rescan.
  * Asked before f's first byte is read: stat <id>-json.log, .log.1, .log.2
- * ... (numbered without gaps) and ask the engine to look at an unknown one
- * whose first line is older than f's. */
+ * ... and ask the engine to look at an unknown one whose first line is
+ * older than f's. ROTATION_GAP_NAMES: how many missing names in a row the
+ * walk passes over (renames in flight) before it ends. */
+#define ROTATION_GAP_NAMES 2
+
 static void follow_older_siblings(struct containers_ctx *c, struct tail_file *f)
 {
     const char *p = f->first_path;
@@ -487,17 +490,22 @@ static void follow_older_siblings(struct containers_ctx *c, struct tail_file *f)
         return;
     int64_t mine = file_origin(c, f);
     memcpy(path, p, stem);
-    for (int age = 0; age < 100000; age++) {
+    /* Docker renames .log.N-1 -> .log.N from the top down: in the middle of
+     * a cascade one name is missing, and older files lie beyond that gap. A
+     * few missing names in a row end the walk; one does not. */
+    int missing = 0;
+    for (int age = 0; age < 100000 && missing <= ROTATION_GAP_NAMES; age++) {
         if (age == 0)
             path[stem] = '\0';
         else
             snprintf(path + stem, sizeof(path) - stem, ".%d", age);
         struct stat st;
         if (stat(path, &st) < 0) {
-            if (age == 0)
-                continue; /* between Docker's rename and its create */
-            return;
+            if (age > 0)
+                missing++; /* .log itself: between Docker's rename and its create */
+            continue;
         }
+        missing = 0;
         if (tail_engine_follows(c->engine, (uint64_t)st.st_dev, (uint64_t)st.st_ino))
             continue;
         int fd = open(path, O_RDONLY | O_CLOEXEC);
