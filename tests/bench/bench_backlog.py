@@ -104,8 +104,9 @@ def run(build_dir):
                     time.sleep(0.1)
                     continue
                 pl = st["pipeline"]
-                if pl["buffer_bytes"] >= peak_mem:
-                    peak_mem, peak_doc = pl["buffer_bytes"], pl.get("memory")
+                counted = pl["memory"]["total"] if "memory" in pl else pl["buffer_bytes"]
+                if counted >= peak_mem:
+                    peak_mem, peak_doc = counted, pl.get("memory")
                 outs = st["outputs"]
                 out = outs["sink"] if isinstance(outs, dict) else outs[0]
                 if out["records_out"] >= total:
