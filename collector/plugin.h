@@ -98,6 +98,18 @@ struct input_plugin {
     void (*describe)(struct input_instance *in, struct buf *out);
     /* Detailed state for GET /status: add members to obj (optional). */
     void (*status)(struct input_instance *in, struct json_t *obj);
+    /* Is what this input watches well (optional)? INPUT_HEALTHY, or
+     * INPUT_NOT_READY (fails /ready) or INPUT_NOT_LIVE (fails /health and
+     * /ready) with a one-line reason written to why (len bytes, NUL
+     * terminated). The status endpoint calls it through its status view,
+     * between start and stop, on the loop thread; it must not block. */
+    int (*health)(struct input_instance *in, char *why, size_t len);
+};
+
+enum input_health {
+    INPUT_HEALTHY = 0,
+    INPUT_NOT_READY = 1,
+    INPUT_NOT_LIVE = 2,
 };
 
 /* --------------------------------------------------------------- outputs */

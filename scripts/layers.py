@@ -146,7 +146,7 @@ def main():
     for m in unplaced:
         print(f"not in a layer: {m}")
     print(f"module cycles: {len(bad)}, folder cycles: {len(fcyc)}, upward includes: {len(up)}")
-    return 1 if bad or unplaced or len(up) > 1 else 0
+    return 1 if bad or fcyc or unplaced or up else 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@
  * their end too: the old agent followed only the newest match of a glob. */
 #include "collector/import/import_positions.h"
 #include "collector/inputs/checkpoint.h"
-#include "collector/inputs/tail_file.h"
+#include "collector/inputs/tail/tail_file.h"
 
 #include <dirent.h>
 #include <errno.h>

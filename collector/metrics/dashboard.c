@@ -3,7 +3,7 @@
  * cluster, service, task family, task and instance utilization widgets,
  * and the cluster's headroom (SchedulableTasks per task size) and ECS agent
  * health, over the metrics this agent publishes: the namespace of the
- * configured cloudwatch_metrics output (default ECS/ContainerInsights), the
+ * configured cloudwatch_metrics output (default Collector/ECS), the
  * region of the [agent] section or AWS_REGION, the cluster of the metrics
  * inputs, the period of the container input's interval (at least 60 s); a
  * region or cluster it had to assume is said on stderr. Statistic: Sum,

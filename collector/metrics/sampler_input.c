@@ -3,12 +3,30 @@
 
 #include "collector/cloudwatch/host_info.h"
 #include "collector/core/config.h"
+#include "collector/metrics/ci_names.h"
 #include "collector/metrics/sampler.h"
 #include "collector/pipeline/pipeline.h"
 #include "collector/plugin.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+const struct option_def sampler_input_options[] = {
+    {"interval", OPT_DURATION, "60s", 0, offsetof(struct sample_conf, interval_ms), NULL,
+     "sampling interval (1s or more)"},
+    {"proc_root", OPT_STRING, "/proc", 0, offsetof(struct sample_conf, proc_root), NULL,
+     "procfs of the host (/host/proc when the agent runs in a container)"},
+    {"cluster", OPT_STRING, NULL, 0, offsetof(struct sample_conf, cluster), NULL,
+     "ClusterName; default from ECS introspection or container labels, else the hostname"},
+    {"metrics", OPT_BOOL, "true", 0, offsetof(struct sample_conf, metrics), NULL,
+     "emit metric records (for cloudwatch_metrics, stdout, file)"},
+    {"emf_namespace", OPT_STRING, CI_DEFAULT_NAMESPACE, 0, offsetof(struct sample_conf, emf_namespace),
+     NULL, "CloudWatch namespace declared in the EMF records"},
+    {"storage_resolution", OPT_INT, "60", 0, offsetof(struct sample_conf, storage_resolution),
+     "1..60", "EMF StorageResolution: 1 (high resolution) or 60"},
+    {0},
+};
 
 int sampler_input_error(struct input_instance *in, struct diag *diag, const char *key,
                         const char *msg)

@@ -10,6 +10,7 @@
 #define COLLECTOR_METRICS_SAMPLER_INPUT_H
 
 #include "collector/core/log.h"
+#include "collector/core/options.h"
 #include "collector/metrics/frame.h"
 #include "collector/metrics/frame_emit.h"
 #include "collector/metrics/sample_source.h"
@@ -72,5 +73,10 @@ void sampler_input_destroy(struct input_instance *in);
 /* The plugin's status: the module's keys, then the emitted counts, errors
  * and the sampler's CPU time. */
 void sampler_input_status(struct input_instance *in, json_t *obj);
+
+/* The option rows both sampler inputs have, over their struct sample_conf
+ * (bound with OPT_INCLUDE_ROW(offsetof(struct X_conf, base), ...)): interval,
+ * proc_root, cluster, metrics, emf_namespace, storage_resolution. */
+extern const struct option_def sampler_input_options[];
 
 #endif

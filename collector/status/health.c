@@ -6,36 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct health_entry {
-    char *name;
-    health_check_fn check;
-    void *arg;
-};
-
-/* Process-wide: one agent per process, touched only on the loop thread. */
-static struct health_entry checks[HEALTH_MAX_CHECKS];
-static int nchecks;
-
-int health_register(const char *name, health_check_fn check, void *arg)
-{
-    if (nchecks >= HEALTH_MAX_CHECKS)
-        return -1;
-    checks[nchecks++] = (struct health_entry){xstrdup(name), check, arg};
-    return 0;
-}
-
-void health_unregister(const char *name, void *arg)
-{
-    for (int i = 0; i < nchecks; i++) {
-        if (checks[i].arg == arg && strcmp(checks[i].name, name) == 0) {
-            free(checks[i].name);
-            memmove(&checks[i], &checks[i + 1], sizeof checks[0] * (size_t)(nchecks - i - 1));
-            nchecks--;
-            return;
-        }
-    }
-}
-
 void health_outputs_init(struct health_outputs *h, struct output_instance **outputs, int n,
                          int64_t max_stall_ms)
 {
@@ -91,12 +61,36 @@ static void add_failure(struct health_failure *out, int max, int *n, const char 
 {
     if (*n < max) {
         out[*n].check = check;
+        out[*n].not_live = 0;
         snprintf(out[*n].reason, sizeof out[*n].reason, "%s", reason->data ? reason->data : "");
     }
     (*n)++;
 }
 
-int health_evaluate(const struct health_outputs *h, int64_t now, const char *reload_error,
+/* The inputs' own checks (plugin.h: health). */
+static void evaluate_inputs(struct input_instance *const *inputs, int ninputs,
+                            struct health_failure *out, int max, int *n)
+{
+    for (int i = 0; i < ninputs; i++) {
+        struct input_instance *in = inputs[i];
+        if (!in->ctx || !in->plugin->health)
+            continue;
+        char why[400] = "";
+        int verdict = in->plugin->health(in, why, sizeof why);
+        if (verdict == INPUT_HEALTHY)
+            continue;
+        if (*n < max) {
+            out[*n].check = "input";
+            out[*n].not_live = verdict == INPUT_NOT_LIVE;
+            snprintf(out[*n].reason, sizeof out[*n].reason, "input %s: %s", in->name,
+                     why[0] ? why : "not well");
+        }
+        (*n)++;
+    }
+}
+
+int health_evaluate(const struct health_outputs *h, struct input_instance *const *inputs,
+                    int ninputs, int64_t now, const char *reload_error,
                     struct health_failure *out, int max)
 {
     int n = 0;
@@ -127,11 +121,15 @@ int health_evaluate(const struct health_outputs *h, int64_t now, const char *rel
         buf_printf(&reason, "configuration reload failed: %s", reload_error);
         add_failure(out, max, &n, "config_reload", &reason);
     }
-    for (int i = 0; i < nchecks; i++) {
-        buf_reset(&reason);
-        if (checks[i].check(checks[i].arg, &reason))
-            add_failure(out, max, &n, checks[i].name, &reason);
-    }
     buf_free(&reason);
+    evaluate_inputs(inputs, ninputs, out, max, &n);
     return n;
+}
+
+int health_live(const struct health_failure *fails, int n, int max)
+{
+    for (int i = 0; i < n && i < max; i++)
+        if (fails[i].not_live)
+            return 0;
+    return 1;
 }

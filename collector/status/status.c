@@ -55,14 +55,18 @@ void status_settings_check(struct status_settings *s, const struct conf_section 
 /* ------------------------------------------------------ /health, /ready */
 
 /* Readiness: every check passes (outputs delivering, buffers not full,
- * credentials, the last reload applied, registered checks). */
-static json_t *ready_json(struct status_server *s, int *healthy)
+ * credentials, the last reload applied, the inputs' own checks). *live is
+ * set to 0 when a failure is marked not live (may be NULL). */
+static json_t *ready_json(struct status_server *s, int *healthy, int *live)
 {
     struct health_failure fails[16];
     int64_t now = now_ms();
     health_outputs_sample(&s->health, now);
-    int n = health_evaluate(&s->health, now, s->view.reloads->last_error, fails, 16);
+    int n = health_evaluate(&s->health, s->view.inputs, s->view.ninputs, now,
+                            s->view.reloads->last_error, fails, 16);
     *healthy = n == 0;
+    if (live)
+        *live = health_live(fails, n, 16);
     json_t *o = json_object();
     json_object_set_new(o, "status", json_string(n ? "not ready" : "ready"));
     json_t *reasons = json_array();
@@ -83,18 +87,20 @@ static json_t *ready_json(struct status_server *s, int *healthy)
 
 /* Liveness: the process works. Answering at all is the proof (a wedged loop
  * does not answer, and the probe times out); what readiness says is shown,
- * never failed on: restarting does not bring back an endpoint or undo a bad
- * reload, which leaves the previous configuration running. */
-static json_t *health_json(struct status_server *s)
+ * not failed on: restarting does not bring back an endpoint or undo a bad
+ * reload, which leaves the previous configuration running. Only a check the
+ * operator marked for liveness (an input's INPUT_NOT_LIVE, e.g. host_metrics'
+ * ecs_agent_check = health) fails it. */
+static json_t *health_json(struct status_server *s, int *live)
 {
     int ready;
-    json_t *r = ready_json(s, &ready);
+    json_t *r = ready_json(s, &ready, live);
     json_t *o = json_object();
-    json_object_set_new(o, "status", json_string("ok"));
+    json_object_set_new(o, "status", json_string(*live ? "ok" : "not live"));
     json_object_set_new(o, "ready", json_boolean(ready));
     json_t *reason = json_object_get(r, "reason");
     if (reason)
-        json_object_set(o, "not_ready_because", reason);
+        json_object_set(o, *live ? "not_ready_because" : "reason", reason);
     json_object_set(o, "uptime_seconds", json_object_get(r, "uptime_seconds"));
     json_decref(r);
     return o;
@@ -198,7 +204,7 @@ static json_t *status_json(struct status_server *s)
     json_object_set_new(root, "hostname", json_string(v->hostname ? v->hostname : ""));
     json_object_set_new(root, "pid", json_integer(getpid()));
     json_object_set_new(root, "time_ms", json_integer(now));
-    json_object_set_new(root, "health", ready_json(s, &healthy));
+    json_object_set_new(root, "health", ready_json(s, &healthy, NULL));
     json_object_set_new(root, "healthy", json_boolean(healthy));
     json_object_set_new(root, "ready", json_boolean(healthy));
     const struct status_reloads *r = v->reloads;
@@ -286,10 +292,13 @@ static void handle(void *arg, const struct http_request *req, struct http_respon
         return;
     }
     if (http_path_is(req, "/health")) {
-        body_json(resp, health_json(s));
+        int live;
+        json_t *doc = health_json(s, &live);
+        resp->status = live ? 200 : 503;
+        body_json(resp, doc);
     } else if (http_path_is(req, "/ready")) {
         int ready;
-        json_t *doc = ready_json(s, &ready);
+        json_t *doc = ready_json(s, &ready, NULL);
         resp->status = ready ? 200 : 503;
         body_json(resp, doc);
     } else if (http_path_is(req, "/metrics")) {
@@ -298,7 +307,8 @@ static void handle(void *arg, const struct http_request *req, struct http_respon
     } else if (http_path_is(req, "/status")) {
         body_json(resp, status_json(s));
     } else {
-        buf_printf(resp->body, "collector %s\n/health  liveness: 200 while the agent runs\n"
+        buf_printf(resp->body, "collector %s\n/health  liveness: 200 while the agent runs, "
+                   "503 for a check set to liveness\n"
                    "/ready   readiness: 200, or 503 with the reasons\n"
                    "/metrics Prometheus text\n/status  JSON state of inputs and outputs\n",
                    COLLECTOR_VERSION);

@@ -53,7 +53,7 @@ void status_stop(struct status_server *s);
 
 /* Extra metrics from other modules (the disk buffer, the AWS client):
  * fn appends Prometheus text (prometheus.h) for its own families.
- * Health checks are registered the same way with health_register (health.h). */
+ * Inputs report health through their plugin's health callback (plugin.h). */
 typedef void (*status_metrics_fn)(void *arg, struct buf *out);
 int status_register_metrics(const char *name, status_metrics_fn fn, void *arg);
 void status_unregister_metrics(const char *name, void *arg);

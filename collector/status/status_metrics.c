@@ -204,9 +204,12 @@ static void format_agent(struct status_server *s, struct buf *out)
 
     int64_t now = now_ms();
     health_outputs_sample(&s->health, now);
-    struct health_failure fails[1];
-    int failing = health_evaluate(&s->health, now, v->reloads->last_error, fails, 1);
-    gauge(out, "collector_healthy", "gauge", "1 while the agent runs (/health, liveness)", 1);
+    struct health_failure fails[16];
+    int failing = health_evaluate(&s->health, v->inputs, v->ninputs, now, v->reloads->last_error,
+                                  fails, 16);
+    int live = health_live(fails, failing, 16);
+    gauge(out, "collector_healthy", "gauge", "1 when /health (liveness) answers 200, else 0",
+          live);
     gauge(out, "collector_ready", "gauge", "1 when /ready answers 200, else 0", failing == 0);
     gauge(out, "collector_health_failures", "gauge", "failing readiness checks", failing);
 

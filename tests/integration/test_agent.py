@@ -501,6 +501,19 @@ class ShippedConfiguration(unittest.TestCase):
             self.assertIn("stopped", a.stderr())
 
 
+class Layers(unittest.TestCase):
+    """The include graph (scripts/layers.py): no module or folder cycle, and
+    no file includes one of a higher layer (an input including the agent or
+    the status service, say)."""
+    test_kind = "static"
+
+    def test_no_cycle_and_no_upward_include(self):
+        r = subprocess.run(["python3", os.path.join(ROOT, "scripts", "layers.py")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("module cycles: 0, folder cycles: 0, upward includes: 0", r.stdout)
+
+
 class Docs(unittest.TestCase):
     def test_readme_reference_is_current(self):
         """README's configuration reference is generated from the option tables."""

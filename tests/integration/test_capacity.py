@@ -10,8 +10,10 @@ binary:
     after one arrives. Skipped (with the reason) without root or Docker.
   - AgentHealth: a scripted ECS introspection endpoint on 127.0.0.1 that the
     test takes down and brings back: EcsAgentConnected goes 1, 0, 1; /status
-    gives the agent's version; with ecs_agent_unhealthy_after, /health
-    fails while it is down and passes once it is back.
+    gives the agent's version; after ecs_agent_unhealthy_after without it,
+    /ready fails with the reason (ecs_agent_check = ready, the default) while
+    /health stays 200, or both fail (ecs_agent_check = health), or neither
+    (off); both pass once it is back.
   - Dashboard: `collector dashboard` (headroom and agent widgets, the region
     and cluster of the configuration or what it assumed) and `--put NAME`
     against the strict fake's PutDashboard.
@@ -272,44 +274,98 @@ class AgentHealth(unittest.TestCase):
     def tearDown(self):
         self.ecs.down()
 
-    def test_connected_flips_and_health(self):
+    def free_listen(self):
         import socket
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         listen = f"127.0.0.1:{s.getsockname()[1]}"
         s.close()
+        return listen
+
+    def run_agent_outage(self, check_line, failing, passing):
+        """Take the ECS agent down and back: EcsAgentConnected 1, 0, 1; the
+        endpoints `failing` answer 503 with the reason while it is down (and
+        `passing` stays 200), then 200 again once it answers."""
+        listen = self.free_listen()
         text = host_conf("/nonexistent/docker.sock", self.ecs.url,
-                         "ecs_agent_unhealthy_after = 2s\nschedulable_task_sizes = small:256:512",
+                         f"ecs_agent_unhealthy_after = 2s\n{check_line}\n"
+                         "schedulable_task_sizes = small:256:512",
                          agent=f"http_listen = {listen}")
         dims = {"ClusterName": CLUSTER, "InstanceId": "testhost"}
 
         def connected(agent):
             return latest(agent.out_dir, "EcsAgentConnected", dims)
 
+        def get(path):
+            return http_get(f"http://{listen}{path}")
+
         with Agent(text) as agent:
             agent.start()
             agent.wait_for(lambda: connected(agent) == 1, timeout=20, interval=0.2,
                            what="EcsAgentConnected = 1")
-            status, body = http_get(f"http://{listen}/status")
+            status, body = get("/status")
             self.assertEqual(status, 200)
             inputs = json.loads(body)["inputs"]
             host = next(i for i in inputs if i.get("name") == "host")
             self.assertEqual(host["ecs_agent"], {"connected": True,
                                                  "version": self.ecs.version})
-            self.assertEqual(http_get(f"http://{listen}/health")[0], 200)
+            self.assertEqual(get("/health")[0], 200)
+            self.assertEqual(get("/ready")[0], 200)
 
             self.ecs.down()
             agent.wait_for(lambda: connected(agent) == 0, timeout=20, interval=0.2,
                            what="EcsAgentConnected = 0")
-            agent.wait_for(lambda: http_get(f"http://{listen}/health")[0] == 503, timeout=20,
-                           interval=0.3, what="/health 503 after 2 s without the ECS agent")
-            self.assertIn("ECS agent", http_get(f"http://{listen}/health")[1])
+            agent.wait_for(lambda: get(failing[0])[0] == 503, timeout=20, interval=0.3,
+                           what=f"{failing[0]} 503 after 2 s without the ECS agent")
+            for path in failing:
+                status, body = get(path)
+                self.assertEqual(status, 503, path)
+                reason = json.loads(body)["reason"]
+                self.assertIn(f"input host: the ECS agent at {self.ecs.url} has not answered "
+                              "for", reason)
+                self.assertIn("(ecs_agent_unhealthy_after 2s)", reason)
+            if passing:
+                status, body = get(passing)
+                self.assertEqual(status, 200, body)
+                self.assertIn("the ECS agent", json.loads(body)["not_ready_because"])
 
             self.ecs.up()
             agent.wait_for(lambda: connected(agent) == 1, timeout=20, interval=0.2,
                            what="EcsAgentConnected = 1 again")
-            agent.wait_for(lambda: http_get(f"http://{listen}/health")[0] == 200, timeout=20,
-                           interval=0.3, what="/health 200 again")
+            agent.wait_for(lambda: get(failing[0])[0] == 200, timeout=20, interval=0.3,
+                           what=f"{failing[0]} 200 again")
+            for path in ("/health", "/ready"):
+                self.assertEqual(get(path)[0], 200, path)
+            self.assertEqual(agent.stop(), 0, agent.stderr()[-3000:])
+
+    def test_connected_flips_and_ready_by_default(self):
+        # ecs_agent_check defaults to ready: readiness fails, liveness does not
+        # (a liveness probe would restart the collector, not the ECS agent)
+        self.run_agent_outage("", failing=("/ready",), passing="/health")
+
+    def test_ecs_agent_check_health_fails_liveness(self):
+        # not live is not ready either
+        self.run_agent_outage("ecs_agent_check = health", failing=("/health", "/ready"),
+                              passing=None)
+
+    def test_ecs_agent_check_off(self):
+        listen = self.free_listen()
+        text = host_conf("/nonexistent/docker.sock", self.ecs.url,
+                         "ecs_agent_unhealthy_after = 1s\necs_agent_check = off",
+                         agent=f"http_listen = {listen}")
+        dims = {"ClusterName": CLUSTER, "InstanceId": "testhost"}
+        with Agent(text) as agent:
+            agent.start()
+            agent.wait_for(lambda: latest(agent.out_dir, "EcsAgentConnected", dims) == 1,
+                           timeout=20, interval=0.2, what="EcsAgentConnected = 1")
+            self.ecs.down()
+            agent.wait_for(lambda: latest(agent.out_dir, "EcsAgentConnected", dims) == 0,
+                           timeout=20, interval=0.2, what="EcsAgentConnected = 0")
+            # past ecs_agent_unhealthy_after (1 s), with a sample every second
+            time.sleep(2.5)
+            self.assertEqual(latest(agent.out_dir, "EcsAgentConnected", dims), 0)
+            for path in ("/ready", "/health"):
+                self.assertEqual(http_get(f"http://{listen}{path}")[0], 200, path)
             self.assertEqual(agent.stop(), 0, agent.stderr()[-3000:])
 
 
@@ -462,8 +518,11 @@ class CloudFormation(unittest.TestCase):
 
     def test_dashboard_is_collector_dashboard(self):
         body = self.res["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+        # the stack's default namespace must be the agents' default (what the
+        # dashboard command prints without a cloudwatch_metrics output)
+        namespace = self.cfn["Parameters"]["Namespace"]["Default"]
         body = (body.replace("${ClusterName}", "c1").replace("${AWS::Region}", "ap-south-1")
-                .replace("${Namespace}", "ECS/ContainerInsights"))
+                .replace("${Namespace}", namespace))
         conf = os.path.join(tempfile.mkdtemp(prefix="collector-cfn-"), "c.conf")
         with open(conf, "w") as f:
             f.write("[agent]\nregion = ap-south-1\n")

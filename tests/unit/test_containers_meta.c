@@ -1,4 +1,4 @@
-/* collector/inputs/containers_meta: inspect parsing, filters, meta keys,
+/* collector/inputs/containers/containers_meta: inspect parsing, filters, meta keys,
  * ids from paths and cgroups, events. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "collector/docker/events.h"
-#include "collector/inputs/containers_meta.h"
+#include "collector/inputs/containers/containers_meta.h"
 #include "collector/pipeline/record.h"
 
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -1,26 +1,27 @@
-/* Unit tests: health checks (output stall rule, reload error, registry). */
+/* Unit tests: health checks (output stall rule, reload error, the inputs'
+ * health callbacks). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "collector/plugin.h"
 #include "collector/status/health.h"
 
-static int fail_check(void *arg, struct buf *reason)
+/* An input whose health is whatever verdict its ctx holds. */
+static int scripted_health(struct input_instance *in, char *why, size_t len)
 {
-    buf_printf(reason, "disk buffer full (%s)", (const char *)arg);
-    return 1;
+    int verdict = *(int *)in->ctx;
+    if (verdict)
+        snprintf(why, len, "the ECS agent has not answered for %ds", 90);
+    return verdict;
 }
 
-static int ok_check(void *arg, struct buf *reason)
-{
-    (void)arg;
-    (void)reason;
-    return 0;
-}
+static const struct input_plugin scripted_plugin = {.name = "scripted", .health = scripted_health};
+static const struct input_plugin silent_plugin = {.name = "silent"};
 
 static void test_output_stall(void **state)
 {
@@ -56,39 +57,47 @@ static void test_output_stall(void **state)
     health_outputs_free(&h);
 }
 
-static void test_evaluate_and_registry(void **state)
+static void test_evaluate_reload_and_inputs(void **state)
 {
     (void)state;
     struct health_failure f[4];
-    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 4), 0);
-    assert_int_equal(health_evaluate(NULL, 0, "00.conf:3: unknown key 'x'", f, 4), 1);
+    assert_int_equal(health_evaluate(NULL, NULL, 0, 0, NULL, f, 4), 0);
+    assert_int_equal(health_evaluate(NULL, NULL, 0, 0, "00.conf:3: unknown key 'x'", f, 4), 1);
     assert_string_equal(f[0].check, "config_reload");
     assert_string_equal(f[0].reason, "configuration reload failed: 00.conf:3: unknown key 'x'");
-    static char a[] = "spool", b[] = "other";
-    assert_int_equal(health_register("disk_buffer", fail_check, a), 0);
-    assert_int_equal(health_register("credentials", ok_check, b), 0);
-    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 4), 1);
-    assert_string_equal(f[0].check, "disk_buffer");
-    assert_string_equal(f[0].reason, "disk buffer full (spool)");
-    health_unregister("disk_buffer", b); /* wrong arg: stays */
-    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 4), 1);
-    health_unregister("disk_buffer", a);
-    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 4), 0);
-    health_unregister("credentials", b);
+    assert_false(f[0].not_live);
+    assert_true(health_live(f, 1, 4));
+
+    int verdict = INPUT_HEALTHY, other = INPUT_NOT_READY;
+    struct input_instance host = {.plugin = &scripted_plugin, .name = "host", .ctx = &verdict};
+    struct input_instance idle = {.plugin = &scripted_plugin, .name = "idle", .ctx = NULL};
+    struct input_instance plain = {.plugin = &silent_plugin, .name = "tail", .ctx = &other};
+    struct input_instance *inputs[3] = {&host, &idle, &plain};
+    assert_int_equal(health_evaluate(NULL, inputs, 3, 0, NULL, f, 4), 0);
+    /* Not ready: fails /ready, not /health. */
+    verdict = INPUT_NOT_READY;
+    assert_int_equal(health_evaluate(NULL, inputs, 3, 0, NULL, f, 4), 1);
+    assert_string_equal(f[0].check, "input");
+    assert_string_equal(f[0].reason, "input host: the ECS agent has not answered for 90s");
+    assert_false(f[0].not_live);
+    assert_true(health_live(f, 1, 4));
+    /* Not live: fails both. */
+    verdict = INPUT_NOT_LIVE;
+    assert_int_equal(health_evaluate(NULL, inputs, 3, 0, "bad", f, 4), 2);
+    assert_string_equal(f[1].check, "input");
+    assert_true(f[1].not_live);
+    assert_false(health_live(f, 2, 4));
     /* More failures than room: counted, not written past max. */
-    for (int i = 0; i < 5; i++)
-        health_register("x", fail_check, a);
-    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 2), 5);
-    for (int i = 0; i < 5; i++)
-        health_unregister("x", a);
-    assert_int_equal(health_evaluate(NULL, 0, NULL, f, 2), 0);
+    struct input_instance *many[5] = {&host, &host, &host, &host, &host};
+    assert_int_equal(health_evaluate(NULL, many, 5, 0, NULL, f, 2), 5);
+    assert_false(health_live(f, 5, 2));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_output_stall),
-        cmocka_unit_test(test_evaluate_and_registry),
+        cmocka_unit_test(test_evaluate_reload_and_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

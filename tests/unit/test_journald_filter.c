@@ -1,5 +1,5 @@
 /* Unit tests: the pure parts of the journald input
- * (collector/inputs/journald_filter.c): priorities, the unit / identifier /
+ * (collector/inputs/journald/journald_filter.c): priorities, the unit / identifier /
  * priority filter, "NAME=value" fields, the queue of cursors awaiting
  * acknowledgement; and the {unit} / {identifier} name placeholders the
  * input's meta feeds (collector/cloudwatch/names.c). */
@@ -14,7 +14,7 @@
 
 #include "collector/cloudwatch/names.h"
 #include "collector/core/options.h"
-#include "collector/inputs/journald_filter.h"
+#include "collector/inputs/journald/journald_filter.h"
 #include "collector/pipeline/record.h"
 
 static void test_priority_parse(void **state)

@@ -1,4 +1,4 @@
-/* collector/inputs/tail_file: reading real files in chunks, line offsets,
+/* collector/inputs/tail/tail_file: reading real files in chunks, line offsets,
  * long lines, repair, truncation, identity, and the file table. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,7 +15,7 @@
 #include "tests/unit/temp_dir.h"
 
 #include "collector/core/util.h"
-#include "collector/inputs/tail_file.h"
+#include "collector/inputs/tail/tail_file.h"
 
 static char dir[64];
 

@@ -1,4 +1,4 @@
-/* collector/inputs/tail_watch: glob matching, directory walks with **,
+/* collector/inputs/tail/tail_watch: glob matching, directory walks with **,
  * exclusions, the watch cap, and inotify events through the loop. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 
 #include "collector/core/log.h"
 #include "collector/core/util.h"
-#include "collector/inputs/tail_watch.h"
+#include "collector/inputs/tail/tail_watch.h"
 #include "collector/loop.h"
 
 static char dir[64];

@@ -27,14 +27,11 @@ struct cm_conf {
 };
 
 static const struct option_def cm_options[] = {
-    {"interval", OPT_DURATION, "60s", 0, offsetof(struct cm_conf, base.interval_ms), NULL,
-     "sampling interval (1s or more)"},
+    OPT_INCLUDE_ROW(offsetof(struct cm_conf, base), sampler_input_options),
     {"source", OPT_ENUM, "cgroup", 0, offsetof(struct cm_conf, source), "cgroup|docker_api",
      "read counters from the cgroup filesystem, or from the Docker stats API (one-shot)"},
     {"docker_socket", OPT_STRING, "/var/run/docker.sock", 0,
      offsetof(struct cm_conf, base.docker_socket), NULL, "Docker Engine API unix socket"},
-    {"proc_root", OPT_STRING, "/proc", 0, offsetof(struct cm_conf, base.proc_root), NULL,
-     "procfs of the host (/host/proc when the agent runs in a container)"},
     {"cgroup_root", OPT_STRING, "/sys/fs/cgroup", 0, offsetof(struct cm_conf, cgroup_root), NULL,
      "cgroup filesystem of the host"},
     {"introspection_url", OPT_STRING, "http://127.0.0.1:51678", 0,
@@ -44,20 +41,12 @@ static const struct option_def cm_options[] = {
     {"introspection_refresh", OPT_DURATION, "60s", 0,
      offsetof(struct cm_conf, base.introspection_refresh_ms), NULL,
      "how long ECS task metadata is cached (new tasks refresh it sooner)"},
-    {"cluster", OPT_STRING, NULL, 0, offsetof(struct cm_conf, base.cluster), NULL,
-     "ClusterName; default from ECS introspection or labels, else the hostname"},
     {"levels", OPT_LIST, "cluster service family", 0, offsetof(struct cm_conf, levels), NULL,
      "dimension sets to publish: " CI_LEVEL_NAMES},
-    {"metrics", OPT_BOOL, "true", 0, offsetof(struct cm_conf, base.metrics), NULL,
-     "emit metric records (for cloudwatch_metrics, stdout, file)"},
     {"emf", OPT_BOOL, "false", 0, offsetof(struct cm_conf, base.emf), NULL,
      "also emit one EMF log record per task and per container (for cloudwatch_logs)"},
     {"emf_tag", OPT_STRING, "emf.container", 0, offsetof(struct cm_conf, base.emf_tag), NULL,
      "tag of the EMF log records"},
-    {"emf_namespace", OPT_STRING, CI_DEFAULT_NAMESPACE, 0, offsetof(struct cm_conf, base.emf_namespace), NULL,
-     "CloudWatch namespace declared in the EMF records"},
-    {"storage_resolution", OPT_INT, "60", 0, offsetof(struct cm_conf, base.storage_resolution),
-     "1..60", "EMF StorageResolution: 1 (high resolution) or 60"},
     {0},
 };
 

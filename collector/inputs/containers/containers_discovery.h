@@ -19,7 +19,7 @@
 #ifndef COLLECTOR_CONTAINERS_DISCOVERY_H
 #define COLLECTOR_CONTAINERS_DISCOVERY_H
 
-#include "collector/inputs/containers_meta.h"
+#include "collector/inputs/containers/containers_meta.h"
 #include "collector/loop.h"
 
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "collector/inputs/tail_watch.h"
+#include "collector/inputs/tail/tail_watch.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 #include "collector/loop.h"

@@ -6,7 +6,7 @@
 #undef LOG_ERR
 #undef LOG_WARNING
 
-#include "collector/inputs/journald_files.h"
+#include "collector/inputs/journald/journald_files.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 

@@ -1,6 +1,6 @@
 /* The option rows of the tail engine's settings that the tail and
  * containers inputs share: see tail_engine.h. */
-#include "collector/inputs/tail_engine.h"
+#include "collector/inputs/tail/tail_engine.h"
 
 #include <stddef.h>
 

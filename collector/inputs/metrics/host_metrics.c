@@ -8,7 +8,6 @@
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/host_sample.h"
 #include "collector/metrics/sampler_input.h"
-#include "collector/status/health.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -24,15 +23,13 @@ struct hm_conf {
     int per_device;
     int capacity;
     int64_t ecs_agent_unhealthy_ms;
+    char *ecs_agent_check;     /* ready | health | off */
     char *ecs_config;
     struct strlist task_sizes;
 };
 
 static const struct option_def hm_options[] = {
-    {"interval", OPT_DURATION, "60s", 0, offsetof(struct hm_conf, base.interval_ms), NULL,
-     "sampling interval (1s or more)"},
-    {"proc_root", OPT_STRING, "/proc", 0, offsetof(struct hm_conf, base.proc_root), NULL,
-     "procfs of the host (/host/proc when the agent runs in a container)"},
+    OPT_INCLUDE_ROW(offsetof(struct hm_conf, base), sampler_input_options),
     {"host_root", OPT_STRING, "", 0, offsetof(struct hm_conf, host_root), NULL,
      "prefix of the host's mount points for statvfs (/host when the agent runs in a container)"},
     {"docker_socket", OPT_STRING, "/var/run/docker.sock", 0,
@@ -44,8 +41,6 @@ static const struct option_def hm_options[] = {
      "ECS agent introspection API (cluster, container instance id); empty = off"},
     {"introspection_refresh", OPT_DURATION, "300s", 0,
      offsetof(struct hm_conf, base.introspection_refresh_ms), NULL, "how long ECS metadata is cached"},
-    {"cluster", OPT_STRING, NULL, 0, offsetof(struct hm_conf, base.cluster), NULL,
-     "ClusterName; default from ECS introspection or container labels, else the hostname"},
     {"filesystems", OPT_LIST, "ext2 ext3 ext4 xfs btrfs zfs f2fs vfat", 0,
      offsetof(struct hm_conf, fs_types), NULL, "filesystem types reported"},
     {"per_device", OPT_BOOL, "false", 0, offsetof(struct hm_conf, per_device), NULL,
@@ -57,22 +52,20 @@ static const struct option_def hm_options[] = {
     {"schedulable_task_sizes", OPT_LIST, NULL, OPT_MULTI, offsetof(struct hm_conf, task_sizes),
      NULL, "task sizes NAME:CPU_UNITS:MEMORY_MIB[:PORT...] (static host ports) whose "
      "SchedulableTasks are published with capacity = true"},
-    {"ecs_agent_unhealthy_after", OPT_DURATION, "0", 0,
+    {"ecs_agent_check", OPT_ENUM, "ready", 0, offsetof(struct hm_conf, ecs_agent_check),
+     "ready|health|off",
+     "with capacity = true, where an ECS agent that has not answered /v1/metadata for "
+     "ecs_agent_unhealthy_after is reported: ready = /ready fails (readiness); health = /health "
+     "fails too (liveness: a probe on it restarts the collector); off = neither"},
+    {"ecs_agent_unhealthy_after", OPT_DURATION, "5m", 0,
      offsetof(struct hm_conf, ecs_agent_unhealthy_ms), NULL,
-     "with capacity = true: /health fails when the ECS agent has not answered /v1/metadata "
-     "for this long; 0 = never"},
+     "how long the ECS agent may not answer before ecs_agent_check fails; 0 = never"},
     {"ecs_config", OPT_STRING, "/etc/ecs/ecs.config", 0, offsetof(struct hm_conf, ecs_config),
      NULL, "the ECS agent's configuration: ECS_RESERVED_MEMORY is not registered capacity"},
-    {"metrics", OPT_BOOL, "true", 0, offsetof(struct hm_conf, base.metrics), NULL,
-     "emit metric records (for cloudwatch_metrics, stdout, file)"},
     {"emf", OPT_BOOL, "false", 0, offsetof(struct hm_conf, base.emf), NULL,
      "also emit EMF log records (Instance, InstanceFS, InstanceDiskIO, InstanceNet)"},
     {"emf_tag", OPT_STRING, "emf.host", 0, offsetof(struct hm_conf, base.emf_tag), NULL,
      "tag of the EMF log records"},
-    {"emf_namespace", OPT_STRING, CI_DEFAULT_NAMESPACE, 0, offsetof(struct hm_conf, base.emf_namespace), NULL,
-     "CloudWatch namespace declared in the EMF records"},
-    {"storage_resolution", OPT_INT, "60", 0, offsetof(struct hm_conf, base.storage_resolution),
-     "1..60", "EMF StorageResolution: 1 (high resolution) or 60"},
     {0},
 };
 
@@ -85,7 +78,6 @@ struct hm_state {
     int ecs_agent;                  /* 1 answers, -1 does not, 0 not asked yet */
     int64_t ecs_agent_seen_ms;      /* last answer (or the start) */
     char ecs_agent_version[128];
-    int health_registered;
 };
 
 static const struct sampler_input_ops hm_ops;
@@ -166,42 +158,29 @@ static void hm_status(struct input_instance *in, json_t *obj)
     json_object_set_new(obj, "ecs_agent", agent);
 }
 
-/* /health: the ECS agent stopped answering for ecs_agent_unhealthy_after. */
-static int ecs_agent_check(void *arg, struct buf *reason)
+/* The ECS agent stopped answering for ecs_agent_unhealthy_after: not ready,
+ * or not live, as ecs_agent_check says. */
+static int hm_health(struct input_instance *in, char *why, size_t len)
 {
-    struct hm_state *st = arg;
+    struct hm_state *st = in->ctx;
+    const struct hm_conf *conf = st->conf;
+    if (!conf->capacity || conf->ecs_agent_unhealthy_ms <= 0 ||
+        strcmp(conf->ecs_agent_check, "off") == 0)
+        return INPUT_HEALTHY;
     int64_t quiet = mono_ms() - st->ecs_agent_seen_ms;
-    if (st->ecs_agent >= 0 || quiet < st->conf->ecs_agent_unhealthy_ms)
-        return 0;
-    buf_printf(reason, "the ECS agent at %s has not answered for %llds",
-               st->conf->base.introspection_url, (long long)(quiet / 1000));
-    return 1;
+    if (st->ecs_agent >= 0 || quiet < conf->ecs_agent_unhealthy_ms)
+        return INPUT_HEALTHY;
+    snprintf(why, len, "the ECS agent at %s has not answered for %llds "
+             "(ecs_agent_unhealthy_after %llds)", conf->base.introspection_url,
+             (long long)(quiet / 1000), (long long)(conf->ecs_agent_unhealthy_ms / 1000));
+    return strcmp(conf->ecs_agent_check, "health") == 0 ? INPUT_NOT_LIVE : INPUT_NOT_READY;
 }
 
 static int hm_start(struct input_instance *in)
 {
     struct hm_state *st = in->ctx;
     st->ecs_agent_seen_ms = mono_ms();
-    if (st->conf->capacity && st->conf->ecs_agent_unhealthy_ms > 0 &&
-        health_register("ecs_agent", ecs_agent_check, st) == 0)
-        st->health_registered = 1;
     return sampler_input_start(in);
-}
-
-static void hm_stop(struct input_instance *in)
-{
-    struct hm_state *st = in->ctx;
-    if (st->health_registered)
-        health_unregister("ecs_agent", st);
-    st->health_registered = 0;
-    sampler_input_stop(in);
-}
-
-static void hm_destroy(struct input_instance *in)
-{
-    if (in->ctx)
-        hm_stop(in);
-    sampler_input_destroy(in);
 }
 
 static const struct sampler_input_ops hm_ops = {
@@ -217,8 +196,9 @@ const struct input_plugin host_metrics_input = {
     .conf_size = sizeof(struct hm_conf),
     .init = hm_init,
     .start = hm_start,
-    .stop = hm_stop,
-    .destroy = hm_destroy,
+    .stop = sampler_input_stop,
+    .destroy = sampler_input_destroy,
     .describe = hm_describe,
     .status = sampler_input_status,
+    .health = hm_health,
 };

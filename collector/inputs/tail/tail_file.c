@@ -1,4 +1,4 @@
-#include "collector/inputs/tail_file.h"
+#include "collector/inputs/tail/tail_file.h"
 #include "collector/pipeline/record.h"
 #include "parsers/line_split.h"
 

@@ -12,12 +12,12 @@
  *  - every record carries (file cookie, offset past its last line); commit()
  *    moves the file's acknowledged offset, which alone is checkpointed. */
 #include "collector/plugin.h"
-#include "collector/inputs/tail_engine.h"
+#include "collector/inputs/tail/tail_engine.h"
 
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 #include "collector/inputs/checkpoint.h"
-#include "collector/inputs/tail_watch.h"
+#include "collector/inputs/tail/tail_watch.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
 

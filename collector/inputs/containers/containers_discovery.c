@@ -1,5 +1,5 @@
 /* Container discovery thread: see containers_discovery.h. */
-#include "collector/inputs/containers_discovery.h"
+#include "collector/inputs/containers/containers_discovery.h"
 
 #include "collector/core/log.h"
 #include "collector/core/util.h"

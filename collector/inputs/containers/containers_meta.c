@@ -1,5 +1,5 @@
 /* Container metadata, filters and record meta: see containers_meta.h. */
-#include "collector/inputs/containers_meta.h"
+#include "collector/inputs/containers/containers_meta.h"
 
 #include "collector/docker/ecs_agent.h"
 #include "collector/pipeline/record.h"

@@ -1,4 +1,4 @@
-#include "collector/inputs/journald_filter.h"
+#include "collector/inputs/journald/journald_filter.h"
 #include "collector/core/options.h"
 
 #include <fnmatch.h>

@@ -31,7 +31,7 @@
 
 #include "collector/core/options.h"
 #include "collector/core/util.h"
-#include "collector/inputs/tail_file.h"
+#include "collector/inputs/tail/tail_file.h"
 
 #include <stddef.h>
 #include <stdint.h>
