@@ -10,13 +10,13 @@ the end. Environment: BACKLOG_N, BACKLOG_LINES, BACKLOG_MEMORY (agent
 memory_limit; default: the agent's own default)."""
 import json
 import os
-import socket
 import time
 import uuid
 
 from tests.bench.procstat import cpu_seconds, memory_kib
 from tests.integration import dockerd
 from tests.integration.harness import Agent
+from tests.integration.test_status import get
 
 N = int(os.environ.get("BACKLOG_N", "20"))
 LINES = int(os.environ.get("BACKLOG_LINES", "100000"))
@@ -27,18 +27,10 @@ LINE = ("2024-01-01T00:00:00.000Z INFO backlog line of a container that exited "
 
 
 def status(sock):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(sock)
-    s.sendall(b"GET /status HTTP/1.0\r\nHost: x\r\n\r\n")
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return json.loads(data.split(b"\r\n\r\n", 1)[1])
+    r = get(sock, "/status")
+    if r is None or r[0] != 200:
+        raise OSError(f"/status answered {r and r[0]}")
+    return json.loads(r[2])
 
 
 def rss_split(pid):

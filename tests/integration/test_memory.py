@@ -10,7 +10,6 @@ The outage is a file output whose directory is a regular file for a while
 (as in test_buffer). No RSS is asserted here (benchmarks print it)."""
 import json
 import os
-import socket
 import time
 import unittest
 import uuid
@@ -18,27 +17,29 @@ import uuid
 from tests.integration import dockerd
 from tests.integration.harness import (Agent, assert_exactly_once, read_file_output,
                                        stop_and_read)
+from tests.integration.test_status import get_retry, parse_prometheus, sample
 
 PARTS = ("batches", "encoded", "spare_batches", "spool_reads", "read_buffers", "output_buffers")
 
 
-def status(agent):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(os.path.join(agent.tmp, "status.sock"))
-    s.sendall(b"GET /status HTTP/1.0\r\nHost: x\r\n\r\n")
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return json.loads(data.split(b"\r\n\r\n", 1)[1])
-
-
 def memory(agent):
-    return status(agent)["pipeline"]
+    """/status's "pipeline" object."""
+    code, _, body = get_retry(os.path.join(agent.tmp, "status.sock"), "/status")
+    assert code == 200, code
+    return json.loads(body)["pipeline"]
+
+
+def wait_paused(agent):
+    """Until the input has read nothing more for 10 polls (1 s) while batches
+    are in memory: paused by memory_limit. Returns the last "pipeline"."""
+    seen = []
+
+    def paused():
+        seen.append(memory(agent))
+        return (len(seen) > 10 and seen[-1]["memory"]["batches"] > 0
+                and seen[-1]["records_pending"] == seen[-11]["records_pending"])
+    agent.wait_for(paused, timeout=60, interval=0.1, what="the input paused by memory_limit")
+    return seen[-1]
 
 
 class Breakdown(unittest.TestCase):
@@ -80,18 +81,8 @@ class Breakdown(unittest.TestCase):
         with Agent(conf) as a:
             open(a.out_dir, "w").close()  # the outage: the output's directory cannot be made
             a.start()
-            a.wait_for(lambda: os.path.exists(os.path.join(a.tmp, "status.sock")),
-                       what="the status socket")
             # the input pauses at memory_limit: what it read stops growing, short of the count
-            seen = []
-
-            def paused():
-                pl = memory(a)
-                seen.append(pl)
-                return (len(seen) > 10 and pl["memory"]["batches"] > 0
-                        and pl["records_pending"] == seen[-10]["records_pending"])
-            a.wait_for(paused, timeout=60, interval=0.1, what="the input paused by memory_limit")
-            pl = seen[-1]
+            pl = wait_paused(a)
             mem = self.assert_consistent(pl, limit)
             self.assertLess(pl["records_pending"], count, "the input read everything anyway")
             self.assertGreater(mem["batches"], 0)
@@ -131,20 +122,12 @@ class Breakdown(unittest.TestCase):
         with Agent(conf) as a:
             a.start()
             a.wait_for(lambda: len(read_file_output(a.out_dir)) >= 10, what="10 records")
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.settimeout(5)
-            s.connect(os.path.join(a.tmp, "status.sock"))
-            s.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            s.close()
-            text = data.decode()
-            for k in PARTS:
-                self.assertIn(f'collector_pipeline_memory_bytes{{kind="{k}"}}', text)
+            code, _, body = get_retry(os.path.join(a.tmp, "status.sock"), "/metrics")
+            self.assertEqual(code, 200)
+            m = parse_prometheus(body.decode())
+            parts = {k: sample(m, "collector_pipeline_memory_bytes", kind=k) for k in PARTS}
+            self.assertEqual(parts["batches"] + parts["encoded"] + parts["spool_reads"],
+                             sample(m, "collector_pipeline_buffer_bytes"))
             self.assertEqual(a.stop(), 0)
 
 
@@ -205,17 +188,7 @@ class ManyContainers(unittest.TestCase):
             with Agent(conf) as a:
                 open(a.out_dir, "w").close()  # the outage
                 a.start()
-                a.wait_for(lambda: os.path.exists(os.path.join(a.tmp, "status.sock")),
-                           what="the status socket")
-                seen = []
-
-                def paused():
-                    pl = memory(a)
-                    seen.append(pl)
-                    return (len(seen) > 10 and pl["memory"]["batches"] > 0
-                            and pl["records_pending"] == seen[-10]["records_pending"])
-                a.wait_for(paused, timeout=60, interval=0.1, what="the input paused")
-                pl = seen[-1]
+                pl = wait_paused(a)
                 mem = pl["memory"]
                 self.assertEqual(mem["total"], sum(mem[k] for k in PARTS), mem)
                 self.assertGreater(mem["read_buffers"], 0, "the input's read buffer is counted")
