@@ -14,6 +14,7 @@
 #include "collector/core/histogram.h"
 #include "collector/core/options.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -61,6 +62,9 @@ struct input_instance {
     struct pipeline *pipeline;
     struct ack_tracker *acks;    /* owned by the pipeline */
     struct input_stats stats;
+    /* Bytes of the plugin's own read buffers: counted against memory_limit
+     * (the pipeline's "read_buffers"). The plugin adds and subtracts them. */
+    _Atomic uint64_t buffer_bytes;
 };
 
 struct input_plugin {
@@ -190,7 +194,22 @@ struct output_instance {
     const struct conf_section *section;
     struct output_stats stats;
     struct output_runtime *rt;   /* owned by the pipeline: destinations, queue, threads */
+    /* Bytes of the plugin's own working buffers (its sender threads' encode
+     * and HTTP request/response buffers): counted against memory_limit (the
+     * pipeline's "output_buffers"). Any thread; see plugin_buffers_note(). */
+    _Atomic uint64_t buffer_bytes;
 };
+
+/* A plugin's buffers now hold `now` bytes where it last noted `*noted`:
+ * move the difference into counter (an instance's buffer_bytes). */
+static inline void plugin_buffers_note(_Atomic uint64_t *counter, uint64_t *noted, uint64_t now)
+{
+    if (now >= *noted)
+        atomic_fetch_add(counter, now - *noted);
+    else
+        atomic_fetch_sub(counter, *noted - now);
+    *noted = now;
+}
 
 struct output_plugin {
     const char *name;

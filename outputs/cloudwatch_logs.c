@@ -136,6 +136,7 @@ struct cwl_worker {
     struct gzip_encoder *gzip;             /* made on first use */
     struct aws_response resp;
     struct log_limit drop_limit, error_limit, reject_limit, invalid_limit;
+    uint64_t buffers_noted;            /* its buffers' bytes in out->buffer_bytes */
 };
 
 /* ----------------------------------------------------------------- init */
@@ -330,12 +331,25 @@ static void *cwl_worker_init(struct output_instance *out)
     return w;
 }
 
+/* The worker's reusable buffers count against memory_limit (the
+ * pipeline's "output_buffers"): the JSON body and its gzip form, the event
+ * table, the plan, the last response. libcurl's own buffers and the deflate
+ * state are not counted. */
+static void note_buffers(struct output_instance *out, struct cwl_worker *w)
+{
+    uint64_t now = w->body.cap + w->gz.cap + w->control.cap + w->names.cap +
+                   (uint64_t)w->ev_cap * sizeof *w->ev +
+                   (uint64_t)(w->plan.items_cap + w->plan.tmp_cap) * sizeof(struct cwl_item) +
+                   (uint64_t)w->plan.calls_cap * sizeof(struct cwl_call) + w->resp.body.cap;
+    plugin_buffers_note(&out->buffer_bytes, &w->buffers_noted, now);
+}
+
 static void cwl_worker_free(struct output_instance *out, void *worker)
 {
     struct cwl_worker *w = worker;
-    (void)out;
     if (!w)
         return;
+    plugin_buffers_note(&out->buffer_bytes, &w->buffers_noted, 0);
     aws_sender_free(w->sender);
     cwl_plan_free(&w->plan);
     free(w->ev);
@@ -743,6 +757,7 @@ static int cwl_encode(struct output_instance *out, void *worker, struct batch *b
         account_range(out, w, b, c);
         ctx->requests_encoded++;
     }
+    note_buffers(out, w);
     return 0;
 }
 

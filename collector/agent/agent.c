@@ -32,7 +32,7 @@ const struct option_def agent_options[] = {
      "host name used in templates; default the system's"},
     {"shutdown_timeout", OPT_DURATION, "10s", 0, offsetof(struct agent_conf, shutdown_timeout_ms),
      NULL, "on SIGTERM, how long outputs get to deliver what is buffered"},
-    {"memory_limit", OPT_SIZE, "64MiB", 0, offsetof(struct agent_conf, memory_limit), NULL,
+    {"memory_limit", OPT_SIZE, "16MiB", 0, offsetof(struct agent_conf, memory_limit), NULL,
      "bytes buffered in memory across outputs; inputs pause above it (at least 1MiB: 0 is "
      "refused, it does not mean unbounded)"},
     {"input_memory_limit", OPT_SIZE, "0", 0, offsetof(struct agent_conf, input_memory_limit), NULL,

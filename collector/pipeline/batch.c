@@ -200,5 +200,10 @@ void batch_unload(struct batch *b)
 size_t batch_memory(const struct batch *b)
 {
     size_t rec = b->kind == BATCH_LOGS ? sizeof *b->logs : sizeof *b->metrics;
-    return sizeof *b + b->arena_cap + rec * b->cap + b->body.cap;
+    return sizeof *b + b->arena_cap + rec * b->cap;
+}
+
+size_t batch_body_memory(const struct batch *b)
+{
+    return b->body.cap;
 }

@@ -41,8 +41,13 @@ struct batch {
     size_t arena_cap;
 
     uint64_t payload_bytes;            /* sum of message bytes + per-record overhead */
-    uint64_t counted;                  /* bytes of the pipeline's memory figure it accounts
-                                          for (its capacity while in memory, else 0) */
+    uint64_t counted;                  /* bytes of the pipeline's "batches" figure it accounts
+                                          for (records and arena capacity in memory, else 0) */
+    uint64_t counted_body;             /* and of its "encoded" figure (body capacity) */
+    /* Counted by the sender thread that holds it (the body it encoded, the
+     * chunk it read back), until the loop takes the batch back. */
+    uint64_t sender_encoded;
+    uint64_t sender_reloaded;
     int64_t opened_ms;                 /* monotonic time of the first record */
 
     /* Disk buffer: the chunk holding this batch (0 = none). A spooled batch's
@@ -103,7 +108,9 @@ void batch_unload(struct batch *b);
  * and payload figures (its records are acknowledged or were never loaded). */
 void batch_drop_records(struct batch *b);
 
-/* Bytes of memory the batch holds (for the agent's memory accounting). */
+/* Bytes of memory the batch's records and arena hold, and its encoded body
+ * (for the agent's memory accounting). */
 size_t batch_memory(const struct batch *b);
+size_t batch_body_memory(const struct batch *b);
 
 #endif

@@ -120,6 +120,8 @@ static struct batch *batch_get(struct output_runtime *rt, enum batch_kind kind)
         rt->free_batches = b->next;
         rt->nfree--;
         b->next = NULL;
+        rt->pipeline->mem_spare -= b->counted;
+        b->counted = 0;
         return b;
     }
     b = batch_new(kind);
@@ -129,12 +131,18 @@ static struct batch *batch_get(struct output_runtime *rt, enum batch_kind kind)
 
 void dest_batch_put(struct output_runtime *rt, struct batch *b)
 {
-    /* Keep a few for reuse; a batch that grew very large is given back. */
-    if (rt->nfree >= 4 || b->arena_cap > (8u << 20)) {
+    /* Keep a few for reuse, counted: reusing them spares the allocator the
+     * fragmentation of growing new arenas (which costs more RSS than they
+     * hold). A batch that grew larger than a full one is given back. */
+    struct pipeline *p = rt->pipeline;
+    batch_reset(b);
+    uint64_t m = batch_memory(b);
+    if (rt->nfree >= 4 || b->arena_cap > 2 * rt->max_bytes) {
         batch_free(b);
         return;
     }
-    batch_reset(b);
+    b->counted = m;
+    p->mem_spare += m;
     b->next = rt->free_batches;
     rt->free_batches = b;
     rt->nfree++;

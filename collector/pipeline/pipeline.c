@@ -53,9 +53,31 @@ uint64_t pipeline_pending(const struct pipeline *p)
     return p->pending;
 }
 
+void pipeline_memory_use(const struct pipeline *p, struct pipeline_memory_use *u)
+{
+    *u = (struct pipeline_memory_use){0};
+    u->batches = p->mem_batches;
+    u->encoded = p->mem_encoded + atomic_load(&p->mem_sender_encoded);
+    u->spare = p->mem_spare;
+    u->spool_reads = atomic_load(&p->mem_sender_reloaded);
+    for (int i = 0; i < p->ninputs; i++)
+        u->read_buffers += atomic_load(&p->inputs[i]->buffer_bytes);
+    for (int i = 0; i < p->noutputs; i++)
+        u->output_buffers += atomic_load(&p->outputs[i]->buffer_bytes);
+    u->total = u->batches + u->encoded + u->spare + u->spool_reads + u->read_buffers +
+               u->output_buffers;
+}
+
+uint64_t pipeline_memory_total(const struct pipeline *p)
+{
+    struct pipeline_memory_use u;
+    pipeline_memory_use(p, &u);
+    return u.total;
+}
+
 uint64_t pipeline_memory(const struct pipeline *p)
 {
-    return p->memory;
+    return pipeline_memory_total(p);
 }
 
 uint64_t pipeline_batches_pending(const struct pipeline *p)

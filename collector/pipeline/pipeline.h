@@ -8,8 +8,9 @@
  *     --> input->commit(cookie) in emission order
  *
  * Everything but send() runs on the event loop thread. Memory is bounded:
- * when the bytes held in batches exceed the limit, pipeline_input_paused()
- * is true and inputs stop reading until resume() is called. */
+ * when the bytes held in batches, their bodies and the plugins' buffers
+ * exceed the limit, pipeline_input_paused() is true and inputs stop reading
+ * until resume() is called. */
 #ifndef COLLECTOR_PIPELINE_H
 #define COLLECTOR_PIPELINE_H
 
@@ -22,8 +23,8 @@ struct pipeline;
 struct loop;
 
 struct pipeline_limits {
-    uint64_t memory_limit;           /* bytes batches hold in memory (records and arena
-                                        capacity), all outputs together */
+    uint64_t memory_limit;           /* bytes held in memory (struct pipeline_memory_use),
+                                        all inputs and outputs together */
     uint64_t input_limit;            /* bytes outstanding (unacknowledged) per input; 0 = none */
     const char *data_dir;            /* disk buffers go in <data_dir>/buffer/<output> */
 };
@@ -49,8 +50,20 @@ int pipeline_input_paused(struct input_instance *in);
 void pipeline_flush(struct pipeline *p);
 /* Records emitted and not yet acknowledged, all inputs. */
 uint64_t pipeline_pending(const struct pipeline *p);
-/* Bytes batches hold in memory (open, queued and in flight; records and
- * arena capacity, not only their payload). */
+/* Where the bytes memory_limit counts are. */
+struct pipeline_memory_use {
+    uint64_t batches;         /* records and arenas of batches in memory (open, queued, in
+                                 flight): capacity, not only payload */
+    uint64_t encoded;         /* their request bodies (encode once), also while a sender
+                                 thread holds them */
+    uint64_t spare;           /* emptied batches kept for reuse */
+    uint64_t spool_reads;     /* disk-buffer chunks sender threads read back to send */
+    uint64_t read_buffers;    /* inputs' read buffers */
+    uint64_t output_buffers;  /* outputs' working buffers (encode, HTTP request/response) */
+    uint64_t total;           /* the sum: what pipeline_input_paused() compares to the limit */
+};
+void pipeline_memory_use(const struct pipeline *p, struct pipeline_memory_use *u);
+/* The total of pipeline_memory_use(). */
 uint64_t pipeline_memory(const struct pipeline *p);
 /* Batches queued or in flight, all outputs. */
 uint64_t pipeline_batches_pending(const struct pipeline *p);

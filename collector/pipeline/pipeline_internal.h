@@ -89,7 +89,12 @@ struct pipeline {
     uint32_t route_gen;
     uint64_t logs_mask, metrics_mask;
 
-    uint64_t memory;                /* bytes batches hold in memory (pipeline_count_batch) */
+    /* Bytes held in memory, by what holds them (pipeline_memory_use()): */
+    uint64_t mem_batches;           /* records and arenas of batches (pipeline_count_batch) */
+    uint64_t mem_encoded;           /* their encoded bodies, on the loop's side */
+    uint64_t mem_spare;             /* emptied batches kept for reuse (dest_batch_put) */
+    _Atomic uint64_t mem_sender_encoded;  /* bodies sender threads encoded, not yet back */
+    _Atomic uint64_t mem_sender_reloaded; /* chunks sender threads read back from disk */
     uint64_t pending;               /* records emitted, not yet committed */
     unsigned char *paused;          /* per input: told to pause, waiting for resume */
 
@@ -105,19 +110,27 @@ struct pipeline {
 };
 
 /* The pipeline's memory figure (memory_limit) counts what batches hold:
- * their records' and arena's capacity, not only the payload. */
+ * their records' and arena's capacity, not only the payload, and their
+ * encoded bodies. */
 static inline void pipeline_count_batch(struct pipeline *p, struct batch *b)
 {
-    uint64_t m = batch_memory(b);
-    p->memory += m - b->counted;
+    uint64_t m = batch_memory(b), body = batch_body_memory(b);
+    p->mem_batches += m - b->counted;
     b->counted = m;
+    p->mem_encoded += body - b->counted_body;
+    b->counted_body = body;
 }
 
 static inline void pipeline_uncount_batch(struct pipeline *p, struct batch *b)
 {
-    p->memory -= b->counted;
+    p->mem_batches -= b->counted;
     b->counted = 0;
+    p->mem_encoded -= b->counted_body;
+    b->counted_body = 0;
 }
+
+/* Every byte memory_limit counts (all of pipeline_memory_use()'s parts). */
+uint64_t pipeline_memory_total(const struct pipeline *p);
 
 /* route.c */
 void route_commit_acked(struct pipeline *p, struct input_instance *in);
@@ -138,7 +151,8 @@ void dest_seal(struct output_runtime *rt, struct dest *d, int64_t now);
 /* The batch of d records of this kind and size go in, sealing a full one. */
 struct batch *dest_open_batch(struct output_runtime *rt, struct dest *d, enum batch_kind kind,
                               size_t add_bytes);
-/* A delivered batch back to the output's few recycled ones. */
+/* A delivered batch back to the output's few recycled ones (counted as
+ * "spare_batches"). */
 void dest_batch_put(struct output_runtime *rt, struct batch *b);
 
 /* sender.c */

@@ -101,9 +101,19 @@ void pipeline_emit_metric(struct input_instance *in, const struct metric_event *
     emit_common(in, tag, in->pipeline->metrics_mask, 64, 0, 0, NULL, ev);
 }
 
-static int over_limit(const struct pipeline *p, const struct input_instance *in)
+/* Over memory_limit, with something in memory that a completion will free
+ * (batches, bodies): what stays (read and working buffers, spare batches)
+ * never pauses an input alone, or nothing would ever resume it. */
+static int over_memory(struct pipeline *p)
 {
-    if (p->memory_limit && p->memory >= p->memory_limit)
+    if (!p->memory_limit)
+        return 0;
+    return pipeline_memory_total(p) >= p->memory_limit && p->mem_batches + p->mem_encoded > 0;
+}
+
+static int over_limit(struct pipeline *p, const struct input_instance *in)
+{
+    if (over_memory(p))
         return 1;
     if (p->input_limit && ack_tracker_bytes(in->acks) >= p->input_limit)
         return 1;
@@ -118,7 +128,7 @@ int pipeline_input_paused(struct input_instance *in)
     if (!p->paused[in->index]) {
         p->paused[in->index] = 1;
         log_msg(LOG_DEBUG, "pipeline", "input %s paused: %llu bytes buffered", in->name,
-                (unsigned long long)p->memory);
+                (unsigned long long)pipeline_memory_total(p));
         /* Whatever is waiting in open batches must go now, or nothing frees room. */
         pipeline_flush(p);
     }

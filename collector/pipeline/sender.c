@@ -48,8 +48,17 @@ void sender_ack_batch(struct pipeline *p, struct batch *b)
     pipeline_uncount_batch(p, b);
 }
 
+/* The loop takes back what the sender thread counted for the batch. */
+static void uncount_sender(struct pipeline *p, struct batch *b)
+{
+    atomic_fetch_sub(&p->mem_sender_encoded, b->sender_encoded);
+    atomic_fetch_sub(&p->mem_sender_reloaded, b->sender_reloaded);
+    b->sender_encoded = b->sender_reloaded = 0;
+}
+
 static void complete(struct pipeline *p, struct batch *b, int64_t now)
 {
+    uncount_sender(p, b);
     struct output_instance *out = b->output;
     struct output_runtime *rt = out->rt;
     struct dest *d = b->dest;
@@ -171,13 +180,22 @@ static void *worker_main(void *arg)
         if (b->unloaded == BATCH_ON_DISK && spool_reload_batch(rt, b) < 0)
             b->result = OUTPUT_DROP; /* damaged chunk: moved aside, counted as corrupt */
         else {
+            if (b->unloaded == BATCH_RELOADED && !b->sender_reloaded) {
+                /* read back from disk: in memory until the loop completes it */
+                b->sender_reloaded = batch_memory(b) + batch_body_memory(b);
+                atomic_fetch_add(&p->mem_sender_reloaded, b->sender_reloaded);
+            }
             int64_t started = mono_ms();
             if (out->plugin->encode && !b->has_body && !b->records_dropped) {
                 /* encode once: a retry sends these same bytes */
-                if (out->plugin->encode(out, state, b, &b->body) == 0)
+                if (out->plugin->encode(out, state, b, &b->body) == 0) {
                     b->has_body = 1;
-                else
+                    size_t body = batch_body_memory(b);
+                    b->sender_encoded = body > b->counted_body ? body - b->counted_body : 0;
+                    atomic_fetch_add(&p->mem_sender_encoded, b->sender_encoded);
+                } else {
                     buf_free(&b->body);
+                }
             }
             if (b->has_body)
                 b->result =

@@ -823,7 +823,7 @@ void spool_batch(struct output_runtime *rt, struct batch *b)
      * batch of a busy stream to disk and back. */
     struct dest *d = b->dest;
     if (d->queue_head ||
-        (p->memory_limit && p->memory > p->memory_limit / 2)) {
+        (p->memory_limit && p->mem_batches + p->mem_encoded > p->memory_limit / 2)) {
         pipeline_uncount_batch(p, b);
         batch_unload(b);       /* keep the shell and the chunk id */
     }

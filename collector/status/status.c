@@ -223,12 +223,25 @@ static json_t *status_json(struct status_server *s)
     for (int i = 0; i < v->ndisabled; i++)
         json_array_append_new(disabled, json_string(v->disabled[i]));
     json_object_set_new(root, "outputs_disabled", disabled);
-    json_object_set_new(root, "pipeline",
-                        json_pack("{s:I, s:I, s:I, s:I}", "buffer_bytes",
-                                  (json_int_t)pipeline_memory(v->pipeline), "memory_limit",
-                                  (json_int_t)v->memory_limit, "records_pending",
-                                  (json_int_t)pipeline_pending(v->pipeline), "batches_pending",
-                                  (json_int_t)pipeline_batches_pending(v->pipeline)));
+    struct pipeline_memory_use mu;
+    pipeline_memory_use(v->pipeline, &mu);
+    /* buffer_bytes: the data waiting to be delivered (0 at rest); memory.total:
+     * everything memory_limit counts, buffers that stay included */
+    uint64_t buffered = mu.batches + mu.encoded + mu.spool_reads;
+    json_t *pl = json_pack("{s:I, s:I, s:I, s:I}", "buffer_bytes", (json_int_t)buffered,
+                           "memory_limit", (json_int_t)v->memory_limit, "records_pending",
+                           (json_int_t)pipeline_pending(v->pipeline), "batches_pending",
+                           (json_int_t)pipeline_batches_pending(v->pipeline));
+    /* where the bytes memory_limit counts are */
+    json_object_set_new(pl, "memory",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "limit",
+                                  (json_int_t)v->memory_limit, "total", (json_int_t)mu.total,
+                                  "batches", (json_int_t)mu.batches, "encoded",
+                                  (json_int_t)mu.encoded, "spare_batches", (json_int_t)mu.spare,
+                                  "spool_reads", (json_int_t)mu.spool_reads, "read_buffers",
+                                  (json_int_t)mu.read_buffers, "output_buffers",
+                                  (json_int_t)mu.output_buffers));
+    json_object_set_new(root, "pipeline", pl);
     struct selfstat ss;
     selfstat_read(&ss);
     json_object_set_new(root, "process",

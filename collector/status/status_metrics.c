@@ -225,9 +225,23 @@ static void format_agent(struct status_server *s, struct buf *out)
     gauge(out, "collector_config_loaded_timestamp_seconds", "gauge",
           "when the running configuration was loaded", (double)s->started_ms / 1000.0);
 
+    struct pipeline_memory_use mu;
+    pipeline_memory_use(v->pipeline, &mu);
     gauge(out, "collector_pipeline_buffer_bytes", "gauge",
-          "payload bytes held in memory batches (open, queued, in flight)",
-          (double)pipeline_memory(v->pipeline));
+          "bytes of data waiting in memory: batches, their bodies, chunks read back",
+          (double)(mu.batches + mu.encoded + mu.spool_reads));
+    prom_family(out, "collector_pipeline_memory_bytes", "gauge",
+                "bytes memory_limit counts, by what holds them");
+    const struct {
+        const char *kind;
+        uint64_t bytes;
+    } parts[] = {{"batches", mu.batches},           {"encoded", mu.encoded},
+                 {"spare_batches", mu.spare},       {"spool_reads", mu.spool_reads},
+                 {"read_buffers", mu.read_buffers}, {"output_buffers", mu.output_buffers}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        struct prom_label kind[1] = {{"kind", parts[i].kind}};
+        prom_sample_u64(out, "collector_pipeline_memory_bytes", kind, 1, parts[i].bytes);
+    }
     gauge(out, "collector_pipeline_buffer_limit_bytes", "gauge", "memory_limit",
           (double)v->memory_limit);
     gauge(out, "collector_pipeline_batches_pending", "gauge",

@@ -13,7 +13,7 @@ and only counts, so the agent is what is measured; its own CPU is printed to
 show it is not the bottleneck. TLS uses a self-signed certificate made here
 with the openssl command, passed to the agent by configuration (ca_file).
 Environment: CWL_BENCH_MB (500), CWL_BENCH_WORKERS (4), CWL_BENCH_MEMORY (agent
-memory_limit, 64MiB: the shipped setting), CWL_BENCH_ROWS (e.g. "0,2": only those
+memory_limit, 16MiB: the shipped setting), CWL_BENCH_ROWS (e.g. "0,2": only those
 rows), CWL_BENCH_FLOOR (the floor tool, to bench an older build)."""
 import os
 import shutil
@@ -28,8 +28,8 @@ from tests.integration.harness import Agent
 MB = int(os.environ.get("CWL_BENCH_MB", "500"))
 WORKERS = int(os.environ.get("CWL_BENCH_WORKERS", "4"))
 # The pipeline holds at most this much in batches: it bounds the RSS when the
-# file is read faster than it can be shipped (the shipped conf.d says 64MiB).
-MEMORY = os.environ.get("CWL_BENCH_MEMORY", "64MiB")
+# file is read faster than it can be shipped (the shipped conf.d says 16MiB).
+MEMORY = os.environ.get("CWL_BENCH_MEMORY", "16MiB")
 LINE = 220
 
 

@@ -79,7 +79,7 @@ def bench_big_file(memory_limit=None):
         _, peak = memory_kib(a.pid)
         a.stop()
     mb = size / 1e6
-    limit = f"memory_limit {memory_limit}" if memory_limit else "default memory_limit (64MiB)"
+    limit = f"memory_limit {memory_limit}" if memory_limit else "default memory_limit (16MiB)"
     print(f"tail 1 file of {mb:,.0f} MB ({lines:,} lines of {LINE} B) from head -> null, {limit}: "
           f"{elapsed:.2f}s, {lines / elapsed:,.0f} lines/s, {mb / elapsed:,.0f} MB/s, "
           f"{cpu / (mb / 1000):.2f} CPU-s/GB = {cpu / (mb / 1000) / floor:.1f}x the floor "

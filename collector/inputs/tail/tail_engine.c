@@ -977,6 +977,7 @@ struct tail_engine *tail_engine_new(struct input_instance *in, const struct tail
     tail_table_init(&c->table);
     buf_init(&c->ckpt_entries_scratch);
     tail_reader_init(&c->reader, conf->buffer_size, conf->max_line_size);
+    atomic_fetch_add(&in->buffer_bytes, c->reader.cap); /* counted against memory_limit */
     c->reader.long_mode = conf->long_mode;
     c->reader.marker = conf->long_line_marker ? conf->long_line_marker : "";
     c->reader.marker_len = strlen(c->reader.marker);
@@ -1081,6 +1082,7 @@ void tail_engine_free(struct tail_engine *c)
         tw_free(c->watch);
     }
     tail_table_free(&c->table);
+    atomic_fetch_sub(&c->in->buffer_bytes, c->reader.cap);
     tail_reader_free(&c->reader);
     ckpt_free(&c->store);
     for (int i = 0; i < c->nproblems; i++)
