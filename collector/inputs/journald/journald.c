@@ -346,9 +346,13 @@ static void position_journal(struct journald_state *st)
         free(st->loaded_cursor);
         st->loaded_cursor = last;
     } else {
+        /* No entry yet: whatever arrives is read from its first entry. Left
+         * at the tail of an empty journal, sd-journal's next() skipped the
+         * first entry of a file that appeared later. */
         free(last);
         free(st->loaded_cursor);
         st->loaded_cursor = xstrdup(JD_HEAD_MARK);
+        sd_journal_seek_head(st->j);
     }
     save_cursor(st, st->loaded_cursor);
 }
