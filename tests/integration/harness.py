@@ -68,8 +68,15 @@ def run_cli(args, env=None, timeout=60, cwd=None):
 
 
 class Agent:
-    def __init__(self, config_text=None, env=None, files=None, conf_name="00-test.conf"):
+    def __init__(self, config_text=None, env=None, files=None, conf_name="00-test.conf",
+                 own_listen=True):
         self.tmp = tempfile.mkdtemp(prefix="collector-test-")
+        # An agent whose configuration names no http_listen gets a unix
+        # socket of its own (own_status_socket): the default 127.0.0.1:8934
+        # is one port for every test running at the same time, and the
+        # second agent to bind it would exit. Tests of the default say
+        # own_listen=False.
+        self.own_listen = own_listen
         self.data_dir = os.path.join(self.tmp, "data")
         self.out_dir = os.path.join(self.tmp, "out")
         self.conf_dir = os.path.join(self.tmp, "conf.d")
@@ -97,6 +104,26 @@ class Agent:
             f.write(self.expand(text))
         return path
 
+    def own_status_socket(self):
+        """Give a configuration without http_listen a socket in tmp."""
+        files = sorted(os.listdir(self.conf_dir))
+        texts = {}
+        for name in files:
+            with open(os.path.join(self.conf_dir, name)) as f:
+                texts[name] = f.read()
+        if any("http_listen" in t for t in texts.values()):
+            return
+        line = "http_listen = %s/status.sock\n" % self.tmp
+        for name in files:
+            lines = texts[name].splitlines(keepends=True)
+            for i, l in enumerate(lines):
+                if l.strip() == "[agent]":
+                    lines.insert(i + 1, line)
+                    with open(os.path.join(self.conf_dir, name), "w") as f:
+                        f.write("".join(lines))
+                    return
+        self.write_config("[agent]\n" + line, name="00-harness-listen.conf")
+
     # -- process
     def start(self, args=None, wrapper=None):
         """Start `collector run -c <conf.d>` (or `collector ARGS`), under
@@ -104,6 +131,8 @@ class Agent:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self._stdout = open(os.path.join(self.tmp, "agent.stdout"), "ab")
         self._stderr = open(os.path.join(self.tmp, "agent.stderr"), "ab")
+        if args is None and self.own_listen:
+            self.own_status_socket()
         cmd = [BINARY, "run", "-c", self.conf_dir] if args is None else [BINARY] + list(args)
         cmd = list(wrapper or []) + cmd
         self.proc = subprocess.Popen(cmd, stdout=self._stdout, stderr=self._stderr,

@@ -168,7 +168,7 @@ class Health(unittest.TestCase):
                 [output n]
                 type = null
                 match = *
-                """) as agent:
+                """, own_listen=False) as agent:
                 agent.start()
                 agent.wait_for(lambda: "status endpoint" in agent.stderr()
                                or "cannot listen" in agent.stderr(), what="the endpoint's line")

@@ -299,6 +299,7 @@ class SystemJournal(JournaldTestCase):
 
     def start_with_var_log(self, a, var_log):
         from tests.integration.harness import BINARY, base_env
+        a.own_status_socket()
         cmd = ["unshare", "-m", "sh", "-c",
                'mount --bind "$0" /var/log && exec "$1" run -c "$2"', var_log, BINARY, a.conf_dir]
         out = open(os.path.join(a.tmp, "agent.stdout"), "ab")

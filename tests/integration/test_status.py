@@ -622,7 +622,8 @@ class Listening(unittest.TestCase):
             self.assertEqual(agent.stop(), 0)
         # the probe can fail: the same agent without `off` listens there
         if default_was_free:
-            with Agent(conf("off", count=50).replace("http_listen = off\n", "")) as agent:
+            with Agent(conf("off", count=50).replace("http_listen = off\n", ""),
+                       own_listen=False) as agent:
                 agent.start()
                 self.assertEqual(get_retry(default, "/health")[0], 200)
                 self.assertTrue(listening_sockets(agent.pid))
