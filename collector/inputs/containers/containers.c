@@ -513,7 +513,8 @@ static void follow_older_siblings(struct containers_ctx *c, struct tail_file *f)
             continue; /* renamed on: a later name has it */
         int64_t theirs = fd_origin(c, fd);
         close(fd);
-        if (theirs < mine) {
+        /* the pieces of one long line share a timestamp: a tie goes by name */
+        if (theirs < mine || (theirs == mine && age > name_age(f))) {
             log_msg(LOG_DEBUG, "containers", "[%s] %s: found before it, an older log %s",
                     c->in->name, f->path ? f->path : f->first_path, path);
             tail_engine_look(c->engine, path);
