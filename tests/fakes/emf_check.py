@@ -12,6 +12,7 @@ from the agent's emitter.
 
 import json
 import math
+import time
 
 # Figures from the specification, not from the agent.
 NAMESPACE_MAX = 255
@@ -21,6 +22,9 @@ METRICS_PER_DIRECTIVE_MAX = 100
 DIMENSIONS_PER_SET_MAX = 30
 VALUES_PER_METRIC_MAX = 100
 STORAGE_RESOLUTIONS = (1, 60)
+# PutMetricData's Timestamp window (spec section 2), which metric extraction keeps
+METRIC_MAX_AGE_MS = 14 * 86400 * 1000
+METRIC_MAX_AHEAD_MS = 2 * 3600 * 1000
 UNITS = (
     "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes",
     "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits",
@@ -135,6 +139,13 @@ def emf_problems(message):
     ts = aws.get("Timestamp")
     if not isinstance(ts, int) or isinstance(ts, bool) or ts < 0:
         problems.append(f"_aws.Timestamp must be epoch milliseconds (an integer), got {ts!r:.40}")
+    else:
+        # CloudWatch drops metrics more than two weeks old or two hours ahead
+        # (silently, for EMF): seconds where milliseconds belong land in 1970
+        now_ms = time.time() * 1000
+        if ts < now_ms - METRIC_MAX_AGE_MS or ts > now_ms + METRIC_MAX_AHEAD_MS:
+            problems.append(f"_aws.Timestamp {ts} is outside what CloudWatch accepts for "
+                            "metrics (two weeks back, two hours ahead)")
     directives = aws.get("CloudWatchMetrics")
     if not isinstance(directives, list):
         problems.append("_aws.CloudWatchMetrics must be an array")

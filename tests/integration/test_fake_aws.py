@@ -856,6 +856,9 @@ class StrictnessTests(FakeAWSTestCase):
             "no _aws": {"Service": "api"},
             "_aws.CloudWatchMetrics must be an array": {"_aws": {"Timestamp": 1}},
             "Timestamp": {"_aws": {"Timestamp": "now", "CloudWatchMetrics": []}},
+            # seconds where milliseconds belong: 1970, dropped by CloudWatch
+            "outside what CloudWatch accepts": {"_aws": {"Timestamp": int(time.time()),
+                                                         "CloudWatchMetrics": []}},
         }
         for expect, doc in cases.items():
             self.assertTrue(any(expect in p for p in emf_check.emf_problems(json.dumps(doc))),
