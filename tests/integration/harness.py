@@ -73,8 +73,9 @@ class Agent:
         self.tmp = tempfile.mkdtemp(prefix="collector-test-")
         # An agent whose configuration names no http_listen gets a unix
         # socket of its own (own_status_socket): the default 127.0.0.1:8934
-        # is one port for every test running at the same time, and the
-        # second agent to bind it would exit. Tests of the default say
+        # is one port for every test running at the same time (the second
+        # agent would run without an endpoint, and the tests of the default
+        # port would see another test's agent). Those tests say
         # own_listen=False.
         self.own_listen = own_listen
         self.data_dir = os.path.join(self.tmp, "data")
