@@ -66,10 +66,12 @@ static void *run(void *arg)
             break;
         int64_t ts = wall_ms();
         /* The next wake-up on the interval grid, at least half an interval
-         * away: a round that ran late must not be followed by one a few ms
-         * later, whose rates (over a /proc/stat delta of a jiffy or two)
-         * would be noise. */
-        next = ((ts + s->interval_ms / 2) / s->interval_ms + 1) * s->interval_ms;
+         * (at most SAMPLER_PRIME_MS) away: a round that ran late must not be
+         * followed by one a few ms later, whose rates (over a /proc/stat
+         * delta of a jiffy or two) would be noise; and the round after the
+         * priming one is followed by the next grid point, not one later. */
+        int64_t gap = s->interval_ms / 2 < SAMPLER_PRIME_MS ? s->interval_ms / 2 : SAMPLER_PRIME_MS;
+        next = ((ts + gap) / s->interval_ms + 1) * s->interval_ms;
         /* The first round only primes the counters rates are computed
          * from; the first published figures come one short priming period
          * later, not up to an interval and a half after the start. */
