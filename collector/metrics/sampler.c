@@ -46,6 +46,7 @@ static uint64_t thread_cpu_ns(void)
 
 /* From the priming round to the first one that publishes rates. */
 #define SAMPLER_PRIME_MS 10000
+#define SAMPLER_MIN_GAP_MS 1000
 
 static void *run(void *arg)
 {
@@ -65,12 +66,14 @@ static void *run(void *arg)
         if (stop)
             break;
         int64_t ts = wall_ms();
-        /* The next wake-up on the interval grid, at least half an interval
-         * (at most SAMPLER_PRIME_MS) away: a round that ran late must not be
-         * followed by one a few ms later, whose rates (over a /proc/stat
-         * delta of a jiffy or two) would be noise; and the round after the
-         * priming one is followed by the next grid point, not one later. */
-        int64_t gap = s->interval_ms / 2 < SAMPLER_PRIME_MS ? s->interval_ms / 2 : SAMPLER_PRIME_MS;
+        /* The next wake-up on the interval grid, at least SAMPLER_MIN_GAP_MS
+         * (or half an interval, if shorter) away: a round that ran late must
+         * not be followed by one a few ms later, whose rates (over a
+         * /proc/stat delta of a jiffy or two) would be noise; and the round
+         * after the priming one is followed by the next grid point, so that
+         * no minute is skipped after the start. */
+        int64_t gap = s->interval_ms / 2 < SAMPLER_MIN_GAP_MS ? s->interval_ms / 2
+                                                              : SAMPLER_MIN_GAP_MS;
         next = ((ts + gap) / s->interval_ms + 1) * s->interval_ms;
         /* The first round only primes the counters rates are computed
          * from; the first published figures come one short priming period
