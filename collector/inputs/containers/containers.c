@@ -449,12 +449,16 @@ static int name_age(const struct tail_file *f)
     return age < 0 ? INT_MAX : age;
 }
 
-/* Was a written before b? By their first lines' timestamps; the pieces of
- * one long line share a timestamp, so a tie goes by name. */
+/* Was a log written before another? By their first lines' timestamps; the
+ * pieces of one long line share a timestamp, so a tie goes by name age. */
+static int written_before(int64_t origin_a, int age_a, int64_t origin_b, int age_b)
+{
+    return origin_a != origin_b ? origin_a < origin_b : age_a > age_b;
+}
+
 static int older(struct containers_ctx *c, struct tail_file *a, struct tail_file *b)
 {
-    int64_t oa = file_origin(c, a), ob = file_origin(c, b);
-    return oa != ob ? oa < ob : name_age(a) > name_age(b);
+    return written_before(file_origin(c, a), name_age(a), file_origin(c, b), name_age(b));
 }
 
 /* The oldest other file of f's container that is newer than f, if any. */
@@ -513,8 +517,7 @@ static void follow_older_siblings(struct containers_ctx *c, struct tail_file *f)
             continue; /* renamed on: a later name has it */
         int64_t theirs = fd_origin(c, fd);
         close(fd);
-        /* the pieces of one long line share a timestamp: a tie goes by name */
-        if (theirs < mine || (theirs == mine && age > name_age(f))) {
+        if (written_before(theirs, age, mine, name_age(f))) {
             log_msg(LOG_DEBUG, "containers", "[%s] %s: found before it, an older log %s",
                     c->in->name, f->path ? f->path : f->first_path, path);
             tail_engine_look(c->engine, path);
