@@ -12,18 +12,22 @@ BUILD    ?= build
 SAN      ?=
 PYTHON   ?= python3
 
-PKGS     := libcurl jansson zlib openssl libpcre2-8 libarchive libisal libsystemd
+PKGS     := jansson zlib openssl libpcre2-8 libisal libsystemd
+# Compiled against, but opened at first use (dlopen) rather than linked:
+# core/libload.h. Packages must depend on them by hand (deploy/package-deb.sh,
+# deploy/collector.spec).
+DLOPEN_PKGS := libcurl libarchive
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
             -fno-strict-aliasing -I. $(PKG_CFLAGS) \
             -DCOLLECTOR_VERSION='"$(VERSION)"' -DCOLLECTOR_GIT_REV='"$(GIT_REV)"'
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+LDLIBS   += $(PKG_LIBS) -ldl -lpthread -lm
 
 # The fuzz build (`make fuzz`): the library compiled by clang with coverage
 # instrumentation for libFuzzer, ASan and UBSan, in build-fuzz/.

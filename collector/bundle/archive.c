@@ -22,6 +22,10 @@ static int add_file(struct archive *a, const char *full, const char *name, const
                     char *err, size_t errlen)
 {
     struct archive_entry *e = archive_entry_new();
+    if (!e) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return -1;
+    }
     archive_entry_set_pathname(e, name);
     archive_entry_set_mtime(e, st->st_mtime, 0);
     archive_entry_set_uname(e, "root");
@@ -110,6 +114,10 @@ static int add_tree(struct archive *a, const char *full, const char *name, char 
 int archive_tree(const char *top_dir, int fd, char *err, size_t errlen)
 {
     struct archive *a = archive_write_new();
+    if (!a) {
+        snprintf(err, errlen, "libarchive could not be loaded (the agent's log says why)");
+        return -1;
+    }
     archive_write_add_filter_gzip(a);
     archive_write_set_format_pax_restricted(a); /* ustar headers, pax only when needed */
     archive_write_set_bytes_in_last_block(a, 1);

@@ -2,6 +2,9 @@
 #include "collector/docker/local_http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +43,56 @@ static void say_error(CURLcode rc, const char *errbuf, char *err, size_t errlen)
 
 /* ------------------------------------------------------------ requests */
 
+/* Whether something accepts a TCP connection at the URL's host and port
+ * ("http://127.0.0.1:51678/..."), within timeout_ms. Asked only until the
+ * first request is made: an API that is absent (no ECS agent on this host)
+ * is then told apart without loading libcurl (core/libload.h). */
+static int tcp_listener_answers(const char *url, long timeout_ms, char *err, size_t errlen)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t hostlen = strcspn(p, "/");
+    char host[256], port[16] = "80";
+    if (hostlen == 0 || hostlen >= sizeof host)
+        return 1; /* not a URL this can read: let libcurl say what is wrong */
+    memcpy(host, p, hostlen);
+    host[hostlen] = '\0';
+    char *colon = strrchr(host, ':');
+    if (colon && !strchr(colon, ']')) {
+        snprintf(port, sizeof port, "%s", colon + 1);
+        *colon = '\0';
+    }
+    if (host[0] == '[') { /* [::1] */
+        memmove(host, host + 1, strlen(host));
+        host[strcspn(host, "]")] = '\0';
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
+        return 1;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int answered = 1;
+    if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        int e = errno;
+        if (e == EINPROGRESS) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            socklen_t len = sizeof e;
+            if (poll(&pfd, 1, (int)timeout_ms) <= 0)
+                e = ETIMEDOUT;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+                e = errno;
+        }
+        if (e != 0 && e != EINPROGRESS) {
+            snprintf(err, errlen, "connect to %s port %s: %s", host, port, strerror(e));
+            answered = 0;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(ai);
+    return answered;
+}
+
 struct sink {
     struct buf *b;
     size_t cap;
@@ -60,15 +113,11 @@ void local_http_init(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* The curl handle is made by the first request: an input that never finds
+ * its socket never loads libcurl (core/libload.h). */
 struct local_http *local_http_new(void)
 {
-    struct local_http *h = xcalloc(1, sizeof *h);
-    h->curl = curl_easy_init();
-    if (!h->curl) {
-        free(h);
-        return NULL;
-    }
-    return h;
+    return xcalloc(1, sizeof(struct local_http));
 }
 
 void local_http_free(struct local_http *h)
@@ -82,15 +131,27 @@ void local_http_free(struct local_http *h)
 int local_http_get(struct local_http *h, const struct local_http_req *req, struct buf *body,
                    char *err, size_t errlen)
 {
+    /* No socket, no request: said plainly, and without loading libcurl. */
+    if (req->unix_socket && access(req->unix_socket, F_OK) < 0) {
+        snprintf(err, errlen, "%s: %s", req->unix_socket, strerror(errno));
+        return -1;
+    }
+    long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : req->timeout_ms;
+    if (!h->curl) {
+        if (!req->unix_socket && !tcp_listener_answers(req->url, connect_ms, err, errlen))
+            return -1;
+        if (!(h->curl = curl_easy_init())) {
+            snprintf(err, errlen, "libcurl could not be loaded (the agent's log says why)");
+            return -1;
+        }
+    }
     CURL *c = h->curl;
     char errbuf[CURL_ERROR_SIZE] = "";
     struct sink s = {body, req->max_body ? req->max_body : DEFAULT_MAX_BODY};
     struct curl_slist *hdrs = NULL;
     buf_reset(body);
     curl_easy_reset(c);
-    common_options(c, req->unix_socket, req->url,
-                   req->connect_timeout_ms > 0 ? req->connect_timeout_ms : req->timeout_ms,
-                   errbuf);
+    common_options(c, req->unix_socket, req->url, connect_ms, errbuf);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);

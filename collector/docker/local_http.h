@@ -22,7 +22,7 @@ struct local_http;
  * agent does it at start; `collector bundle` calls this). */
 void local_http_init(void);
 
-/* One keep-alive handle for one thread. NULL if libcurl cannot make one. */
+/* One keep-alive handle for one thread (libcurl is loaded by its first request). */
 struct local_http *local_http_new(void);
 void local_http_free(struct local_http *h);
 
