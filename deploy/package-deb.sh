@@ -34,9 +34,12 @@ sed -e 's|/usr/local/bin/collector|/usr/bin/collector|g' \
 chmod 0644 "$root/lib/systemd/system/collector.service"
 install -m 0644 "$src/README.md" "$src"/docs/*.md "$root/usr/share/doc/collector/"
 
-# Depends: the packages owning the libraries the binary links.
+# Depends: the packages owning the libraries the binary links, and the two it
+# opens at first use (core/curl_lib.c, bundle/archive_lib.c: CURL_LIB_SONAME,
+# ARCHIVE_LIB_SONAME).
 depends=""
-for lib in $(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+for lib in $(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p') \
+           libcurl.so.4 libarchive.so.13; do
     case "$lib" in lib*san.so*) continue ;; esac
     path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|aarch64|64bit/ {print $NF; exit}')
     [ -n "$path" ] || path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')

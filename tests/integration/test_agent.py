@@ -497,6 +497,14 @@ class ShippedConfiguration(unittest.TestCase):
             a.wait_for(lambda: read_file_output(out), timeout=30, what="records in the local output")
             time.sleep(1)
             self.assertTrue(a.running())
+            # Two samples have looked for Docker and the ECS agent and found
+            # neither, and nothing was sent over HTTP: libcurl and libarchive
+            # (and the ~35 libraries they bring) are not mapped (core/libload.h)
+            with open(f"/proc/{a.pid}/maps") as f:
+                maps = f.read()
+            self.assertNotIn("libarchive.so", maps)
+            if not os.path.exists("/var/run/docker.sock"):
+                self.assertNotIn("libcurl.so", maps)
             self.assertEqual(a.stop(), 0)
             self.assertIn("stopped", a.stderr())
 
