@@ -15,12 +15,13 @@ static void drop_refs(struct batch *b)
 {
     if (b->unloaded == BATCH_ON_DISK || b->records_dropped)
         return; /* a shell: its count describes the chunk, not the arrays */
-    if (b->kind == BATCH_LOGS) {
-        for (uint32_t i = 0; i < b->count; i++)
-            meta_unref(b->logs[i].meta);
-    } else {
-        for (uint32_t i = 0; i < b->count; i++)
-            meta_unref(b->metrics[i].meta);
+    /* one reference per run of records sharing a meta (batch_hold_meta) */
+    const struct meta *prev = NULL;
+    for (uint32_t i = 0; i < b->count; i++) {
+        struct meta *m = b->kind == BATCH_LOGS ? b->logs[i].meta : b->metrics[i].meta;
+        if (m != prev)
+            meta_unref(m);
+        prev = m;
     }
 }
 
@@ -117,7 +118,7 @@ void batch_add_log(struct batch *b, const struct log_event *ev, const struct tag
     }
     r->input_index = input_index;
     r->tag = tag;
-    r->meta = meta_ref(ev->meta);
+    r->meta = batch_hold_meta(b->count ? b->logs[b->count - 1].meta : NULL, ev->meta);
     r->seq = seq;
     b->count++;
     b->payload_bytes += ev->message_len + overhead;
@@ -147,7 +148,7 @@ void batch_add_metric(struct batch *b, const struct metric_event *ev, const stru
     }
     r->input_index = input_index;
     r->tag = tag;
-    r->meta = meta_ref(ev->meta);
+    r->meta = batch_hold_meta(b->count ? b->metrics[b->count - 1].meta : NULL, ev->meta);
     r->seq = seq;
     b->count++;
     b->payload_bytes += 64; /* a nominal size: metrics are small and counted, not measured */

@@ -82,6 +82,15 @@ void batch_free(struct batch *b);
 /* Empty it for reuse, dropping the meta references it holds. */
 void batch_reset(struct batch *b);
 
+/* A batch holds one reference on a record's meta per run of consecutive
+ * records sharing it (a source's records come in runs), not one atomic
+ * operation per record: whatever fills or empties a batch's records goes
+ * through these two. prev is the previous record's meta (NULL for the first). */
+static inline struct meta *batch_hold_meta(const struct meta *prev, struct meta *m)
+{
+    return m == prev ? m : meta_ref(m);
+}
+
 /* Copy an event in. seq and input_index identify it for acknowledgement. */
 void batch_add_log(struct batch *b, const struct log_event *ev, const struct tag *tag,
                    uint16_t input_index, uint64_t seq, uint32_t overhead);
