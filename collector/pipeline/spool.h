@@ -3,7 +3,11 @@
  *
  * Files: <dir>/<id, 16 hex digits>.chunk, written as .tmp then renamed, so a
  * chunk either exists whole or not at all (a crash mid-write leaves a .tmp,
- * removed at the next open). Chunk layout, little-endian:
+ * removed at the next open). A delivered chunk is renamed <id>.spare (up to
+ * 4 of them) and the next chunk is written over a spare, then renamed to its
+ * own .chunk name, instead of creating a file and deleting another: spares
+ * are never read, and are removed at close and at the next open. Chunk
+ * layout, little-endian:
  *
  *   "CLCHUNK2"                        magic, 8 bytes
  *   u32 kind, u32 count               batch kind and record count

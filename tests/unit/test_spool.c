@@ -481,6 +481,64 @@ static void test_fifo_symlink_and_sparse_chunk_refused(void **state)
     batch_free(b);
 }
 
+/* A delivered chunk is not deleted but written over by the next one (the
+ * same inode, cut to the new length), and no spare outlives the spool. */
+static void test_delivered_chunk_is_written_over(void **state)
+{
+    (void)state;
+    struct spool_entry *e;
+    int n;
+    struct spool *s = open_spool(&e, &n);
+    struct batch *big = make_logs(500, NULL), *small = make_logs(10, NULL);
+    uint64_t id1 = spool_write(s, big);
+    char path[400];
+    chunk_file(id1, path, sizeof path);
+    struct stat st1, st2;
+    assert_int_equal(stat(path, &st1), 0);
+    spool_remove(s, id1);
+    assert_int_equal(spool_count(s), 0);
+    assert_int_equal(spool_bytes(s), 0);
+    assert_int_equal(count_files("buffer"), 1); /* the spare */
+    assert_int_not_equal(access(path, F_OK), 0);
+
+    uint64_t id2 = spool_write(s, small);
+    assert_true(id2 > id1);
+    chunk_file(id2, path, sizeof path);
+    assert_int_equal(stat(path, &st2), 0);
+    assert_int_equal(st2.st_ino, st1.st_ino);
+    assert_true(st2.st_size < st1.st_size);
+    assert_int_equal((uint64_t)st2.st_size, spool_bytes(s));
+    assert_int_equal(count_files("buffer"), 1);
+    int corrupt = 0;
+    struct batch *r = spool_read(s, id2, &corrupt);
+    assert_non_null(r);
+    assert_int_equal(r->count, 10);
+    assert_memory_equal(batch_str(r, r->logs[9].message_off), "message 9",
+                        strlen("message 9"));
+    batch_free(r);
+
+    /* a spare at close is removed; one a crash left is removed at open */
+    uint64_t id3 = spool_write(s, small);
+    spool_remove(s, id3);
+    assert_int_equal(count_files("buffer"), 2);
+    spool_close(s);
+    assert_int_equal(count_files("buffer"), 1);
+    char stale[400];
+    snprintf(stale, sizeof stale, "%s/buffer/%016llx.spare", root, (unsigned long long)99);
+    FILE *f = fopen(stale, "w");
+    fputs("not a chunk", f);
+    fclose(f);
+    s = open_spool(&e, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(e[0].id, id2);
+    assert_int_equal(count_files("buffer"), 1);
+    assert_int_equal(count_files("corrupt"), 0);
+    spool_entries_free(e, n);
+    spool_close(s);
+    batch_free(big);
+    batch_free(small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +551,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_encoded_body_stored_as_is, setup, teardown),
         cmocka_unit_test_setup_teardown(test_previous_format_is_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_symlink_and_sparse_chunk_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delivered_chunk_is_written_over, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
