@@ -744,16 +744,36 @@ static int cwl_encode(struct output_instance *out, void *worker, struct batch *b
         struct cwl_call all = {.begin = 0, .end = b->count};
         account_range(out, w, b, &all);
     }
+    /* Room for the whole body at once (its JSON is the messages and ~40
+     * bytes per event), not grown (and copied) step by step. Still by
+     * doubling: a buffer of exactly that size cost three times the agent's
+     * CPU (glibc mapped, faulted in and unmapped one per batch). */
+    int plain = strcmp(ctx->conf->compress, "off") == 0;
+    buf_reserve(body, (plain ? b->payload_bytes + (size_t)b->count * 16 : b->payload_bytes / 3) +
+                          (size_t)(w->plan.ncalls + 1) * 1024);
     for (uint32_t k = 0; k < w->plan.ncalls; k++) {
         const struct cwl_call *c = &w->plan.calls[k];
-        buf_reset(&w->body);
-        cwl_json_put_body(&w->body, group, stream, w->ev, &w->plan, c,
-                          ctx->conf->truncate_marker, ctx->marker_len);
-        int gz = compress_body(out, w);
-        const struct buf *wire = gz ? &w->gz : &w->body;
-        struct cwl_frame f = {(uint32_t)wire->len, gz ? 1u : 0u, c->nsend, (uint32_t)w->body.len};
-        buf_append(body, &f, sizeof f);
-        buf_append(body, wire->data, wire->len);
+        struct cwl_frame f = {0};
+        if (plain) {
+            /* the JSON is the request: written in place after its frame */
+            size_t at = body->len;
+            buf_append(body, &f, sizeof f);
+            cwl_json_put_body(body, group, stream, w->ev, &w->plan, c, ctx->conf->truncate_marker,
+                              ctx->marker_len);
+            uint32_t n = (uint32_t)(body->len - at - sizeof f);
+            f = (struct cwl_frame){n, 0u, c->nsend, n};
+            memcpy(body->data + at, &f, sizeof f);
+        } else {
+            buf_reset(&w->body);
+            cwl_json_put_body(&w->body, group, stream, w->ev, &w->plan, c,
+                              ctx->conf->truncate_marker, ctx->marker_len);
+            int gz = compress_body(out, w);
+            const struct buf *wire = gz ? &w->gz : &w->body;
+            f = (struct cwl_frame){(uint32_t)wire->len, gz ? 1u : 0u, c->nsend,
+                                   (uint32_t)w->body.len};
+            buf_append(body, &f, sizeof f);
+            buf_append(body, wire->data, wire->len);
+        }
         account_range(out, w, b, c);
         ctx->requests_encoded++;
     }
