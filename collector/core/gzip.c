@@ -48,10 +48,22 @@ size_t gzip_encoder_memory(const struct gzip_encoder *z)
     return z ? sizeof *z + z->level_buf_len : 0;
 }
 
+/* Space left in out after used bytes, in igzip's 32-bit count. */
+static uint32_t out_room(const struct buf *out, size_t used)
+{
+    size_t room = out->cap - 1 - used;
+    return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+}
+
 int gzip_encode(struct gzip_encoder *z, const void *data, size_t len, struct buf *out)
 {
-    /* Stored blocks at worst: 5 bytes per 64 KiB, plus the gzip header and trailer. */
+    /* Enough for levels 1..3, which fall back to stored blocks (5 bytes per
+     * 64 KiB), plus the gzip header and trailer. Level 0 codes incompressible
+     * bytes with fixed Huffman codes, about 1.23 times their size: for that
+     * the loop below grows out and lets igzip go on. */
     size_t bound = len + len / 16 + 1024;
+    if (len > UINT32_MAX / 2) /* igzip counts its output in 32 bits */
+        return -1;
     buf_reset(out);
     buf_reserve(out, bound);
     struct isal_zstream *zs = &z->zs;
@@ -65,9 +77,19 @@ int gzip_encode(struct gzip_encoder *z, const void *data, size_t len, struct buf
     zs->next_in = (uint8_t *)data;
     zs->avail_in = (uint32_t)len;
     zs->next_out = (uint8_t *)out->data;
-    zs->avail_out = (uint32_t)bound;
-    if (isal_deflate(zs) != COMP_OK || zs->internal_state.state != ZSTATE_END)
-        return -1;
+    zs->avail_out = out_room(out, 0);
+    for (;;) {
+        uint32_t in_before = zs->avail_in, out_before = zs->total_out;
+        if (isal_deflate(zs) != COMP_OK)
+            return -1;
+        if (zs->internal_state.state == ZSTATE_END)
+            break;
+        if (zs->avail_in == in_before && zs->total_out == out_before)
+            return -1; /* no progress: not a full output buffer */
+        buf_reserve(out, zs->total_out + len / 2 + 1024);
+        zs->next_out = (uint8_t *)out->data + zs->total_out;
+        zs->avail_out = out_room(out, zs->total_out);
+    }
     out->len = zs->total_out;
     return 0;
 }
