@@ -5,12 +5,12 @@
  *                hosts at a ratio close to zlib's default; used wherever
  *                libisal is installed (Debian, Ubuntu).
  *   gzip_zlib.c  zlib, for hosts without ISA-L (Amazon Linux 2023's core
- *                repositories have none); about 3.6 times igzip's CPU at
- *                the default level.
+ *                repositories have none); 3.6 to 3.8 times igzip's CPU
+ *                at the default level.
  *
  * Figures: docs/cloudwatch_logs.md, tests/tools/deflate_bench.c. One encoder
  * per thread; its working memory is allocated once, by gzip_encoder_new.
- * gzip_crc32 is zlib's crc32 in both backends. */
+ * gzip_crc32 gives zlib's crc32 values in both backends. */
 #ifndef COLLECTOR_CORE_GZIP_H
 #define COLLECTOR_CORE_GZIP_H
 
