@@ -25,6 +25,12 @@
  * the first with lazy matching, 6 zlib's own default. */
 #define GZIP_LEVEL_MAX 3
 
+/* For the backends: a level out of range means the nearest one. */
+static inline int gzip_level_clamp(int level)
+{
+    return level < 0 ? 0 : level > GZIP_LEVEL_MAX ? GZIP_LEVEL_MAX : level;
+}
+
 struct gzip_encoder;
 
 /* Never NULL: running out of memory ends the agent, as xmalloc does. */

@@ -27,10 +27,7 @@ static size_t level_buf_len(int level)
 
 struct gzip_encoder *gzip_encoder_new(int level)
 {
-    if (level < 0)
-        level = 0;
-    if (level > GZIP_LEVEL_MAX)
-        level = GZIP_LEVEL_MAX;
+    level = gzip_level_clamp(level);
     struct gzip_encoder *z = xcalloc(1, sizeof *z);
     z->level = level;
     z->level_buf_len = level_buf_len(level);

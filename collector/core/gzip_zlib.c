@@ -38,10 +38,7 @@ static void gzip_zlib_free(voidpf opaque, voidpf p)
 
 struct gzip_encoder *gzip_encoder_new(int level)
 {
-    if (level < 0)
-        level = 0;
-    if (level > GZIP_LEVEL_MAX)
-        level = GZIP_LEVEL_MAX;
+    level = gzip_level_clamp(level);
     struct gzip_encoder *z = xcalloc(1, sizeof *z);
     z->zs.zalloc = gzip_zlib_alloc;
     z->zs.zfree = gzip_zlib_free;

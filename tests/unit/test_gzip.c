@@ -52,7 +52,8 @@ static void test_levels_round_trip(void **state)
     (void)state;
     size_t len;
     char *text = log_text(&len);
-    for (int level = 0; level <= GZIP_LEVEL_MAX; level++) {
+    /* -1 and GZIP_LEVEL_MAX + 1 are out of range: the nearest level is used */
+    for (int level = -1; level <= GZIP_LEVEL_MAX + 1; level++) {
         struct gzip_encoder *z = gzip_encoder_new(level);
         struct buf out;
         buf_init(&out);
