@@ -12,7 +12,7 @@ BUILD    ?= build
 SAN      ?=
 PYTHON   ?= python3
 
-PKGS     := jansson zlib openssl libpcre2-8 libisal libsystemd
+PKGS     := jansson zlib openssl libpcre2-8 libsystemd
 # Compiled against, but opened at first use (dlopen) rather than linked:
 # core/libload.h. Packages must depend on them by hand (deploy/package-deb.sh,
 # deploy/collector.spec).
@@ -20,8 +20,29 @@ DLOPEN_PKGS := libcurl libarchive
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The deflate behind core/gzip.h: ISA-L's igzip where libisal is installed,
+# else zlib (Amazon Linux 2023 has no ISA-L). `make GZIP=zlib` or
+# `make GZIP=isal` forces one. libisal is asked about on its own: pkg-config
+# prints nothing at all when one of the packages it is given is missing.
+# GZIP is taken from make's command line only, and kept out of the commands'
+# environment: there it holds gzip(1)'s options (tar -z would fail on it).
+ifneq ($(origin GZIP),command line)
+GZIP := $(shell pkg-config --exists libisal 2>/dev/null && echo isal || echo zlib)
+endif
+unexport GZIP
+ifeq ($(filter $(GZIP),isal zlib),)
+$(error GZIP=$(GZIP): use GZIP=isal or GZIP=zlib)
+endif
+ifeq ($(GZIP),isal)
+ifneq ($(shell pkg-config --exists libisal 2>/dev/null && echo yes),yes)
+$(warning GZIP=isal, but pkg-config finds no libisal: install libisal-dev)
+endif
+GZIP_CFLAGS := $(shell pkg-config --cflags libisal 2>/dev/null)
+GZIP_LIBS   := $(shell pkg-config --libs libisal 2>/dev/null)
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null) $(GZIP_CFLAGS)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(GZIP_LIBS)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
@@ -41,19 +62,22 @@ CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
-SRCS      := $(sort $(shell find collector outputs parsers -name '*.c' 2>/dev/null))
+# core/gzip_isal.c and core/gzip_zlib.c: the one GZIP names is compiled in.
+GZIP_SRCS := collector/core/gzip_isal.c collector/core/gzip_zlib.c
+SRCS      := $(filter-out $(filter-out collector/core/gzip_$(GZIP).c,$(GZIP_SRCS)), \
+             $(sort $(shell find collector outputs parsers -name '*.c' 2>/dev/null)))
 LIB_SRCS  := $(filter-out collector/agent/main.c,$(SRCS))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ  := $(BUILD)/obj/collector/agent/main.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%) $(BUILD)/tests/test_gzip_zlib
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
+DEPFILES  := $(sort $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/obj/collector/core/gzip_zlib.d)
 
-.PHONY: all deps run test test-only check-asan unit integration bench install uninstall clean help docs \
+.PHONY: FORCE all deps run test test-only check-asan unit integration bench install uninstall clean help docs \
         package fuzz fuzz-build fuzz-bins
 
 all: $(BUILD)/collector                      ## build build/collector
@@ -65,9 +89,15 @@ $(BUILD)/collector: $(MAIN_OBJ) $(BUILD)/libcollector.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/libcollector.a: $(LIB_OBJS)
+$(BUILD)/libcollector.a: $(LIB_OBJS) $(BUILD)/gzip-backend
 	@rm -f $@
-	$(Q)ar rcs $@ $^
+	$(Q)ar rcs $@ $(LIB_OBJS)
+
+# Names the backend in this build directory and changes (so the library and
+# the agent are made again) only when GZIP does.
+$(BUILD)/gzip-backend: FORCE
+	@mkdir -p $(dir $@)
+	@echo $(GZIP) | cmp -s - $@ || echo $(GZIP) > $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -84,12 +114,26 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcollector.a
 	@echo "  TOOL  $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS)
 
-# The deflate benchmark also measures libdeflate, which the agent does not link.
+# The zlib backend is tested in every build, also where ISA-L is the one
+# compiled in: tests/unit/test_gzip.c linked against core/gzip_zlib.o, which
+# comes before the library and so takes the place of its gzip functions.
+$(BUILD)/tests/test_gzip_zlib: tests/unit/test_gzip.c $(BUILD)/obj/collector/core/gzip_zlib.o \
+                               $(BUILD)/libcollector.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST  $@"
+	$(Q)$(CC) $(CFLAGS) -DGZIP_TEST_BACKEND='"zlib"' $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/obj/collector/core/gzip_zlib.o $(BUILD)/libcollector.a $(LDLIBS) -lcmocka
+
+# The deflate benchmark also measures libdeflate, which the agent does not
+# link, and ISA-L whatever GZIP is; each only where it is installed.
+BENCH_DEFLATE = $(shell pkg-config --exists libdeflate 2>/dev/null && \
+                  echo -DDEFLATE_BENCH_LIBDEFLATE $$(pkg-config --cflags --libs libdeflate)) \
+                $(shell pkg-config --exists libisal 2>/dev/null && \
+                  echo -DDEFLATE_BENCH_ISAL $$(pkg-config --cflags --libs libisal))
 $(BUILD)/tools/deflate_bench: tests/tools/deflate_bench.c $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
 	@echo "  TOOL  $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS) \
-	    $(shell pkg-config --libs libdeflate 2>/dev/null)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcollector.a $(LDLIBS) $(BENCH_DEFLATE)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h $(BUILD)/libcollector.a
 	@mkdir -p $(dir $@)
@@ -160,7 +204,7 @@ uninstall:                                   ## remove what install put in place
 	rm -f $(DESTDIR)/etc/systemd/system/collector.service
 
 clean:                                       ## remove build outputs
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-zlib
 
 help:                                        ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | expand -t 16

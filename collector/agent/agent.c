@@ -1,6 +1,7 @@
 #include "collector/agent/agent.h"
 #include "collector/agent/agent_check.h"
 #include "collector/aws/aws.h"
+#include "collector/core/gzip.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
 #include "collector/loop.h"
@@ -1007,6 +1008,7 @@ int agent_run(const char *path)
         log_msg(LOG_ERROR, "agent", "cannot start: %s", why);
         code = 1;
     } else {
+        log_msg(LOG_INFO, "agent", "request bodies gzipped by %s", gzip_backend());
         for (;;) {
             if (loop_run(loop) < 0) {
                 code = 1;

@@ -4,6 +4,7 @@
 #include "collector/agent/agent_check.h"
 #include "collector/bundle/bundle.h"
 #include "collector/core/config.h"
+#include "collector/core/gzip.h"
 #include "collector/core/log.h"
 #include "collector/plugin.h"
 
@@ -156,6 +157,7 @@ static int cmd_version(int argc, char **argv)
     (void)argc;
     (void)argv;
     printf("collector %s (%s)\n", COLLECTOR_VERSION, COLLECTOR_GIT_REV);
+    printf("gzip: %s\n", gzip_backend());
     return 0;
 }
 

@@ -1,14 +1,20 @@
 /* deflate_bench FILE [MAX_MB]: which gzip to put on the wire.
  *
  * Turns FILE's lines into PutLogEvents-shaped bodies of about 1 MiB (what
- * cloudwatch_logs compresses), then gzips every body with zlib, libdeflate
- * and ISA-L's igzip at several levels, one thread, and prints per encoder:
- * CPU seconds per GB of input, MB/s and the compressed size as a % of the
- * input. Each body is decompressed with zlib afterwards to check it. */
+ * cloudwatch_logs compresses), then gzips every body with zlib (the levels
+ * core/gzip_zlib.c uses), libdeflate and ISA-L's igzip at several levels, one
+ * thread, and prints per encoder: CPU seconds per GB of input, MB/s and the
+ * compressed size as a % of the input. Each body is decompressed with zlib
+ * afterwards to check it. libdeflate and igzip are measured where they are
+ * installed (the Makefile defines DEFLATE_BENCH_LIBDEFLATE, _ISAL). */
 #include "collector/core/util.h"
 
+#ifdef DEFLATE_BENCH_ISAL
 #include <isa-l/igzip_lib.h>
+#endif
+#ifdef DEFLATE_BENCH_LIBDEFLATE
 #include <libdeflate.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +77,19 @@ static struct body *read_bodies(const char *path, size_t max_bytes, int *n, size
 
 enum encoder { ZLIB, LIBDEFLATE, ISAL };
 
+/* What one encoder keeps from body to body. */
+struct enc_state {
+    z_stream zs;
+    void *libdeflate;
+    unsigned char *isal_buf;
+    size_t isal_len;
+};
+
 static size_t encode(enum encoder e, int level, const struct body *in, unsigned char *out,
-                     size_t cap, void *state, unsigned char *isal_buf, size_t isal_len)
+                     size_t cap, struct enc_state *st)
 {
     if (e == ZLIB) {
-        z_stream *zs = state;
+        z_stream *zs = &st->zs;
         deflateReset(zs);
         zs->next_in = (Bytef *)in->data;
         zs->avail_in = (uInt)in->len;
@@ -85,23 +99,62 @@ static size_t encode(enum encoder e, int level, const struct body *in, unsigned 
             return 0;
         return zs->total_out;
     }
+#ifdef DEFLATE_BENCH_LIBDEFLATE
     if (e == LIBDEFLATE)
-        return libdeflate_gzip_compress(state, in->data, in->len, out, cap);
-    struct isal_zstream zs;
-    isal_deflate_init(&zs);
-    zs.gzip_flag = IGZIP_GZIP;
-    zs.level = (uint32_t)level;
-    zs.level_buf = isal_buf;
-    zs.level_buf_size = (uint32_t)isal_len;
-    zs.end_of_stream = 1;
-    zs.flush = NO_FLUSH;
-    zs.next_in = (uint8_t *)in->data;
-    zs.avail_in = (uint32_t)in->len;
-    zs.next_out = out;
-    zs.avail_out = (uint32_t)cap;
-    if (isal_deflate(&zs) != COMP_OK || zs.internal_state.state != ZSTATE_END)
-        return 0;
-    return zs.total_out;
+        return libdeflate_gzip_compress(st->libdeflate, in->data, in->len, out, cap);
+#endif
+#ifdef DEFLATE_BENCH_ISAL
+    if (e == ISAL) {
+        struct isal_zstream zs;
+        isal_deflate_init(&zs);
+        zs.gzip_flag = IGZIP_GZIP;
+        zs.level = (uint32_t)level;
+        zs.level_buf = st->isal_buf;
+        zs.level_buf_size = (uint32_t)st->isal_len;
+        zs.end_of_stream = 1;
+        zs.flush = NO_FLUSH;
+        zs.next_in = (uint8_t *)in->data;
+        zs.avail_in = (uint32_t)in->len;
+        zs.next_out = out;
+        zs.avail_out = (uint32_t)cap;
+        if (isal_deflate(&zs) != COMP_OK || zs.internal_state.state != ZSTATE_END)
+            return 0;
+        return zs.total_out;
+    }
+#endif
+    (void)level;
+    return 0;
+}
+
+static void enc_start(enum encoder e, int level, struct enc_state *st)
+{
+    memset(st, 0, sizeof *st);
+    if (e == ZLIB)
+        deflateInit2(&st->zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+#ifdef DEFLATE_BENCH_LIBDEFLATE
+    if (e == LIBDEFLATE)
+        st->libdeflate = libdeflate_alloc_compressor(level);
+#endif
+#ifdef DEFLATE_BENCH_ISAL
+    if (e == ISAL) {
+        st->isal_len = level == 1 ? ISAL_DEF_LVL1_DEFAULT
+                       : level == 2 ? ISAL_DEF_LVL2_DEFAULT
+                       : level == 3 ? ISAL_DEF_LVL3_DEFAULT
+                                    : ISAL_DEF_LVL0_DEFAULT;
+        st->isal_buf = xmalloc(st->isal_len);
+    }
+#endif
+}
+
+static void enc_end(enum encoder e, struct enc_state *st)
+{
+    if (e == ZLIB)
+        deflateEnd(&st->zs);
+#ifdef DEFLATE_BENCH_LIBDEFLATE
+    if (e == LIBDEFLATE)
+        libdeflate_free_compressor(st->libdeflate);
+#endif
+    free(st->isal_buf);
 }
 
 static int check(const unsigned char *gz, size_t len, const struct body *in, unsigned char *tmp)
@@ -124,42 +177,26 @@ static void run(const char *name, enum encoder e, int level, const struct body *
 {
     size_t cap = BODY_BYTES * 2;
     unsigned char *out = xmalloc(cap), *tmp = xmalloc(cap);
-    size_t isal_len = level == 1 ? ISAL_DEF_LVL1_DEFAULT
-                      : level == 2 ? ISAL_DEF_LVL2_DEFAULT
-                      : level == 3 ? ISAL_DEF_LVL3_DEFAULT
-                                   : ISAL_DEF_LVL0_DEFAULT;
-    unsigned char *isal_buf = xmalloc(isal_len);
-    z_stream zs;
-    void *state = NULL;
-    if (e == ZLIB) {
-        memset(&zs, 0, sizeof zs);
-        deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-        state = &zs;
-    } else if (e == LIBDEFLATE) {
-        state = libdeflate_alloc_compressor(level);
-    }
+    struct enc_state st;
+    enc_start(e, level, &st);
     size_t packed = 0;
     int bad = 0;
     double cpu = 0;
     for (int i = 0; i < n; i++) {
         double t0 = cpu_now();
-        size_t len = encode(e, level, &bodies[i], out, cap, state, isal_buf, isal_len);
+        size_t len = encode(e, level, &bodies[i], out, cap, &st);
         cpu += cpu_now() - t0;
         packed += len;
         if (!len || !check(out, len, &bodies[i], tmp))
             bad++;
     }
-    if (e == ZLIB)
-        deflateEnd(&zs);
-    else if (e == LIBDEFLATE)
-        libdeflate_free_compressor(state);
+    enc_end(e, &st);
     double gb = (double)total / 1e9;
     printf("%-14s level %d  %6.2f CPU-s/GB  %7.0f MB/s  ratio %5.1f %%%s\n", name, level, cpu / gb,
            (double)total / 1e6 / cpu, 100.0 * (double)packed / (double)total,
            bad ? "  DECOMPRESSION MISMATCH" : "");
     free(out);
     free(tmp);
-    free(isal_buf);
 }
 
 int main(int argc, char **argv)
@@ -178,11 +215,16 @@ int main(int argc, char **argv)
     }
     printf("deflate_bench: %d PutLogEvents bodies, %.1f MB\n", n, (double)total / 1e6);
     run("zlib", ZLIB, 1, bodies, n, total);
+    run("zlib", ZLIB, 4, bodies, n, total);
     run("zlib", ZLIB, 6, bodies, n, total);
+#ifdef DEFLATE_BENCH_LIBDEFLATE
     for (int l = 1; l <= 6; l++)
         run("libdeflate", LIBDEFLATE, l, bodies, n, total);
+#endif
+#ifdef DEFLATE_BENCH_ISAL
     for (int l = 0; l <= 3; l++)
         run("isal igzip", ISAL, l, bodies, n, total);
+#endif
     for (int i = 0; i < n; i++)
         free(bodies[i].data);
     free(bodies);

@@ -1,3 +1,6 @@
+/* The ISA-L backend of core/gzip.h (Makefile: GZIP=isal, the default where
+ * libisal is installed). igzip keeps no state between bodies but its
+ * per-level hash tables, allocated once. */
 #include "collector/core/gzip.h"
 
 #include <isa-l/crc.h>
@@ -24,10 +27,7 @@ static size_t level_buf_len(int level)
 
 struct gzip_encoder *gzip_encoder_new(int level)
 {
-    if (level < 0)
-        level = 0;
-    if (level > GZIP_LEVEL_MAX)
-        level = GZIP_LEVEL_MAX;
+    level = gzip_level_clamp(level);
     struct gzip_encoder *z = xcalloc(1, sizeof *z);
     z->level = level;
     z->level_buf_len = level_buf_len(level);
@@ -48,10 +48,22 @@ size_t gzip_encoder_memory(const struct gzip_encoder *z)
     return z ? sizeof *z + z->level_buf_len : 0;
 }
 
+/* Space left in out after used bytes, in igzip's 32-bit count. */
+static uint32_t out_room(const struct buf *out, size_t used)
+{
+    size_t room = out->cap - 1 - used;
+    return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+}
+
 int gzip_encode(struct gzip_encoder *z, const void *data, size_t len, struct buf *out)
 {
-    /* Stored blocks at worst: 5 bytes per 64 KiB, plus the gzip header and trailer. */
+    /* Enough for levels 1..3, which fall back to stored blocks (5 bytes per
+     * 64 KiB), plus the gzip header and trailer. Level 0 codes incompressible
+     * bytes with fixed Huffman codes, about 1.23 times their size: for that
+     * the loop below grows out and lets igzip go on. */
     size_t bound = len + len / 16 + 1024;
+    if (len > UINT32_MAX / 2) /* igzip counts its output in 32 bits */
+        return -1;
     buf_reset(out);
     buf_reserve(out, bound);
     struct isal_zstream *zs = &z->zs;
@@ -65,9 +77,19 @@ int gzip_encode(struct gzip_encoder *z, const void *data, size_t len, struct buf
     zs->next_in = (uint8_t *)data;
     zs->avail_in = (uint32_t)len;
     zs->next_out = (uint8_t *)out->data;
-    zs->avail_out = (uint32_t)bound;
-    if (isal_deflate(zs) != COMP_OK || zs->internal_state.state != ZSTATE_END)
-        return -1;
+    zs->avail_out = out_room(out, 0);
+    for (;;) {
+        uint32_t in_before = zs->avail_in, out_before = zs->total_out;
+        if (isal_deflate(zs) != COMP_OK)
+            return -1;
+        if (zs->internal_state.state == ZSTATE_END)
+            break;
+        if (zs->avail_in == in_before && zs->total_out == out_before)
+            return -1; /* no progress: not a full output buffer */
+        buf_reserve(out, zs->total_out + len / 2 + 1024);
+        zs->next_out = (uint8_t *)out->data + zs->total_out;
+        zs->avail_out = out_room(out, zs->total_out);
+    }
     out->len = zs->total_out;
     return 0;
 }
@@ -75,4 +97,10 @@ int gzip_encode(struct gzip_encoder *z, const void *data, size_t len, struct buf
 uint32_t gzip_crc32(uint32_t crc, const void *data, size_t len)
 {
     return crc32_gzip_refl(crc, (const unsigned char *)data, len);
+}
+
+/* ISA-L (2.30) has no call that tells its version at run time. */
+const char *gzip_backend(void)
+{
+    return "ISA-L igzip";
 }
