@@ -1,10 +1,18 @@
-"""Idle RSS on the shipped conf.d with no Docker and no AWS, started the way
-`make run` starts it (collector run -c conf.d, COLLECTOR_DATA_DIR set): the
-Docker socket and the ECS agent are absent, AWS has no credentials (metadata
-disabled). After IDLE_SECONDS (20) prints VmRSS, VmHWM, and RssAnon /
-RssFile from /proc/PID/status: RssFile is the shared libraries' (and the
-binary's) mapped pages, shared with every other process that maps them;
-RssAnon is the agent's own heap and stacks."""
+"""Idle RSS on the shipped conf.d, started the way `make run` starts it
+(collector run -c conf.d, COLLECTOR_DATA_DIR set), in two rows:
+
+- no Docker and no AWS: the Docker socket and the ECS agent are absent, AWS
+  has no credentials (metadata disabled), so the CloudWatch outputs are left
+  out; libcurl and libarchive are never opened (core/libload.h);
+- with AWS: region and keys set, the endpoint the strict fake on loopback
+  (tests/fakes/fake_aws.py), so the CloudWatch outputs run and send what the
+  host metrics inputs sample: libcurl, OpenSSL's TLS and the senders' buffers
+  are in.
+
+After IDLE_SECONDS (20) each prints VmRSS, VmHWM, and RssAnon / RssFile from
+/proc/PID/status (RssFile: the binary's and the shared libraries' mapped
+pages, shared with every other process that maps them; RssAnon: the agent's
+own heap and stacks), and whether libcurl and libarchive are mapped."""
 import os
 import signal
 import subprocess
@@ -29,10 +37,20 @@ def fields(pid, names):
 
 
 def run(build_dir):
+    measure("no Docker, no AWS", {})
+    from tests.fakes.fake_aws_ctl import FakeAWS
+    with FakeAWS() as aws:
+        measure("with AWS (fake on loopback)", {
+            "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": aws.url,
+            "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret"})
+
+
+def measure(name, aws):
     d = tempfile.mkdtemp(prefix="bench-idle-")
     env = base_env({"COLLECTOR_DATA_DIR": os.path.join(d, "data"), "AWS_REGION": "",
                     "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
                     "AWS_EC2_METADATA_DISABLED": "true"})
+    env.update(aws)
     for k in ("AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
               "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
         env.pop(k, None)
@@ -53,10 +71,14 @@ def run(build_dir):
             return
         rss, hwm = memory_kib(p.pid)
         f = fields(p.pid, ("RssAnon", "RssFile", "RssShmem", "Threads"))
-        print(f"idle on the shipped conf.d (no Docker, no AWS), after {SECONDS}s: "
+        with open(f"/proc/{p.pid}/maps") as m:
+            maps = m.read()
+        mapped = [lib for lib in ("libcurl", "libarchive") if lib + ".so" in maps]
+        print(f"idle on the shipped conf.d ({name}), after {SECONDS}s: "
               f"RSS {rss / 1024:.1f} MiB (peak {hwm / 1024:.1f}): RssAnon {f['RssAnon'] / 1024:.1f} "
               f"MiB, RssFile {f['RssFile'] / 1024:.1f} MiB (mapped binary and shared libraries), "
-              f"RssShmem {f.get('RssShmem', 0) / 1024:.1f} MiB; {f['Threads']} threads")
+              f"RssShmem {f.get('RssShmem', 0) / 1024:.1f} MiB; {f['Threads']} threads; "
+              f"mapped: {', '.join(mapped) or 'neither libcurl nor libarchive'}")
     finally:
         if p.poll() is None:
             os.kill(p.pid, signal.SIGTERM)
