@@ -7,7 +7,7 @@ PACKAGES="gcc make pkg-config python3 python3-yaml openssl ca-certificates \
 libcurl4-openssl-dev libjansson-dev zlib1g-dev libssl-dev \
 libpcre2-dev libarchive-dev libcmocka-dev libisal-dev libdeflate-dev \
 libsystemd-dev systemd-journal-remote \
-docker.io busybox-static clang libclang-rt-14-dev rpm packer"
+docker.io busybox-static clang libclang-rt-14-dev rpm packer strace"
 
 missing=""
 for p in $PACKAGES; do

@@ -35,6 +35,13 @@ struct spool {
     uint64_t bytes;
     uint64_t count;
     int64_t last_sync_ms;
+    /* buffer.sync = interval: syncfs runs on this thread, at most once a
+     * second when chunks were written, never on the loop: it waits for every
+     * dirty page of the filesystem (other processes' too), which on a busy
+     * host can take seconds. */
+    pthread_t syncer;
+    pthread_cond_t sync_cond;
+    int syncer_running, sync_wanted, syncer_stop;
     struct buf raw, head;    /* reused by spool_write (loop thread only) */
     /* Delivered chunks kept as <id>.spare to be written over (spool.h) */
     uint64_t spare_ids[SPOOL_SPARES];
@@ -413,6 +420,23 @@ static int cmp_entry(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static void *syncer_main(void *arg)
+{
+    struct spool *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->sync_wanted && !s->syncer_stop)
+            pthread_cond_wait(&s->sync_cond, &s->lock);
+        int stop = s->syncer_stop;
+        s->sync_wanted = 0;
+        pthread_mutex_unlock(&s->lock);
+        syncfs(s->dir_fd); /* at a stop too: what the last second wrote */
+        if (stop)
+            return NULL;
+        pthread_mutex_lock(&s->lock);
+    }
+}
+
 struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sync sync,
                          struct spool_entry **entries, int *nentries)
 {
@@ -438,6 +462,9 @@ struct spool *spool_open(const char *dir, const char *corrupt_dir, enum spool_sy
     s->dir_fd = dfd;
     s->next_id = 1;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->sync_cond, NULL);
+    if (sync == SPOOL_SYNC_INTERVAL)
+        s->syncer_running = pthread_create(&s->syncer, NULL, syncer_main, s) == 0;
     buf_init(&s->raw);
     buf_init(&s->head);
 
@@ -514,11 +541,21 @@ void spool_close(struct spool *s)
         chunk_path(s, s->spare_ids[i], "spare", path, sizeof path);
         unlink(path);
     }
-    if (s->sync != SPOOL_SYNC_OFF)
+    if (s->syncer_running) {
+        pthread_mutex_lock(&s->lock);
+        s->syncer_stop = 1;
+        pthread_cond_signal(&s->sync_cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->syncer, NULL);
+    } else if (s->sync == SPOOL_SYNC_INTERVAL) {
         syncfs(s->dir_fd);
+    } else if (s->sync == SPOOL_SYNC_BATCH) {
+        fsync(s->dir_fd); /* the chunks were synced one by one */
+    }
     close(s->dir_fd);
     buf_free(&s->raw);
     buf_free(&s->head);
+    pthread_cond_destroy(&s->sync_cond);
     pthread_mutex_destroy(&s->lock);
     free(s->dir);
     free(s->corrupt_dir);
@@ -604,8 +641,13 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
     if (s->sync == SPOOL_SYNC_BATCH) {
         fsync(s->dir_fd);
     } else if (s->sync == SPOOL_SYNC_INTERVAL && mono_ms() - s->last_sync_ms >= 1000) {
-        syncfs(s->dir_fd);
         s->last_sync_ms = mono_ms();
+        pthread_mutex_lock(&s->lock);
+        s->sync_wanted = 1;
+        pthread_cond_signal(&s->sync_cond);
+        pthread_mutex_unlock(&s->lock);
+        if (!s->syncer_running)
+            syncfs(s->dir_fd); /* no thread could be started: as before */
     }
     pthread_mutex_lock(&s->lock);
     s->bytes += file_len;

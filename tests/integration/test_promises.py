@@ -131,8 +131,8 @@ class Promises(unittest.TestCase):
             with Agent(text, env=env) as a:
                 open(a.out_dir, "w").close()  # batches wait in the disk buffer
                 trace = os.path.join(a.tmp, "trace")
-                a.start(wrapper=["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", trace]
-                        if strace else None)
+                a.start(wrapper=["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync,syncfs", "-o",
+                                 trace] if strace else None)
                 a.wait_log("all 2000 records acknowledged", timeout=60)
                 chunks = [n for _, _, names in os.walk(os.path.join(a.data_dir, "buffer"))
                           for n in names if n.endswith(".chunk")]
@@ -150,7 +150,14 @@ class Promises(unittest.TestCase):
                 assert_exactly_once(seqs(got), list(range(2000)))
                 if strace:
                     with open(trace) as f:
-                        syncs[mode] = (len(re.findall(r"f(?:data)?sync\(", f.read())), len(chunks))
+                        text = f.read()
+                    syncs[mode] = (len(re.findall(r"f(?:data)?sync\(", text)), len(chunks))
+                    # interval: syncfs waits for the whole filesystem, so never
+                    # on the event loop (the main thread: the agent's own pid)
+                    on_loop = re.findall(rf"^{agent_pid} +syncfs\(", text, re.M)
+                    self.assertEqual(on_loop, [], f"{mode}: syncfs on the loop thread")
+                    if mode == "interval":
+                        self.assertRegex(text, r"^\d+ +syncfs\(", "interval syncs with syncfs")
         if strace:
             print(f"\n  buffer.sync: (fsync calls, chunks) by mode {syncs}", flush=True)
             n_batch, chunks = syncs["batch"]
