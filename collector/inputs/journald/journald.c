@@ -248,8 +248,16 @@ static void handle_entry(struct journald_state *st)
     }
     uint64_t usec = 0;
     char *cursor = NULL;
-    if (sd_journal_get_realtime_usec(st->j, &usec) < 0)
+    int r = sd_journal_get_realtime_usec(st->j, &usec);
+    if (r < 0) {
+        /* kept, timed by the read: said, since the time is then not the entry's */
+        static struct log_limit lim;
+        log_every(&lim, 60000, LOG_WARN, JD_LOG,
+                  "[%s] an entry's __REALTIME_TIMESTAMP cannot be read (%s): timed now",
+                  st->in->name, strerror(-r));
+        st->read_errors++;
         usec = (uint64_t)(now_ns() / 1000);
+    }
     if (sd_journal_get_cursor(st->j, &cursor) < 0) {
         st->read_errors++;
         return;
