@@ -44,6 +44,7 @@ static const char *const kind_names[RK_COUNT] = {
     [RK_ENV_VALUE] = "environment-value",
     [RK_DOCKER_AUTH] = "docker-auth",
     [RK_AUTH] = "auth",
+    [RK_UNCHECKED] = "unchecked-text",
 };
 
 const char *redact_kind_name(enum redact_kind kind)
@@ -132,6 +133,30 @@ static const char env_key_pattern[] =
     "\\s*[:=]\\s*(?=[{\\[]|map\\[)";
 static pcre2_code *env_key_re;
 static pcre2_code *compiled[NRULES];
+static pcre2_match_context *match_limits; /* NULL: PCRE2's defaults */
+
+void redact_set_match_limit(uint32_t limit)
+{
+    if (!limit) {
+        pcre2_match_context_free(match_limits);
+        match_limits = NULL;
+        return;
+    }
+    if (!match_limits)
+        match_limits = pcre2_match_context_create(NULL);
+    pcre2_set_match_limit(match_limits, limit);
+    pcre2_set_depth_limit(match_limits, limit);
+}
+
+/* A pattern stopped before the end of in (a limit, an error): in[pos..] has
+ * not been looked at by every rule, so it is withheld. */
+static void withhold_rest(struct buf *out, const char *in, size_t pos, size_t upto,
+                          struct redact_stats *st)
+{
+    buf_append(out, in + pos, upto - pos);
+    buf_append_str(out, REDACT_WITHHELD);
+    st->counts[RK_UNCHECKED]++;
+}
 static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
 
 static void compile_rules(void)
@@ -277,9 +302,14 @@ static int apply_rule(size_t idx, const char *in, size_t len, struct buf *out,
     size_t pos = 0, start = 0;
     int replaced = 0;
     while (start <= len) {
-        int rc = pcre2_match(re, (PCRE2_SPTR)in, len, start, 0, md, NULL);
-        if (rc < 0)
+        int rc = pcre2_match(re, (PCRE2_SPTR)in, len, start, 0, md, match_limits);
+        if (rc == PCRE2_ERROR_NOMATCH)
             break;
+        if (rc < 0) { /* fail closed: what follows start was not checked */
+            withhold_rest(out, in, pos, start, st);
+            pcre2_match_data_free(md);
+            return 1;
+        }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         size_t vs = ov[2 * vgroup], ve = ov[2 * vgroup + 1];
         size_t mend = ov[1];
@@ -399,7 +429,9 @@ static int redact_env_maps(const char *in, size_t len, struct buf *out, struct r
     int qgroup = pcre2_substring_number_from_name(env_key_re, (PCRE2_SPTR) "q");
     size_t pos = 0, start = 0, before = out->len;
     unsigned found = 0;
-    while (start < len && pcre2_match(env_key_re, (PCRE2_SPTR)in, len, start, 0, md, NULL) >= 0) {
+    int rc = 0;
+    while (start < len &&
+           (rc = pcre2_match(env_key_re, (PCRE2_SPTR)in, len, start, 0, md, match_limits)) >= 0) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         size_t qlen = ov[2 * qgroup + 1] - ov[2 * qgroup];
         unsigned was = redact_total(st);
@@ -410,6 +442,10 @@ static int redact_env_maps(const char *in, size_t len, struct buf *out, struct r
             start = ov[0] + 1;
     }
     pcre2_match_data_free(md);
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH && start < len) {
+        withhold_rest(out, in, pos, start, st); /* fail closed */
+        return 1;
+    }
     if (!found) {
         out->len = before;
         return 0;

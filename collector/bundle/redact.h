@@ -17,6 +17,7 @@
 #include "collector/core/util.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define REDACTED "{REDACTED}"
 
@@ -39,6 +40,7 @@ enum redact_kind {
     RK_ENV_VALUE,
     RK_DOCKER_AUTH,
     RK_AUTH,
+    RK_UNCHECKED,        /* text a pattern could not finish looking at: withheld */
     RK_COUNT
 };
 
@@ -58,6 +60,13 @@ void redact_stats_format(const struct redact_stats *st, struct buf *out);
 
 /* Generic patterns over any text (appends to out). */
 void redact_text(const char *in, size_t len, struct buf *out, struct redact_stats *st);
+/* When a pattern cannot finish (PCRE2's match or depth limit, any matching
+ * error), the text it had not looked at yet is replaced by REDACT_WITHHELD
+ * and counted as "unchecked-text": never shown unredacted. Tests lower the
+ * match limit to make that happen (0 = PCRE2's default). Not thread-safe:
+ * call before redacting. */
+#define REDACT_WITHHELD "{REDACTED: the rest could not be checked}"
+void redact_set_match_limit(uint32_t limit);
 /* Text whose oldest bytes were cut away: a private key block whose BEGIN
  * line was cut is removed up to its END line. Then the generic patterns
  * still apply (call redact_* on the result). */

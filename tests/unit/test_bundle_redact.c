@@ -251,10 +251,37 @@ static void test_stats_format(void **state)
     buf_free(&out);
 }
 
+/* A pattern that cannot finish (PCRE2's match limit, here lowered to make
+ * it happen) withholds what it had not looked at: the text never goes out
+ * unredacted, and the count says so. */
+static void test_match_limit_fails_closed(void **state)
+{
+    (void)state;
+    const char *in = "db password: hunter2 and key AKIAABCDEFGHIJKLMNOP\n"
+                     "\"Environment\": {\"DB_PASS\": \"s3cr3t\"}\n";
+    redact_set_match_limit(1);
+    struct redact_stats st;
+    char *got = red(in, &st);
+    redact_set_match_limit(0);
+    assert_null(strstr(got, "hunter2"));
+    assert_null(strstr(got, "AKIAABCDEFGHIJKLMNOP"));
+    assert_null(strstr(got, "s3cr3t"));
+    assert_non_null(strstr(got, REDACT_WITHHELD));
+    assert_true(st.counts[RK_UNCHECKED] >= 1);
+    free(got);
+    /* the default limits again: the same text is redacted value by value */
+    got = red(in, &st);
+    assert_null(strstr(got, REDACT_WITHHELD));
+    assert_int_equal(st.counts[RK_UNCHECKED], 0);
+    assert_non_null(strstr(got, "db password: {REDACTED} and"));
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_values), cmocka_unit_test(test_ecs_auth_data),
+        cmocka_unit_test(test_match_limit_fails_closed),
         cmocka_unit_test(test_standalone), cmocka_unit_test(test_ecs_config),
         cmocka_unit_test(test_inspect),    cmocka_unit_test(test_keyword_spellings),
         cmocka_unit_test(test_nested_flags), cmocka_unit_test(test_env_values),
