@@ -151,8 +151,9 @@ class Delivery(AgainstAFrozenFake):
             largest = kill9_duplicate_bound(1, 0.5, 2000, in_flight=int(1.5 * 2000),
                                             run_seconds=delays)
             resent = resend_runs(got)
-            self.assertLessEqual(len(resent), 2 * runs, f"resent runs {resent}")
-            self.assertLessEqual(max(resent, default=0), largest, f"resent runs {resent}")
+            said = f"resent runs {resent}; seed {seed}, runs at {delays} s"
+            self.assertLessEqual(len(resent), 2 * runs, said)
+            self.assertLessEqual(max(resent, default=0), largest, said)
             counts = assert_delivered(got, list(range(total)), max_duplicates=per_kill * runs,
                                       ordered=True, what="lines after kill -9")
             print(f"\n  kill -9: seed {seed}, {runs} runs at {delays} s: {total} lines, "
