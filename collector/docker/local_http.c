@@ -1,6 +1,8 @@
 /* The local HTTP core: see local_http.h. */
 #include "collector/docker/local_http.h"
 
+#include "collector/aws/endpoint.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <netdb.h>
@@ -49,26 +51,14 @@ static void say_error(CURLcode rc, const char *errbuf, char *err, size_t errlen)
  * is then told apart without loading libcurl (core/libload.h). */
 static int tcp_listener_answers(const char *url, long timeout_ms, char *err, size_t errlen)
 {
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    size_t hostlen = strcspn(p, "/");
-    char host[256], port[16] = "80";
-    if (hostlen == 0 || hostlen >= sizeof host)
+    struct aws_url u;
+    if (aws_url_parse(url, &u) < 0)
         return 1; /* not a URL this can read: let libcurl say what is wrong */
-    memcpy(host, p, hostlen);
-    host[hostlen] = '\0';
-    char *colon = strrchr(host, ':');
-    if (colon && !strchr(colon, ']')) {
-        snprintf(port, sizeof port, "%s", colon + 1);
-        *colon = '\0';
-    }
-    if (host[0] == '[') { /* [::1] */
-        memmove(host, host + 1, strlen(host));
-        host[strcspn(host, "]")] = '\0';
-    }
+    char port[8];
+    snprintf(port, sizeof port, "%d", u.port ? u.port : u.https ? 443 : 80);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
-    if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
+    if (getaddrinfo(u.host, port, &hints, &ai) != 0 || !ai)
         return 1;
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int answered = 1;
@@ -83,7 +73,7 @@ static int tcp_listener_answers(const char *url, long timeout_ms, char *err, siz
                 e = errno;
         }
         if (e != 0 && e != EINPROGRESS) {
-            snprintf(err, errlen, "connect to %s port %s: %s", host, port, strerror(e));
+            snprintf(err, errlen, "connect to %s port %s: %s", u.host, port, strerror(e));
             answered = 0;
         }
     }
