@@ -623,6 +623,53 @@ class HostDevices(unittest.TestCase):
         self.assertTrue(self.values(recs, "instance_filesystem_utilization"))
 
 
+class IntrospectionUnreachable(unittest.TestCase):
+    """host_metrics where nothing listens at introspection_url, and where it is
+    not a URL at all: sampling goes on (host figures reach the output) and the
+    failed lookups are counted in /status; the absent listener is told apart
+    without loading libcurl (local_http's probe)."""
+
+    def conf(self, url):
+        return f"""
+        [agent]
+        data_dir = {{data_dir}}
+        http_listen = {{tmp}}/status.sock
+        [input host]
+        type = host_metrics
+        docker_socket = {{tmp}}/no-docker.sock
+        introspection_url = {url}
+        [output out]
+        type = file
+        match = *
+        path = {{out_dir}}
+        flush_interval = 200ms
+        """
+
+    def test_sampling_goes_on_and_failures_are_counted(self):
+        from tests.integration.test_status import get_retry
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+        s.close()  # nothing listens there now
+        with Agent(self.conf(f"http://127.0.0.1:{closed}")) as absent, \
+                Agent(self.conf("not a url")) as malformed:
+            absent.start()
+            malformed.start()
+            for a in (absent, malformed):
+                # the second sample, ~10 s after the start, publishes
+                a.wait_for(lambda a=a: any(r.get("metric") for r in read_file_output(a.out_dir)),
+                           timeout=40, what="host figures")
+                code, _, body = get_retry(os.path.join(a.tmp, "status.sock"), "/status")
+                self.assertEqual(code, 200)
+                host = json.loads(body)["inputs"][0]
+                self.assertGreaterEqual(host["errors"], 1, host)
+                self.assertTrue(a.running())
+            with open(f"/proc/{absent.pid}/maps") as f:
+                self.assertNotIn("libcurl.so", f.read())
+            self.assertEqual(absent.stop(), 0)
+            self.assertEqual(malformed.stop(), 0)
+
+
 class RealDockerTests(unittest.TestCase):
     def setUp(self):
         self.d = dockerd.shared()
