@@ -94,7 +94,11 @@ static void scan_dir(struct scan *s, const char *dir, int depth)
             continue;
         char *p = xasprintf("%s/%s", dir, de->d_name);
         struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && depth == 0) {
+        if (lstat(p, &st) < 0) { /* gone since readdir: nothing to look at */
+            free(p);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode) && depth == 0) {
             scan_dir(s, p, 1);
         } else if (S_ISREG(st.st_mode) && is_journal_name(de->d_name)) {
             const struct jd_file *known = find(s->old, s->old_count, st.st_dev, st.st_ino);
