@@ -55,11 +55,7 @@ def run(build_dir):
     script = f"yes '{LINE}' | head -n {LINES}"
     cids = [d.run(name=f"{prefix}{i}", cmd=["sh", "-c", script]) for i in range(N)]
     try:
-        deadline = time.time() + 600
-        while any(d.inspect(c)["State"]["Running"] for c in cids):
-            if time.time() > deadline:
-                raise RuntimeError("containers did not finish")
-            time.sleep(0.5)
+        d.wait_exited(cids, timeout=600, interval=0.5)
         size = sum(os.path.getsize(d.inspect(c)["LogPath"]) for c in cids)
         total = N * LINES
         agent_extra = f"memory_limit = {MEMORY}" if MEMORY else ""

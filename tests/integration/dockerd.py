@@ -272,6 +272,14 @@ class Dockerd:
     def inspect(self, cid):
         return json.loads(self.docker("inspect", cid).stdout)[0]
 
+    def wait_exited(self, cids, timeout, interval=0.2):
+        """Until none of the containers runs; AssertionError after timeout s."""
+        end = time.time() + timeout
+        while any(self.inspect(c)["State"]["Running"] for c in cids):
+            if time.time() > end:
+                raise AssertionError(f"containers still running after {timeout} s")
+            time.sleep(interval)
+
     def __enter__(self):
         return self.start()
 

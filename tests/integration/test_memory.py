@@ -154,10 +154,7 @@ class ManyContainers(unittest.TestCase):
                 script = (f"i=0; while [ $i -lt {self.LINES} ]; do "
                           f"echo \"c{i} line $i {'x' * 150}\"; i=$((i+1)); done")
                 cids.append(d.run(name=f"{prefix}{i}", cmd=["sh", "-c", script]))
-            end = time.time() + 120
-            while any(d.inspect(c)["State"]["Running"] for c in cids):
-                self.assertLess(time.time(), end, "containers still running")
-                time.sleep(0.2)
+            d.wait_exited(cids, timeout=120)
             limit = 1 << 20
             conf = f"""
             [agent]
