@@ -311,13 +311,14 @@ void aws_context_counters(const struct aws_context *ctx, struct aws_counters *ou
 
 /* ---- senders ---- */
 
+/* Never NULL: the HTTP handle is made here if it can be, else at each call
+ * (aws_call), where a missing one (libcurl could not be loaded) is a
+ * network error, retried like one, so what waits to be sent stays buffered. */
 struct aws_sender *aws_sender_new(struct aws_context *ctx)
 {
-    struct aws_http *h = aws_http_new(&ctx->http);
-    if (!h) return NULL;
     struct aws_sender *s = xcalloc(1, sizeof *s);
     s->ctx = ctx;
-    s->http = h;
+    s->http = aws_http_new(&ctx->http);
     aws_req_scratch_init(&s->scratch);
     aws_http_response_init(&s->hr);
     buf_init(&s->gz);
@@ -411,6 +412,11 @@ int aws_call(struct aws_sender *s, const struct aws_request *req, struct aws_res
 
     if ((unsigned)req->service >= AWS_SVC_COUNT) {
         set_error(&resp->error, AWS_ERR_INTERNAL, "BadService", "unknown service");
+        return finish(s, resp, budget, 0);
+    }
+    if (!s->http && !(s->http = aws_http_new(&ctx->http))) {
+        set_error(&resp->error, AWS_ERR_NETWORK, "NoHTTP",
+                  "libcurl could not be loaded (the agent's log says why)");
         return finish(s, resp, budget, 0);
     }
     if (req->gzip) {

@@ -206,6 +206,44 @@ class Delivery(AgainstAFrozenFake):
 
 
 
+class WithoutLibcurl(AgainstAFrozenFake):
+    """libcurl is opened at the first request, not linked: a host where it
+    cannot be loaded starts the agent, which must say why, keep what it
+    read in the disk buffer and send it once libcurl is there."""
+
+    def test_unloadable_libcurl_keeps_the_lines_until_a_restart_with_it(self):
+        total = 3000
+        with Agent(conf(), env=self.env) as a:
+            with open(os.path.join(a.tmp, "app.log"), "w") as f:
+                f.writelines(f"line {i:09d} {'x' * 60}\n" for i in range(total))
+            # the dynamic loader finds this one first: a file that is not a library
+            bad = os.path.join(a.tmp, "lib")
+            os.mkdir(bad)
+            with open(os.path.join(bad, "libcurl.so.4"), "w") as f:
+                f.write("not a shared object\n")
+            a.env = dict(self.env, LD_LIBRARY_PATH=bad)
+            a.start()
+            a.wait_for(lambda: "NoHTTP" in a.stderr(), timeout=30, what="a failed request")
+            time.sleep(1)  # a few retries
+            self.assertTrue(a.running(), "the agent runs on\n" + a.stderr()[-2000:])
+            log = a.stderr()
+            self.assertEqual(log.count("cannot load libcurl.so.4"), 1, log[-2000:])
+            self.assertIn("no HTTP request can be sent", log)
+            chunks = [n for n in os.listdir(os.path.join(a.data_dir, "buffer", "cw"))
+                      if n.endswith(".chunk")]
+            self.assertTrue(chunks, "the lines wait in the disk buffer")
+            self.assertEqual(a.stop(), 0, a.stderr()[-2000:])
+            self.assertEqual(delivered(self.aws), [], "nothing reached the endpoint")
+            # the same data_dir on a host where libcurl loads
+            a.env = dict(self.env)
+            a.start()
+            a.wait_for(lambda: len(set(delivered(self.aws))) >= total, timeout=60,
+                       what=f"{total} lines in the fake")
+            got = stop_and_read(a, quiet=1.5, read=lambda: list(delivered(self.aws)))
+            assert_delivered(got, list(range(total)), ordered=True,
+                             what="lines kept while libcurl was missing")
+
+
 class HealthAndMetricsAgainstTheFake(unittest.TestCase):
     """/ready and /metrics while the strict fake fails, recovers, or cannot
     be reached with credentials; and the disk buffer filling up."""
