@@ -459,6 +459,23 @@ class BundleDegradedTest(unittest.TestCase):
         self.assertTrue(data.startswith(b"line "))
         self.assertEqual(hashlib.sha256(data).hexdigest(), big_item["sha256"])
 
+    def test_unloadable_libarchive_is_a_clear_failure(self):
+        # libarchive is opened when the archive is written: a host where it
+        # cannot be loaded gets the reason and exit 1, and no archive file
+        lib = os.path.join(self.tmp, "lib")
+        os.makedirs(lib)
+        with open(os.path.join(lib, "libarchive.so.13"), "w") as f:
+            f.write("not a shared object\n")
+        make_fake_root(self.root, instance=False)
+        p, _ = run_bundle(["-o", self.out, "-q", "--root", self.root, "--timeout", "2s",
+                           "--ecs-url", "http://127.0.0.1:9", "--status-url", "http://127.0.0.1:9/s"],
+                          env={"LD_LIBRARY_PATH": lib})
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, 1, err[-2000:])
+        self.assertIn("cannot load libarchive.so.13", err)
+        self.assertIn("cannot write the archive: libarchive could not be loaded", err)
+        self.assertEqual(os.listdir(self.out), [])
+
     def test_bad_arguments(self):
         p, _ = run_bundle(["--mode=debug"])
         self.assertEqual(p.returncode, 2)
