@@ -1,6 +1,7 @@
 /* ECS agent introspection client: see ecs_agent.h. */
 #include "collector/docker/ecs_agent.h"
 
+#include "collector/aws/endpoint.h"
 #include "collector/core/util.h"
 #include "collector/docker/local_http.h"
 
@@ -114,16 +115,37 @@ const struct ecs_task_info *ecs_find_task(const struct ecs_info *e, const char *
     return NULL;
 }
 
+int ecs_introspection_url_check(const char *url, char *why, size_t len)
+{
+    struct aws_url u;
+    if (!url || !*url)
+        return 0;
+    if (strlen(url) > 400 || aws_url_parse(url, &u) < 0) {
+        snprintf(why, len, "'%s' is not an http:// URL of the ECS agent (e.g. "
+                 "http://127.0.0.1:51678; empty = off)", url);
+        return -1;
+    }
+    if (strcmp(u.path, "/") != 0) {
+        snprintf(why, len, "'%s' has a path: give scheme, host and port only "
+                 "(/v1/metadata and /v1/tasks are added)", url);
+        return -1;
+    }
+    return 0;
+}
+
 int ecs_fetch(struct local_http *http, const char *base_url, long timeout_ms, struct buf *scratch,
               struct ecs_info *e)
 {
     char url[512], err[256];
     struct local_http_req req = {.url = url, .timeout_ms = timeout_ms};
-    snprintf(url, sizeof url, "%s/v1/metadata", base_url);
+    int n = (int)strlen(base_url);
+    while (n > 0 && base_url[n - 1] == '/')
+        n--; /* http://host:port/ */
+    snprintf(url, sizeof url, "%.*s/v1/metadata", n, base_url);
     if (local_http_get(http, &req, scratch, err, sizeof err) != 200 ||
         ecs_parse_metadata(scratch->data, scratch->len, e) != 0)
         return -1;
-    snprintf(url, sizeof url, "%s/v1/tasks", base_url);
+    snprintf(url, sizeof url, "%.*s/v1/tasks", n, base_url);
     if (local_http_get(http, &req, scratch, err, sizeof err) != 200 ||
         ecs_parse_tasks(scratch->data, scratch->len, e) != 0)
         return -1;

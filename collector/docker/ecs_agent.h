@@ -41,6 +41,10 @@ const struct ecs_task_info *ecs_find_task(const struct ecs_info *e, const char *
 /* "arn:aws:ecs:r:a:cluster/NAME" -> "NAME"; a plain name is kept. */
 void ecs_cluster_name(const char *cluster, char *out, size_t cap);
 
+/* Is url a usable introspection_url: "" (off) or http(s)://host[:port]
+ * with no path (the API's paths are added to it)? 0, or -1 with why. */
+int ecs_introspection_url_check(const char *url, char *why, size_t len);
+
 struct local_http;
 struct buf;
 /* Fetch /v1/metadata and /v1/tasks from base_url (blocking, timeout_ms

@@ -3,6 +3,7 @@
 
 #include "collector/cloudwatch/host_info.h"
 #include "collector/core/config.h"
+#include "collector/docker/ecs_agent.h"
 #include "collector/metrics/ci_names.h"
 #include "collector/metrics/sampler.h"
 #include "collector/pipeline/pipeline.h"
@@ -49,6 +50,12 @@ int sampler_input_check(struct input_instance *in, struct diag *diag,
     if (!conf->metrics && !conf->emf)
         bad |= sampler_input_error(in, diag, "metrics",
                                    "metrics = false and emf = false: nothing to emit");
+    char why[600];
+    if (ecs_introspection_url_check(conf->introspection_url, why, sizeof why) < 0) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "introspection_url: %s", why);
+        bad |= sampler_input_error(in, diag, "introspection_url", msg);
+    }
     return bad;
 }
 

@@ -131,6 +131,36 @@ tag = mine
         self.assertRegex(r.stdout, r"00\.conf:16: \[input c\]: the containers input does not use "
                                    r"`tag`.*tag_\* options")
 
+    def test_introspection_url_must_be_a_url_without_a_path(self):
+        # it used to be accepted and failed at every sample, counted as an error
+        r = check(BASE + """
+[input hm]
+type = host_metrics
+introspection_url = 127.0.0.1:51678
+[input cm]
+type = container_metrics
+introspection_url = http://127.0.0.1:51678/v1
+[input c]
+type = containers
+introspection_url = not a url
+[input fine]
+type = host_metrics
+introspection_url = http://127.0.0.1:51678/
+[input off]
+type = container_metrics
+introspection_url =
+""")
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertIn("00.conf:16: input hm: introspection_url: '127.0.0.1:51678' is not an "
+                      "http:// URL of the ECS agent", r.stdout)
+        self.assertIn("00.conf:19: input cm: introspection_url: 'http://127.0.0.1:51678/v1' "
+                      "has a path", r.stdout)
+        self.assertIn("00.conf:22: [input c] introspection_url: 'not a url' is not an "
+                      "http:// URL", r.stdout)
+        self.assertNotIn("input fine", r.stdout)
+        self.assertNotIn("input off", r.stdout)
+        self.assertIn("3 errors", r.stdout)
+
     def test_containers_tags_are_routed(self):
         r = check(BASE + """
 [input c]

@@ -259,6 +259,28 @@ static void on_mount(const char *dev, const char *dir, const char *type, void *a
     strcat(out, ";");
 }
 
+static void test_introspection_url_check(void **state)
+{
+    (void)state;
+    char why[600];
+    assert_int_equal(ecs_introspection_url_check("", why, sizeof why), 0);
+    assert_int_equal(ecs_introspection_url_check(NULL, why, sizeof why), 0);
+    assert_int_equal(ecs_introspection_url_check("http://127.0.0.1:51678", why, sizeof why), 0);
+    assert_int_equal(ecs_introspection_url_check("http://127.0.0.1:51678/", why, sizeof why), 0);
+    assert_int_equal(ecs_introspection_url_check("http://[::1]:51678", why, sizeof why), 0);
+    assert_int_equal(ecs_introspection_url_check("127.0.0.1:51678", why, sizeof why), -1);
+    assert_non_null(strstr(why, "not an http:// URL"));
+    assert_int_equal(ecs_introspection_url_check("unix:///run/ecs.sock", why, sizeof why), -1);
+    assert_int_equal(ecs_introspection_url_check("http://", why, sizeof why), -1);
+    assert_int_equal(ecs_introspection_url_check("http://h:1/v1", why, sizeof why), -1);
+    assert_non_null(strstr(why, "has a path"));
+    char longer[600];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    memcpy(longer, "http://", 7);
+    assert_int_equal(ecs_introspection_url_check(longer, why, sizeof why), -1);
+}
+
 static void test_host_parsers(void **state)
 {
     (void)state;
@@ -318,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_docker_list),
         cmocka_unit_test(test_ecs_parsers),
         cmocka_unit_test(test_host_parsers),
+        cmocka_unit_test(test_introspection_url_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

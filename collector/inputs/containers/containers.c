@@ -17,6 +17,7 @@
 #include "collector/plugin.h"
 #include "collector/core/log.h"
 #include "collector/core/util.h"
+#include "collector/docker/ecs_agent.h"
 #include "collector/inputs/containers/containers_discovery.h"
 #include "collector/inputs/containers/containers_meta.h"
 #include "collector/inputs/tail/tail_engine.h"
@@ -786,6 +787,13 @@ static int containers_init(struct input_instance *in, struct diag *diag)
         const struct conf_entry *e = conf_section_get(s, "docker_root");
         diag_add(diag, e ? e->file : s->file, e ? e->line : s->line,
                  "[input %s] docker_root must be an absolute path", in->name);
+        return -1;
+    }
+    char why[600];
+    if (ecs_introspection_url_check(conf->introspection_url, why, sizeof why) < 0) {
+        const struct conf_entry *e = conf_section_get(s, "introspection_url");
+        diag_add(diag, e ? e->file : s->file, e ? e->line : s->line,
+                 "[input %s] introspection_url: %s", in->name, why);
         return -1;
     }
     struct containers_ctx *c = xcalloc(1, sizeof(*c));
