@@ -386,6 +386,7 @@ struct agent *agent_load(const char *path, struct diag *diag)
     struct check_view cv = agent_check_view(a);
     agent_check_routing(&cv);
     agent_check_durations(&cv);
+    agent_check_switches(&cv);
     resolve_outputs(a, diag);
     if (diag->count == before && a->cfg.nsections > 0) {
         if (a->ninputs == 0)

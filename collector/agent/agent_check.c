@@ -185,6 +185,34 @@ void agent_check_durations(struct check_view *a)
     }
 }
 
+/* Options of an input that only act when one of its switches is on: set
+ * with the switch off, they would be read and do nothing. */
+static const struct {
+    const char *type, *key, *needs;
+} needs_switch[] = {
+    {"host_metrics", "ecs_agent_check", "capacity"},
+    {"host_metrics", "ecs_agent_unhealthy_after", "capacity"},
+    {"host_metrics", "schedulable_task_sizes", "capacity"},
+    {"host_metrics", "ecs_config", "capacity"},
+};
+
+void agent_check_switches(struct check_view *a)
+{
+    for (int i = 0; i < a->ninputs; i++) {
+        const struct input_instance *in = a->inputs[i];
+        for (size_t r = 0; r < sizeof needs_switch / sizeof needs_switch[0]; r++) {
+            if (strcmp(in->plugin->name, needs_switch[r].type) != 0 ||
+                bool_option(in->plugin->options, in->conf, needs_switch[r].needs))
+                continue;
+            const struct conf_entry *e = conf_section_get(in->section, needs_switch[r].key);
+            if (e)
+                diag_add(a->warnings, e->file, e->line,
+                         "[input %s]: %s has no effect without %s = true", in->name,
+                         needs_switch[r].key, needs_switch[r].needs);
+        }
+    }
+}
+
 void agent_check_ignored(struct check_view *a)
 {
     for (int i = 0; i < a->cfg->nignored; i++)

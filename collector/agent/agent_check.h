@@ -45,6 +45,9 @@ int agent_input_has_own_tags(const struct input_plugin *p);
 void agent_check_routing(struct check_view *a);
 /* Unitless durations far beyond their option's usual range. */
 void agent_check_durations(struct check_view *a);
+/* Options set that act only with a switch the section leaves off
+ * (host_metrics' ECS agent check and task sizes without capacity). */
+void agent_check_switches(struct check_view *a);
 /* Files of a configuration directory that were not read. */
 void agent_check_ignored(struct check_view *a);
 

@@ -191,6 +191,30 @@ match = metrics.host
 
 
 class Hints(unittest.TestCase):
+    def test_options_that_need_capacity_say_so(self):
+        # read and silently unused before: an operator who set the ECS agent check
+        # without capacity = true had no check at all
+        r = check(BASE + """
+[input hm]
+type = host_metrics
+ecs_agent_check = health
+ecs_agent_unhealthy_after = 2m
+schedulable_task_sizes = small:256:512
+[input cap]
+type = host_metrics
+capacity = true
+ecs_agent_check = health
+schedulable_task_sizes = small:256:512
+""")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        for line, key in ((16, "ecs_agent_check"), (17, "ecs_agent_unhealthy_after"),
+                          (18, "schedulable_task_sizes")):
+            self.assertIn(f"00.conf:{line}: [input hm]: {key} has no effect without "
+                          f"capacity = true", r.stdout)
+        self.assertNotIn("[input cap]: ecs_agent_check", r.stdout)
+        self.assertNotIn("[input cap]: schedulable_task_sizes", r.stdout)
+        self.assertIn("with 5 warnings", r.stdout)  # 3, and the two unrouted tags
+
     def test_did_you_mean(self):
         r = check(BASE + """
 [inptu x]
