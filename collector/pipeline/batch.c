@@ -174,12 +174,10 @@ void batch_metric_dim(const struct batch *b, const struct metric_record *r, int 
     *value = b->arena + entry[1];
 }
 
-void batch_drop_records(struct batch *b)
+/* b holds no records any more (their references already dropped); count
+ * and the other figures still describe them. */
+static void forget_records(struct batch *b)
 {
-    drop_refs(b);
-    free(b->logs);
-    free(b->metrics);
-    free(b->arena);
     b->logs = NULL;
     b->metrics = NULL;
     b->arena = NULL;
@@ -187,6 +185,26 @@ void batch_drop_records(struct batch *b)
     b->arena_len = 0;
     b->arena_cap = 0;
     b->records_dropped = 1;
+}
+
+void batch_drop_records(struct batch *b)
+{
+    drop_refs(b);
+    free(b->logs);
+    free(b->metrics);
+    free(b->arena);
+    forget_records(b);
+}
+
+void batch_give_records(struct batch *b, struct batch *empty)
+{
+    drop_refs(b);
+    empty->logs = b->logs;
+    empty->metrics = b->metrics;
+    empty->cap = b->cap;
+    empty->arena = b->arena;
+    empty->arena_cap = b->arena_cap;
+    forget_records(b);
 }
 
 void batch_unload(struct batch *b)

@@ -116,6 +116,9 @@ void batch_unload(struct batch *b);
 /* Free the records and arena of an encoded batch, keeping its body, count
  * and payload figures (its records are acknowledged or were never loaded). */
 void batch_drop_records(struct batch *b);
+/* The same, but b's record arrays go to `empty` (a batch with none, count 0)
+ * for reuse instead of being freed. */
+void batch_give_records(struct batch *b, struct batch *empty);
 
 /* Bytes of memory the batch's records and arena hold, and its encoded body
  * (for the agent's memory accounting). */

@@ -154,6 +154,9 @@ struct batch *dest_open_batch(struct output_runtime *rt, struct dest *d, enum ba
 /* A delivered batch back to the output's few recycled ones (counted as
  * "spare_batches"). */
 void dest_batch_put(struct output_runtime *rt, struct batch *b);
+/* batch_drop_records for a batch written to the disk buffer, its arrays kept
+ * in a spare batch when there is room (as dest_batch_put keeps). */
+void dest_batch_recycle_records(struct output_runtime *rt, struct batch *b);
 
 /* sender.c */
 void sender_push(struct output_runtime *rt, struct batch *b);

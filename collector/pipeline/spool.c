@@ -901,7 +901,7 @@ void spool_batch(struct output_runtime *rt, struct batch *b)
     b->spool_id = id;
     sender_ack_batch(p, b);           /* records are durable: inputs may commit */
     if (b->has_body) {
-        batch_drop_records(b);        /* acknowledged: the body is all that is sent */
+        dest_batch_recycle_records(rt, b); /* acknowledged: the body is all that is sent */
         b->body_on_disk = 1;
     }
     pipeline_count_batch(p, b); /* ack_batch uncounted it; it is still in memory */
