@@ -29,6 +29,7 @@
 #include "collector/inputs/checkpoint.h"
 #include "collector/inputs/journald/journald_files.h"
 #include "collector/inputs/journald/journald_filter.h"
+#include "collector/inputs/journald/journald_maps.h"
 #include "collector/loop.h"
 #include "collector/pipeline/pipeline.h"
 #include "parsers/line_split.h"
@@ -49,6 +50,7 @@
 #define JD_FILES_MS 2000      /* how often the journal directories are listed */
 #define JD_META_CACHE 1024    /* distinct (unit, identifier) pairs before the cache is reset */
 #define JD_HEAD_MARK "-"
+#define JD_RELEASE_ENTRIES 16384 /* entries read between two jd_maps_release() (~5 MiB mapped) */
 
 struct journald_conf {
     char *path;
@@ -110,6 +112,7 @@ struct journald_state {
     int meta_count;
     uint64_t seq;              /* records emitted */
     uint64_t read, filtered, empty, acked, invalid_utf8, truncated, read_errors;
+    uint64_t read_at_release;  /* `read` when the mapped pages were last given up */
 };
 
 /* ------------------------------------------------------------------ meta */
@@ -278,11 +281,8 @@ static void handle_entry(struct journald_state *st)
     pipeline_emit_log(st->in, &ev);
 }
 
-static void read_some(struct loop *loop, void *arg)
+static void read_entries(struct loop *loop, struct journald_state *st)
 {
-    struct journald_state *st = arg;
-    if (!st->j || st->stopped)
-        return;
     for (int i = 0; i < JD_CHUNK; i++) {
         if (pipeline_input_paused(st->in)) {
             st->paused = 1; /* resume() re-arms */
@@ -306,6 +306,20 @@ static void read_some(struct loop *loop, void *arg)
         handle_entry(st);
     }
     loop_idle_arm(loop, &st->idle);
+}
+
+static void read_some(struct loop *loop, void *arg)
+{
+    struct journald_state *st = arg;
+    if (!st->j || st->stopped)
+        return;
+    read_entries(loop, st);
+    /* what was read stays mapped by sd-journal: give its pages up now and
+     * then (journald_maps.h) */
+    if (st->read - st->read_at_release >= JD_RELEASE_ENTRIES) {
+        st->read_at_release = st->read;
+        jd_maps_release();
+    }
 }
 
 /* ------------------------------------------------------------- the journal */
