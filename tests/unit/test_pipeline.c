@@ -187,10 +187,25 @@ static void fixture_free(struct fixture *f)
     free(f->src.commits);
 }
 
+static int commits(struct fixture *f)
+{
+    return f->src.ncommits;
+}
+
+static int delivered(struct fixture *f)
+{
+    pthread_mutex_lock(&f->sinks[0].lock);
+    int n = f->sinks[0].count;
+    pthread_mutex_unlock(&f->sinks[0].lock);
+    return n;
+}
+
+static int (*run_count)(struct fixture *f);
+
 static void stop_when_done(struct loop *loop, void *arg)
 {
     struct fixture *f = arg;
-    if (f->src.ncommits >= f->want_commits)
+    if (run_count(f) >= f->want_commits)
         loop_stop(loop);
 }
 
@@ -200,38 +215,30 @@ static void give_up(struct loop *loop, void *arg)
     loop_stop(loop);
 }
 
-static void run_until_commits(struct fixture *f, int n)
+/* Run the loop until count(f) reaches n; fail after 10 s. */
+static void run_until(struct fixture *f, int (*count)(struct fixture *f), int n, const char *what)
 {
     f->want_commits = n;
+    run_count = count;
     struct loop_timer *check = loop_timer_add(f->loop, 5, 5, stop_when_done, f);
     struct loop_timer *limit = loop_timer_add(f->loop, 10000, 0, give_up, f);
     loop_run(f->loop);
     loop_timer_del(f->loop, check);
-    if (f->src.ncommits < n)
-        fail_msg("only %d of %d records committed", f->src.ncommits, n);
+    if (count(f) < n)
+        fail_msg("only %d of %d records %s", count(f), n, what);
     else
         loop_timer_del(f->loop, limit);
 }
 
-static void stop_when_delivered(struct loop *loop, void *arg)
+static void run_until_commits(struct fixture *f, int n)
 {
-    struct fixture *f = arg;
-    pthread_mutex_lock(&f->sinks[0].lock);
-    int n = f->sinks[0].count;
-    pthread_mutex_unlock(&f->sinks[0].lock);
-    if (n >= f->want_commits)
-        loop_stop(loop);
+    run_until(f, commits, n, "committed");
 }
 
-/* Run the loop until output 0's sink holds n messages (10 s at most). */
+/* Until output 0's sink holds n messages. */
 static void run_until_delivered(struct fixture *f, int n)
 {
-    f->want_commits = n;
-    struct loop_timer *check = loop_timer_add(f->loop, 5, 5, stop_when_delivered, f);
-    struct loop_timer *limit = loop_timer_add(f->loop, 10000, 0, give_up, f);
-    loop_run(f->loop);
-    loop_timer_del(f->loop, check);
-    loop_timer_del(f->loop, limit);
+    run_until(f, delivered, n, "delivered");
 }
 
 static void emit(struct fixture *f, int i, const char *tag)
