@@ -33,6 +33,16 @@ static void test_journal_lines_are_recognised(void **state)
                                            "[stack]\n", &a, &b), 0);
     assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 r--s 00000000 fe:01 1 "
                                            "/tmp/x.journal.bak\n", &a, &b), 0);
+    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 r--s 00000000 fe:01 1 "
+                                           "/var/log/journal/abc/user-1000@x.journal~ (deleted)\n",
+                                           &a, &b), 1);
+    /* private or writable mappings are never given up */
+    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 rw-p 00000000 fe:01 1 "
+                                           "/var/log/journal/abc/system.journal\n", &a, &b), 0);
+    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 r--p 00000000 fe:01 1 "
+                                           "/var/log/journal/abc/system.journal\n", &a, &b), 0);
+    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 rw-s 00000000 fe:01 1 "
+                                           "/var/log/journal/abc/system.journal\n", &a, &b), 0);
     assert_int_equal(jd_maps_journal_range("garbage", &a, &b), 0);
     assert_int_equal(jd_maps_journal_range("", &a, &b), 0);
 }

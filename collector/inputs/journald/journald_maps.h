@@ -13,8 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One line of /proc/self/maps: 1 with its range if it maps a journal file
- * (a path ending in .journal or .journal~), else 0. */
+/* One line of /proc/self/maps: 1 with its range if it is a shared,
+ * read-only mapping of a journal file (a path ending in .journal or
+ * .journal~, deleted or not), else 0. */
 int jd_maps_journal_range(const char *line, uintptr_t *start, uintptr_t *end);
 
 /* Give up the resident pages of every journal file mapped in this process.
