@@ -129,15 +129,20 @@ static struct batch *batch_get(struct output_runtime *rt, enum batch_kind kind)
     return b;
 }
 
+/* Keep a few emptied batches for reuse, counted: reusing them spares the
+ * allocator the fragmentation of growing new arenas (which costs more RSS
+ * than they hold). A batch that grew larger than a full one is given back. */
+static int spare_wanted(const struct output_runtime *rt, size_t arena_cap)
+{
+    return rt->nfree < 4 && arena_cap <= 2 * rt->max_bytes;
+}
+
 void dest_batch_put(struct output_runtime *rt, struct batch *b)
 {
-    /* Keep a few for reuse, counted: reusing them spares the allocator the
-     * fragmentation of growing new arenas (which costs more RSS than they
-     * hold). A batch that grew larger than a full one is given back. */
     struct pipeline *p = rt->pipeline;
     batch_reset(b);
     uint64_t m = batch_memory(b);
-    if (rt->nfree >= 4 || b->arena_cap > 2 * rt->max_bytes) {
+    if (!spare_wanted(rt, b->arena_cap)) {
         batch_free(b);
         return;
     }
@@ -155,7 +160,7 @@ void dest_batch_recycle_records(struct output_runtime *rt, struct batch *b)
      * to fill. Freed instead, in about half of the runs glibc (its moving mmap
      * threshold) gave them back to the kernel, and every batch faulted them in
      * again: ~200,000 page faults and twice the CPU on the shipped default. */
-    if (rt->nfree >= 4 || b->arena_cap > 2 * rt->max_bytes || b->unloaded || b->records_dropped) {
+    if (!spare_wanted(rt, b->arena_cap) || b->unloaded || b->records_dropped) {
         batch_drop_records(b);
         return;
     }
