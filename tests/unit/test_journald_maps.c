@@ -22,29 +22,27 @@ static void test_journal_lines_are_recognised(void **state)
     assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000800000 r--s 00000000 fe:01 1234      "
                                            "/var/log/journal/abc/system.journal\n", &a, &b), 1);
     assert_true(a == 0x7f0000000000u && b == 0x7f0000800000u);
-    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 r--s 00000000 fe:01 1 "
-                                           "/var/log/journal/abc/system@0006-0001.journal~", &a, &b), 1);
-    /* not journal files */
-    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 r-xp 00000000 fe:01 9 "
-                                           "/usr/lib/x86_64-linux-gnu/libsystemd.so.0\n", &a, &b), 0);
-    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \n",
-                                           &a, &b), 0);
-    assert_int_equal(jd_maps_journal_range("7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 "
-                                           "[stack]\n", &a, &b), 0);
-    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 r--s 00000000 fe:01 1 "
-                                           "/tmp/x.journal.bak\n", &a, &b), 0);
-    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 r--s 00000000 fe:01 1 "
-                                           "/var/log/journal/abc/user-1000@x.journal~ (deleted)\n",
-                                           &a, &b), 1);
-    /* private or writable mappings are never given up */
-    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 rw-p 00000000 fe:01 1 "
-                                           "/var/log/journal/abc/system.journal\n", &a, &b), 0);
-    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 r--p 00000000 fe:01 1 "
-                                           "/var/log/journal/abc/system.journal\n", &a, &b), 0);
-    assert_int_equal(jd_maps_journal_range("7f0000000000-7f0000001000 rw-s 00000000 fe:01 1 "
-                                           "/var/log/journal/abc/system.journal\n", &a, &b), 0);
-    assert_int_equal(jd_maps_journal_range("garbage", &a, &b), 0);
-    assert_int_equal(jd_maps_journal_range("", &a, &b), 0);
+    static const struct {
+        const char *line;
+        int journal;
+    } cases[] = {
+        {"7f0000000000-7f0000001000 r--s 00000000 fe:01 1 /var/log/journal/a/s@01-02.journal~", 1},
+        {"7f0000000000-7f0000001000 r--s 00000000 fe:01 1 /run/log/journal/a/u.journal~ (deleted)\n", 1},
+        /* not journal files */
+        {"7f0000000000-7f0000001000 r-xp 00000000 fe:01 9 /usr/lib/x86_64-linux-gnu/libsystemd.so.0\n", 0},
+        {"7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \n", 0},
+        {"7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]\n", 0},
+        {"7f0000000000-7f0000001000 r--s 00000000 fe:01 1 /tmp/x.journal.bak\n", 0},
+        /* private or writable mappings are never given up */
+        {"7f0000000000-7f0000001000 rw-p 00000000 fe:01 1 /var/log/journal/a/system.journal\n", 0},
+        {"7f0000000000-7f0000001000 r--p 00000000 fe:01 1 /var/log/journal/a/system.journal\n", 0},
+        {"7f0000000000-7f0000001000 rw-s 00000000 fe:01 1 /var/log/journal/a/system.journal\n", 0},
+        {"garbage", 0},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (jd_maps_journal_range(cases[i].line, &a, &b) != cases[i].journal)
+            fail_msg("case %zu: %s", i, cases[i].line);
 }
 
 /* Rss in KiB of the mapping that starts at addr, from /proc/self/smaps. */
