@@ -43,7 +43,8 @@ struct spool {
     pthread_cond_t sync_cond;
     int syncer_running, sync_wanted, syncer_stop;
     struct buf raw, head;    /* reused by spool_write (loop thread only) */
-    /* Delivered chunks kept as <id>.spare to be written over (spool.h) */
+    /* Delivered chunks kept as <id>.spare to be written over (spool.h);
+     * loop thread only, like spool_write and spool_remove */
     uint64_t spare_ids[SPOOL_SPARES];
     int nspare;
 };
@@ -569,18 +570,15 @@ void spool_close(struct spool *s)
  * full speed with buffer = disk and compress = off). */
 static int open_spare(struct spool *s, char *path, size_t len)
 {
-    for (;;) {
-        pthread_mutex_lock(&s->lock);
-        uint64_t id = s->nspare ? s->spare_ids[--s->nspare] : 0;
-        pthread_mutex_unlock(&s->lock);
-        if (!id)
-            return -1;
+    while (s->nspare) {
+        uint64_t id = s->spare_ids[--s->nspare];
         chunk_path(s, id, "spare", path, len);
         int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0)
             return fd;
         unlink(path);
     }
+    return -1;
 }
 
 uint64_t spool_write(struct spool *s, const struct batch *b)
@@ -615,6 +613,7 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
     char tmp[4200], final[4200];
     chunk_path(s, id, "chunk", final, sizeof final);
     int fd = open_spare(s, tmp, sizeof tmp);
+    int over_spare = fd >= 0;
     if (fd < 0) {
         chunk_path(s, id, "tmp", tmp, sizeof tmp);
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
@@ -623,7 +622,7 @@ uint64_t spool_write(struct spool *s, const struct batch *b)
         return 0;
     /* (a spare may be longer than this chunk: cut after writing over it) */
     if (write_all(fd, head->data, head->len) < 0 || write_all(fd, body->data, body->len) < 0 ||
-        write_all(fd, &body_crc, 4) < 0 || ftruncate(fd, (off_t)file_len) < 0 ||
+        write_all(fd, &body_crc, 4) < 0 || (over_spare && ftruncate(fd, (off_t)file_len) < 0) ||
         (s->sync == SPOOL_SYNC_BATCH && fdatasync(fd) < 0)) {
         int err = errno;
         close(fd);
@@ -777,15 +776,10 @@ void spool_remove(struct spool *s, uint64_t id)
     chunk_path(s, id, "chunk", path, sizeof path);
     if (stat(path, &st) < 0)
         return;
-    pthread_mutex_lock(&s->lock);
-    int keep = s->nspare < SPOOL_SPARES;
-    pthread_mutex_unlock(&s->lock);
     char spare[4200];
     chunk_path(s, id, "spare", spare, sizeof spare);
-    if (keep && rename(path, spare) == 0) {
-        pthread_mutex_lock(&s->lock);
+    if (s->nspare < SPOOL_SPARES && rename(path, spare) == 0) {
         s->spare_ids[s->nspare++] = id;
-        pthread_mutex_unlock(&s->lock);
     } else if (unlink(path) < 0) {
         log_msg(LOG_ERROR, "spool", "cannot remove chunk %s: %s", path, strerror(errno));
         return;
